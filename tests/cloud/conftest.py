@@ -1,0 +1,45 @@
+"""Fixtures: one in-process local cloud for the whole test session.
+
+The server runs in a thread of the test process, so tests can both call it over
+HTTP (boto3, awswrangler, the aws CLI) and inspect its stores in-process
+(``utils.cloud.backends``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pytest
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def local_cloud() -> str:
+    """Start the local cloud on a free loopback port; point AWS clients at it."""
+    from utils.cloud.server import serve
+
+    port = free_port()
+    ready = threading.Event()
+    thread = threading.Thread(target=serve, args=(port,), kwargs={"ready": ready}, daemon=True)
+    thread.start()
+    assert ready.wait(30), "local cloud did not start"
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - the local cloud's test key
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        DELAB_TARGET="local",
+        DELAB_CLOUD_PORT=str(port),
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    return endpoint

@@ -1,0 +1,39 @@
+"""The endpoint routes to moto and listens on loopback only."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlparse
+
+import boto3
+import pytest
+
+
+def test_s3_roundtrip_through_endpoint(local_cloud: str) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="server-test-bucket")
+    s3.put_object(Bucket="server-test-bucket", Key="a/b.txt", Body=b"hello")
+    body = s3.get_object(Bucket="server-test-bucket", Key="a/b.txt")["Body"].read()
+    assert body == b"hello"
+
+    from utils.cloud.backends import ObjectStore
+
+    assert ObjectStore().get("server-test-bucket", "a/b.txt") == b"hello"
+
+
+def test_listens_on_loopback_only(local_cloud: str) -> None:
+    port = urlparse(local_cloud).port
+    addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+    addresses -= {"127.0.0.1", "::1"}
+    for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family) as sock:
+            sock.settimeout(1)
+            assert sock.connect_ex((address, port)) != 0, f"reachable on {address}:{port}"
+
+
+def test_refuses_non_loopback_bind() -> None:
+    from utils.cloud.server import serve
+
+    with pytest.raises(ValueError, match="loopback"):
+        serve(0, host="0.0.0.0")  # noqa: S104 - asserting that it is refused

@@ -1,0 +1,1 @@
+"""Athena on the local cloud (engine: DuckDB; SQL dialect: Trino via sqlglot)."""

@@ -1,0 +1,1 @@
+"""Glue jobs and crawlers that really run on the local cloud."""

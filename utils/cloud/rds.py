@@ -1,0 +1,1 @@
+"""RDS on the local cloud: the lab instance's endpoint is the local MariaDB."""

@@ -1,0 +1,222 @@
+"""Read an EC2 instance-type name such as ``t3a.micro`` or ``c7gn.2xlarge``.
+
+An instance type is ``<family><generation><capabilities>.<size>``:
+
+- family (series): one or more letters saying what the machine is tuned for
+  (``t`` burstable, ``m`` general purpose, ``c`` compute, ``r`` memory...);
+- generation: a number, higher is newer (and usually cheaper per unit of work);
+- capabilities: optional letters for the processor or extras (``a`` AMD,
+  ``g`` Graviton, ``d`` local NVMe disks, ``n`` faster networking...), plus an
+  optional ``-flex`` suffix;
+- size: ``nano`` ... ``large``, ``xlarge``, ``2xlarge`` ... or ``metal``.
+
+High-memory ``u-`` types (``u-6tb1.metal``) and ``mac2-m2pro.metal`` use special
+names this teaching parser does not cover.
+
+:func:`parse_instance_type` returns an :class:`InstanceType` or raises
+:class:`InvalidInstanceType` with a message saying what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Instance families (series) and what they are built for.
+FAMILIES: dict[str, str] = {
+    "t": "general purpose, burstable (cheap baseline CPU that can burst)",
+    "m": "general purpose (balanced CPU and memory)",
+    "a": "general purpose on Arm (first Graviton)",
+    "mac": "macOS on Apple hardware",
+    "c": "compute optimized (more CPU per GiB of memory)",
+    "r": "memory optimized (more memory per vCPU)",
+    "x": "memory intensive (very large memory)",
+    "z": "high single-thread frequency and memory",
+    "p": "accelerated computing with GPUs for training",
+    "g": "accelerated computing with GPUs for graphics and inference",
+    "inf": "accelerated computing with AWS Inferentia chips (ML inference)",
+    "trn": "accelerated computing with AWS Trainium chips (ML training)",
+    "dl": "deep learning accelerators",
+    "f": "accelerated computing with FPGAs",
+    "vt": "video transcoding accelerators",
+    "i": "storage optimized (fast local NVMe, high I/O)",
+    "im": "storage optimized (NVMe, balanced memory)",
+    "is": "storage optimized (NVMe, dense storage)",
+    "d": "dense HDD storage",
+    "h": "HDD storage with high throughput",
+    "hpc": "high performance computing",
+}
+
+#: Optional capability letters that follow the generation number.
+CAPABILITIES: dict[str, str] = {
+    "a": "AMD processor",
+    "g": "AWS Graviton (Arm) processor",
+    "i": "Intel processor",
+    "b": "block storage (EBS) optimized",
+    "d": "local NVMe instance-store disks",
+    "e": "extra storage or memory",
+    "n": "network and EBS optimized (more bandwidth)",
+    "z": "high frequency",
+    "q": "Qualcomm inference accelerators",
+}
+
+_NAMED_SIZES = ["nano", "micro", "small", "medium", "large", "xlarge"]
+
+# Longest families first so "inf2" is read as family "inf", not "i" + "nf".
+_FAMILY_ALTERNATION = "|".join(sorted(FAMILIES, key=len, reverse=True))
+_PATTERN = re.compile(
+    rf"^(?P<family>{_FAMILY_ALTERNATION})(?P<generation>[1-9]\d?)"
+    r"(?P<capabilities>[a-z]*)(?P<flex>-flex)?\.(?P<size>[a-z0-9-]+)$"
+)
+_SIZE_PATTERN = re.compile(r"^(?:nano|micro|small|medium|large|xlarge|(?P<n>[1-9]\d*)xlarge|metal(?:-\d+xl)?)$")
+
+
+class InvalidInstanceType(ValueError):
+    """Raised for a name that is not a valid EC2 instance type; the message says why."""
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """The parts of an EC2 instance-type name."""
+
+    name: str
+    family: str
+    generation: int
+    capabilities: str
+    flex: bool
+    size: str
+
+    @property
+    def family_meaning(self) -> str:
+        """What the family (series) is built for."""
+        return FAMILIES[self.family]
+
+    @property
+    def capability_meanings(self) -> list[str]:
+        """The meaning of each capability letter, in order."""
+        return [CAPABILITIES[letter] for letter in self.capabilities]
+
+    @property
+    def size_rank(self) -> int:
+        """A sortable number: bigger sizes rank higher (``metal`` is the largest)."""
+        return size_rank(self.size)
+
+    def explain(self) -> str:
+        """Return a few readable lines that explain every part of the name."""
+        lines = [
+            f"{self.name}",
+            f"  family      {self.family:<10} {self.family_meaning}",
+            f"  generation  {self.generation:<10} higher is newer",
+        ]
+        for letter, meaning in zip(self.capabilities, self.capability_meanings):
+            lines.append(f"  capability  {letter:<10} {meaning}")
+        if self.flex:
+            lines.append("  flex        -flex      lower price, runs at full speed most of the time")
+        lines.append(f"  size        {self.size:<10} {describe_size(self.size)}")
+        return "\n".join(lines)
+
+
+def size_rank(size: str) -> int:
+    """Order sizes: nano < micro < ... < xlarge < 2xlarge < ... < metal."""
+    if size in _NAMED_SIZES:
+        return _NAMED_SIZES.index(size)
+    match = _SIZE_PATTERN.match(size)
+    if not match:
+        raise InvalidInstanceType(f"'{size}' is not an EC2 size.")
+    if match.group("n"):
+        return len(_NAMED_SIZES) - 1 + int(match.group("n"))
+    return 10_000  # metal: the whole physical server
+
+
+def describe_size(size: str) -> str:
+    """Describe a size in words, e.g. ``'2xlarge'`` -> twice an xlarge."""
+    if size.startswith("metal"):
+        return "bare metal: the whole physical server, no hypervisor"
+    if size.endswith("xlarge") and size != "xlarge":
+        factor = size.removesuffix("xlarge")
+        return f"{factor} x an xlarge (about {4 * int(factor)} vCPUs in most families)"
+    notes = {
+        "nano": "the smallest size",
+        "micro": "very small (a t3.micro is in the free tier)",
+        "small": "small",
+        "medium": "medium",
+        "large": "about 2 vCPUs in most families",
+        "xlarge": "about 4 vCPUs in most families",
+    }
+    return notes[size]
+
+
+def parse_instance_type(name: str) -> InstanceType:
+    """Split an instance-type name into its parts, or explain why it is invalid.
+
+    >>> parse_instance_type("t3a.micro").capabilities
+    'a'
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInstanceType("Give an instance type such as 't3.micro'.")
+    if name != name.strip():
+        raise InvalidInstanceType(f"'{name}' has spaces around it; remove them.")
+    if name != name.lower():
+        raise InvalidInstanceType(f"'{name}' has capitals; instance types are lower case, e.g. '{name.lower()}'.")
+    if "." not in name:
+        raise InvalidInstanceType(
+            f"'{name}' has no '.'; a type is <family><generation>[capabilities].<size>, e.g. 't3.micro'."
+        )
+    prefix, size = name.split(".", 1)
+    if not _SIZE_PATTERN.match(size):
+        raise InvalidInstanceType(
+            f"'{size}' is not an EC2 size; use nano, micro, small, medium, large, xlarge, "
+            "2xlarge, 4xlarge... or metal."
+        )
+    match = _PATTERN.match(name)
+    if not match:
+        raise InvalidInstanceType(_explain_prefix_error(prefix))
+    capabilities = match.group("capabilities")
+    unknown = [c for c in capabilities if c not in CAPABILITIES]
+    if unknown:
+        known = ", ".join(CAPABILITIES)
+        raise InvalidInstanceType(
+            f"'{name}': capability letter(s) {', '.join(unknown)} unknown; known letters: {known}."
+        )
+    if len(set(capabilities)) != len(capabilities):
+        raise InvalidInstanceType(f"'{name}' repeats a capability letter.")
+    return InstanceType(
+        name=name,
+        family=match.group("family"),
+        generation=int(match.group("generation")),
+        capabilities=capabilities,
+        flex=bool(match.group("flex")),
+        size=size,
+    )
+
+
+def _explain_prefix_error(prefix: str) -> str:
+    letters = re.match(r"^[a-z]*", prefix).group(0)  # type: ignore[union-attr]
+    if not letters:
+        return f"'{prefix}' must start with a family letter such as t, m, c or r."
+    family_match = re.match(rf"^({_FAMILY_ALTERNATION})", prefix)
+    if family_match is None:
+        return f"'{letters}' is not an EC2 family; known families: {', '.join(FAMILIES)}."
+    rest = prefix[len(family_match.group(1)) :]
+    if not rest or not rest[0].isdigit():
+        return f"'{prefix}' needs a generation number after the family, e.g. '{family_match.group(1)}3'."
+    if rest[0] == "0":
+        return f"'{prefix}': generations start at 1."
+    return f"'{prefix}' does not read as <family><generation>[capabilities][-flex]."
+
+
+def is_valid_instance_type(name: str) -> bool:
+    """Return True when :func:`parse_instance_type` accepts ``name``."""
+    try:
+        parse_instance_type(name)
+    except InvalidInstanceType:
+        return False
+    return True
+
+
+def explain_or_error(name: str) -> str:
+    """Return the explanation of ``name``, or the reason it is invalid (for widgets)."""
+    try:
+        return parse_instance_type(name).explain()
+    except InvalidInstanceType as error:
+        return f"Invalid: {error}"
