@@ -68,7 +68,9 @@ _PATTERN = re.compile(
     rf"^(?P<family>{_FAMILY_ALTERNATION})(?P<generation>[1-9]\d?)"
     r"(?P<capabilities>[a-z]*)(?P<flex>-flex)?\.(?P<size>[a-z0-9-]+)$"
 )
-_SIZE_PATTERN = re.compile(r"^(?:nano|micro|small|medium|large|xlarge|(?P<n>[1-9]\d*)xlarge|metal(?:-\d+xl)?)$")
+_SIZE_PATTERN = re.compile(
+    r"^(?:nano|micro|small|medium|large|xlarge|(?P<n>[1-9]\d*)xlarge|metal(?:-\d+xl)?)$"
+)
 
 
 class InvalidInstanceType(ValueError):
@@ -108,7 +110,7 @@ class InstanceType:
             f"  family      {self.family:<10} {self.family_meaning}",
             f"  generation  {self.generation:<10} higher is newer",
         ]
-        for letter, meaning in zip(self.capabilities, self.capability_meanings):
+        for letter, meaning in zip(self.capabilities, self.capability_meanings, strict=False):
             lines.append(f"  capability  {letter:<10} {meaning}")
         if self.flex:
             lines.append("  flex        -flex      lower price, runs at full speed most of the time")
@@ -157,7 +159,9 @@ def parse_instance_type(name: str) -> InstanceType:
     if name != name.strip():
         raise InvalidInstanceType(f"'{name}' has spaces around it; remove them.")
     if name != name.lower():
-        raise InvalidInstanceType(f"'{name}' has capitals; instance types are lower case, e.g. '{name.lower()}'.")
+        raise InvalidInstanceType(
+            f"'{name}' has capitals; instance types are lower case, e.g. '{name.lower()}'."
+        )
     if "." not in name:
         raise InvalidInstanceType(
             f"'{name}' has no '.'; a type is <family><generation>[capabilities].<size>, e.g. 't3.micro'."

@@ -148,9 +148,7 @@ def results_html(results: list[Result]) -> str:
     for r in results:
         colour = "#1a7f37" if r.correct else "#cf222e"
         mark = "&#10003;" if r.correct else "&#10007;"
-        parts.append(
-            f'<p style="color:{colour}">{mark} Q{r.number}: {html.escape(r.feedback)}</p>'
-        )
+        parts.append(f'<p style="color:{colour}">{mark} Q{r.number}: {html.escape(r.feedback)}</p>')
     return "".join(parts)
 
 

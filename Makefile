@@ -1,0 +1,72 @@
+# Thin entry points; the work is done by `python -m utils.cli` and pytest.
+# `make lab` and `make test` are the two commands (README.md).
+SHELL  := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.delab-installed
+SF     ?=
+DUMP   ?=
+SUBMISSIONS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv lab test up down status env seed demo labs grade bench lint lock
+
+help:
+	@echo "make lab     set everything up and serve JupyterLab on 127.0.0.1"
+	@echo "make test    set everything up and run the whole test suite"
+	@echo "make up | down | status | env | seed [SF=n|DUMP=file] | demo | labs | grade SUBMISSIONS=dir | bench | lint"
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "error: Python 3.11 or newer is needed; $(PYTHON) is older. Install python3.11 and run again." >&2; exit 2; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> Python environment ($(VENV), pinned in requirements.lock)"
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (delab)" >/dev/null
+	@touch $@
+
+venv: $(STAMP)
+
+up: $(STAMP)
+	@$(PY) -m utils.cli up
+
+lab: $(STAMP)
+	@$(PY) -m utils.cli lab
+
+test: up
+	@$(PY) -m utils.cli test $(PYTEST_ARGS)
+
+down:
+	@test -x $(PY) && $(PY) -m utils.cli down || echo "nothing to stop (no .venv)"
+
+status: $(STAMP)
+	@$(PY) -m utils.cli status
+
+env: $(STAMP)
+	@$(PY) -m utils.cli env
+
+seed: $(STAMP)
+	@$(PY) -m utils.cli seed $(if $(DUMP),--dump $(DUMP),$(if $(SF),--sf $(SF),))
+
+demo: up
+	@$(PY) -m utils.cli demo
+
+labs: $(STAMP)
+	@$(PY) -m utils.cli labs
+
+grade: up
+	@$(PY) -m utils.cli grade $(SUBMISSIONS)
+
+bench: up
+	@for b in bench/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
+
+lint: $(STAMP)
+	@$(PY) -m ruff check utils tests bench
+
+# Regenerate the full pin list from the current environment (after changing pyproject.toml).
+lock: $(STAMP)
+	@$(PY) -m pip install -q -e '.[dev]'
+	@$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+	@echo "requirements.lock updated"

@@ -1,0 +1,205 @@
+"""``delab`` / ``python -m utils.cli``: the commands behind the Makefile.
+
+    up       MariaDB + local cloud + seed + lab resources (idempotent)
+    down     stop what ``up`` started (by pid), nothing else
+    status   what runs where
+    env      ``export ...`` lines pointing a shell at the target
+    lab      ``up``, then JupyterLab on 127.0.0.1 (kernels/terminals see the cloud)
+    seed     (re)load classicmodels: ``--sf N`` generated, or ``--dump file.sql``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shlex
+import socket
+import sys
+import time
+
+from utils.config import PROJECT_ROOT, Settings, ensure_env_file, get_settings
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def _export_environment(settings: Settings) -> None:
+    """Put the target's AWS variables into this process (children inherit them)."""
+    os.environ.update(settings.aws_environment())
+    if settings.is_local:
+        os.environ.pop("AWS_PROFILE", None)
+
+
+def _source_is_seeded(settings: Settings) -> bool:
+    from utils.services.mariadb import connect
+
+    conn = connect("admin")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.tables "
+                        "WHERE table_schema = %s AND table_name = 'orderdetails'", (settings.db_name,))
+            if cur.fetchone()[0] == 0:
+                return False
+            cur.execute("SELECT COUNT(*) FROM orderdetails")
+            return cur.fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
+def up(seed: bool = True) -> Settings:
+    """Bring everything up; safe to run again (reuses what runs)."""
+    from utils.cloud import daemon, provision
+    from utils.services.mariadb import ensure_mariadb
+
+    ensure_env_file()
+    settings = get_settings()
+    if not settings.is_local:
+        _step("Target is real AWS (DELAB_TARGET=aws): nothing local to start.")
+        return settings
+    _step("MariaDB")
+    ensure_mariadb(settings)
+    _step("Local cloud")
+    pid = daemon.start(settings)
+    print(f"local cloud answers on {settings.endpoint_url} (pid {pid}).", flush=True)
+    _export_environment(settings)
+    if seed and not _source_is_seeded(settings):
+        _step(f"Seeding classicmodels (scale factor {settings.scale_factor:g})")
+        from utils.classicmodels.__main__ import main as seed_main
+
+        seed_main(["seed", "--sf", f"{settings.scale_factor:g}"])
+    _step("Lab resources")
+    created = provision.apply(settings)
+    print(f"{len(created)} created, the rest already there.", flush=True)
+    return settings
+
+
+def down() -> None:
+    """Stop the local cloud and the MariaDB server that we started."""
+    from utils.cloud import daemon
+    from utils.services import mariadb
+
+    print("local cloud:", "stopped" if daemon.stop() else "was not running (ours)")
+    print("MariaDB:    ", "stopped" if mariadb.stop_server() else "was not started by us: left alone")
+
+
+def status() -> int:
+    """Print what runs where; exit code 0 when everything answers."""
+    from utils.cloud import daemon
+    from utils.services import mariadb
+
+    s = get_settings()
+    db_up = mariadb.server_is_up(s)
+    cloud_up = daemon.answers(s)
+    db_owner = f"ours, pid {mariadb.our_pid()}" if mariadb.our_pid() else "not started by us"
+    print(f"target       {s.target}")
+    print(f"MariaDB      {s.db_host}:{s.db_port}  {'up' if db_up else 'DOWN'} ({db_owner})")
+    print(f"local cloud  {s.endpoint_url}  {'up' if cloud_up else 'DOWN'}"
+          f" (pid {daemon.running_pid()}, log {daemon.log_path().relative_to(PROJECT_ROOT)})")
+    return 0 if db_up and cloud_up else 1
+
+
+def env_lines() -> list[str]:
+    """``export`` lines for ``eval "$(make -s env)"``."""
+    return [f"export {k}={shlex.quote(v)}" for k, v in sorted(get_settings().aws_environment().items())]
+
+
+def _free_port(preferred: int, attempts: int = 50) -> int:
+    for port in range(preferred, preferred + attempts):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise SystemExit(f"No free port in {preferred}-{preferred + attempts - 1}: set DELAB_LAB_PORT.")
+
+
+def lab() -> int:
+    """Bring everything up, then serve JupyterLab on 127.0.0.1 (blocks)."""
+    settings = up()
+    port = _free_port(settings.lab_port)
+    if port != settings.lab_port:
+        print(f"Port {settings.lab_port} is taken; using {port} instead "
+              "(set DELAB_LAB_PORT to choose).", flush=True)
+    token = secrets.token_hex(16)
+    url = f"http://127.0.0.1:{port}/lab?token={token}"
+    _step(f"JupyterLab: open {url}")
+    os.environ["JUPYTER_TOKEN"] = token
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+           f"--port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={PROJECT_ROOT}",
+           f"--IdentityProvider.token={token}"]
+    os.environ["PATH"] = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"
+    os.execv(sys.executable, cmd)
+    return 0  # not reached
+
+
+def run_tests(extra: list[str]) -> int:
+    """The whole suite in one pytest run: unit, integration, notebooks (papermill) and nbval."""
+    import subprocess
+
+    settings = get_settings()
+    _export_environment(settings)
+    os.environ["PATH"] = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"
+    cmd = [sys.executable, "-m", "pytest", "tests", "notebooks", "--nbval", "--nbval-current-env",
+           "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", *extra]
+    _step(" ".join(cmd[2:]))
+    return subprocess.call(cmd, cwd=PROJECT_ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="delab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_p = sub.add_parser("up", help="start MariaDB and the local cloud, seed, provision")
+    up_p.add_argument("--no-seed", action="store_true")
+    sub.add_parser("down", help="stop what up started")
+    sub.add_parser("status", help="what runs where")
+    sub.add_parser("env", help="export lines for the AWS target")
+    sub.add_parser("lab", help="up, then serve JupyterLab")
+    seed_p = sub.add_parser("seed", help="(re)load classicmodels")
+    seed_p.add_argument("--sf", default=None)
+    seed_p.add_argument("--dump", default=None)
+    test_p = sub.add_parser("test", help="run the whole test suite (after up)")
+    test_p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    from utils.cloud.daemon import CloudError
+    from utils.services.mariadb import MariaDBError
+
+    started = time.monotonic()
+    try:
+        if args.command == "up":
+            up(seed=not args.no_seed)
+            print(f"Ready in {time.monotonic() - started:.1f}s. `make status` shows what runs; "
+                  "`eval \"$(make -s env)\"` points a shell at the local cloud.")
+        elif args.command == "down":
+            down()
+        elif args.command == "status":
+            return status()
+        elif args.command == "env":
+            print("\n".join(env_lines()))
+        elif args.command == "lab":
+            return lab()
+        elif args.command == "test":
+            return run_tests(args.pytest_args)
+        elif args.command == "seed":
+            from utils.classicmodels.__main__ import main as seed_main
+            from utils.services.mariadb import ensure_mariadb
+
+            ensure_mariadb()
+            seed_args = ["seed"]
+            if args.dump:
+                seed_args += ["--dump", args.dump]
+            else:
+                seed_args += ["--sf", str(args.sf or get_settings().scale_factor)]
+            return seed_main(seed_args) or 0
+    except (MariaDBError, CloudError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

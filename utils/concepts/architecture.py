@@ -1,0 +1,126 @@
+"""Principles of good data architecture, with the arithmetic behind several of them.
+
+- plan for failure: availability of parts in series and in parallel (multi-AZ);
+- loose coupling: a queue between producer and consumer absorbs an outage;
+- scalability: how many servers a load needs;
+- FinOps: what a query costs when you pay per byte scanned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: The nine principles, each with the question it makes you ask.
+PRINCIPLES: dict[str, str] = {
+    "Choose common components wisely": (
+        "Which shared tools (object storage, catalog, orchestration) serve many teams without boxing them in?"
+    ),
+    "Plan for failure": (
+        "What happens when this part fails, how fast must we recover, and how much data may we lose?"
+    ),
+    "Architect for scalability": "Can it grow for a spike and shrink afterwards, automatically?",
+    "Architecture is leadership": "Am I guiding the team towards good choices rather than dictating tools?",
+    "Always be architecting": "Does the design still fit today's needs, or should it evolve?",
+    "Build loosely coupled systems": "Can I change or replace one part without breaking the others?",
+    "Make reversible decisions": "If this choice is wrong, how cheaply can we undo it?",
+    "Prioritize security": (
+        "Does each person and service have only the access it needs (least privilege, zero trust)?"
+    ),
+    "Embrace FinOps": "What does this cost per query, per pipeline, per user, and is it worth it?",
+}
+
+ATHENA_USD_PER_TB = 5.0
+ATHENA_MIN_BYTES = 10 * 1024**2  # every query is billed at least 10 MB
+HOURS_PER_YEAR = 24 * 365
+
+
+def serial_availability(*parts: float) -> float:
+    """Availability of a chain where every part must work (multiply)."""
+    _check(parts)
+    return math.prod(parts)
+
+
+def parallel_availability(part: float, copies: int) -> float:
+    """Availability of ``copies`` independent replicas where any one is enough."""
+    _check([part])
+    if copies < 1:
+        raise ValueError("copies must be at least 1.")
+    return 1 - (1 - part) ** copies
+
+
+def downtime_hours_per_year(availability: float) -> float:
+    """Expected hours of downtime per year at an availability (0..1)."""
+    _check([availability])
+    return (1 - availability) * HOURS_PER_YEAR
+
+
+def _check(values: Sequence[float]) -> None:
+    if not values or any(not 0 <= v <= 1 for v in values):
+        raise ValueError("Availabilities are fractions between 0 and 1, e.g. 0.995 for 99.5%.")
+
+
+def servers_needed(requests_per_second: float, per_server: float, headroom: float = 0.2) -> int:
+    """Servers to handle a load while keeping ``headroom`` (0.2 = 20%) spare."""
+    if per_server <= 0 or not 0 <= headroom < 1:
+        raise ValueError("per_server must be positive and headroom in [0, 1).")
+    return max(1, math.ceil(requests_per_second / (per_server * (1 - headroom))))
+
+
+@dataclass(frozen=True)
+class CouplingResult:
+    """What happened to events during a consumer outage."""
+
+    delivered: int
+    lost: int
+    backlog: list[int]
+
+
+def simulate_outage(
+    arrivals: Sequence[int], consumer_capacity: int, down: range, *, queued: bool
+) -> CouplingResult:
+    """Events per minute meet a consumer that is down during ``down`` minutes.
+
+    Tightly coupled (``queued=False``): the producer calls the consumer directly,
+    so events sent while it is down are lost. Loosely coupled (``queued=True``):
+    events wait in a queue and are processed when the consumer is back.
+    """
+    backlog, delivered, lost, history = 0, 0, 0, []
+    for minute, count in enumerate(arrivals):
+        capacity = 0 if minute in down else consumer_capacity
+        if queued:
+            backlog += count
+            done = min(backlog, capacity)
+            backlog -= done
+            delivered += done
+        else:
+            done = min(count, capacity)
+            delivered += done
+            lost += count - done
+        history.append(backlog)
+    return CouplingResult(delivered, lost, history)
+
+
+def athena_query_cost_usd(bytes_scanned: float) -> float:
+    """Cost of one Athena query: $5 per TB scanned, at least 10 MB billed."""
+    billed = max(bytes_scanned, ATHENA_MIN_BYTES)
+    return billed / 1024**4 * ATHENA_USD_PER_TB
+
+
+def bytes_scanned(
+    table_bytes: float,
+    *,
+    columnar: bool,
+    columns_read: int,
+    total_columns: int,
+    compression_ratio: float = 1.0,
+) -> float:
+    """Bytes a query reads.
+
+    Row formats (CSV) read every column; columnar formats (Parquet) read only the needed ones.
+    """
+    if not 1 <= columns_read <= total_columns:
+        raise ValueError("columns_read must be between 1 and total_columns.")
+    stored = table_bytes / compression_ratio
+    return stored * columns_read / total_columns if columnar else stored

@@ -1,0 +1,94 @@
+"""Turning stakeholder conversations into requirements you can build and test.
+
+:func:`lint_requirement` flags wording that sounds precise but is not ("real-time",
+"fast", "all the data") unless a measurable figure comes with it, and suggests
+the question to ask. :func:`playback` writes the summary you read back to a
+stakeholder to confirm you understood them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: The thinking loop of a data engineer; the last step leads back to the first.
+THINKING_CYCLE: tuple[tuple[str, str], ...] = (
+    ("Identify business goals and stakeholder needs", "why is this worth doing, and for whom?"),
+    ("Define system requirements", "what must the system do, and how well (freshness, volume, cost)?"),
+    ("Choose tools and technologies", "which components meet the requirements at a sensible cost?"),
+    ("Build, evaluate, iterate and evolve", "ship a first version, measure it, improve it as needs change"),
+)
+
+#: What to find out in a requirements conversation.
+GATHERING_CHECKLIST: tuple[str, ...] = (
+    "existing systems: what data and tools are already in place?",
+    "pain points: what goes wrong with them today, and what does it cost?",
+    "planned actions: what will people do with the data once they have it?",
+    "other stakeholders: who else must we talk to before we can build?",
+)
+
+#: Vague words, and the question that turns each into something measurable.
+VAGUE_TERMS: dict[str, str] = {
+    "real-time": "how old may the data be when it is used? e.g. 'at most 5 minutes after the event'",
+    "real time": "how old may the data be when it is used? e.g. 'at most 5 minutes after the event'",
+    "fast": "how fast, measured how? e.g. 'dashboard loads in under 3 seconds'",
+    "quickly": "how quickly? give a time limit",
+    "up-to-date": "how fresh? e.g. 'refreshed every hour'",
+    "scalable": "to what volume? e.g. '10x today's 2 GB/day'",
+    "all the data": "which sources, tables and fields are actually needed?",
+    "user-friendly": "for whom, doing what? e.g. 'analysts query it with SQL'",
+    "reliable": "what availability or failure rate is acceptable? e.g. '99.5% of daily runs succeed'",
+    "as soon as possible": "by which date, and what is the cost of being late?",
+    "cheap": "what is the monthly budget?",
+}
+
+_MEASURE = re.compile(
+    r"\b\d+(?:\.\d+)?\s*(?:%|ms|s|sec|seconds?|minutes?|min|hours?|h|days?|weeks?|gb|tb|mb|rows|users|usd|\$|x)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One requirement: ``kind`` is 'business', 'functional' or 'non-functional'."""
+
+    kind: str
+    text: str
+    stakeholder: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("business", "functional", "non-functional"):
+            raise ValueError("kind must be 'business', 'functional' or 'non-functional'.")
+
+
+def has_measure(text: str) -> bool:
+    """True when ``text`` contains a number with a unit (5 minutes, 99.5%, 2 GB...)."""
+    return bool(_MEASURE.search(text))
+
+
+def lint_requirement(text: str) -> list[str]:
+    """Return the problems with a requirement's wording (an empty list means it reads well)."""
+    lowered = text.lower()
+    problems = []
+    if not has_measure(text):
+        for term, question in VAGUE_TERMS.items():
+            if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", lowered):
+                problems.append(f"'{term}' is vague: {question}")
+    if len(text.split()) < 4:
+        problems.append("too short to act on: say who needs what, and how well")
+    return problems
+
+
+def playback(requirements: list[Requirement]) -> str:
+    """The summary you read back to stakeholders, grouped by kind, with open questions."""
+    lines = ["Here is what I understood - please correct anything I got wrong:"]
+    for kind in ("business", "functional", "non-functional"):
+        items = [r for r in requirements if r.kind == kind]
+        if items:
+            lines.append(f"{kind.capitalize()} requirements:")
+            lines += [f"  - {r.text} (from {r.stakeholder})" for r in items]
+    questions = [(r, p) for r in requirements for p in lint_requirement(r.text)]
+    if questions:
+        lines.append("Open questions:")
+        lines += [f"  - {r.stakeholder}: {p}" for r, p in questions]
+    return "\n".join(lines)

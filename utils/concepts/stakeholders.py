@@ -1,0 +1,70 @@
+"""Who a data engineer works with, and how to rank work by business value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: People and systems whose data you consume (you depend on them).
+UPSTREAM: dict[str, str] = {
+    "software engineers": "build the apps and databases that generate the data",
+    "database administrators": "run the source databases, their access and their maintenance windows",
+    "third-party API providers": "decide the format, limits and changes of the data they share",
+    "device / IoT teams": "own the sensors and firmware that emit event streams",
+}
+
+#: People and systems that consume what you build (they depend on you).
+DOWNSTREAM: dict[str, str] = {
+    "data analysts": "explore data and build dashboards to answer business questions",
+    "data scientists": "build models and experiments; need clean, documented features",
+    "ML engineers": "train and run models in production; need reliable, timely data",
+    "business leaders": "decide strategy from metrics they must be able to trust",
+    "marketing and sales teams": "act on insights, sometimes through data fed back into their tools",
+    "customers": "see analytics embedded in the product they use",
+}
+
+
+def direction(role: str) -> str:
+    """Return ``'upstream'`` or ``'downstream'`` for a known role (case-insensitive)."""
+    key = role.strip().lower()
+    for name in UPSTREAM:
+        if name.lower() == key:
+            return "upstream"
+    for name in DOWNSTREAM:
+        if name.lower() == key:
+            return "downstream"
+    known = ", ".join([*UPSTREAM, *DOWNSTREAM])
+    raise KeyError(f"{role!r} is not a role in these tables; known roles: {known}.")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A candidate piece of work: what it is worth to the business and what it costs."""
+
+    name: str
+    annual_value_usd: float  # estimated benefit to the business per year
+    effort_weeks: float
+    stakeholder: str | None  # who asked for it; None means nobody
+
+
+def value_per_week(project: Project) -> float:
+    """Annual value delivered per week of effort; work nobody asked for is worth 0."""
+    if project.effort_weeks <= 0:
+        raise ValueError(f"{project.name!r}: effort_weeks must be positive.")
+    if project.stakeholder is None:
+        return 0.0
+    return project.annual_value_usd / project.effort_weeks
+
+
+def prioritize(projects: list[Project]) -> list[tuple[str, float]]:
+    """Rank projects by value per week of effort, best first, as ``(name, value/week)``."""
+    ranked = sorted(projects, key=lambda p: (-value_per_week(p), p.name))
+    return [(p.name, round(value_per_week(p))) for p in ranked]
+
+
+def hours_recovered(
+    team_size: int, hours_per_week: float, share_spent_wrangling: float, share_automated: float
+) -> float:
+    """Weekly hours a team gets back when a pipeline automates part of its data wrangling."""
+    if not (0 <= share_spent_wrangling <= 1 and 0 <= share_automated <= 1):
+        raise ValueError("Shares are fractions between 0 and 1.")
+    return team_size * hours_per_week * share_spent_wrangling * share_automated

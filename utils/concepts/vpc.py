@@ -1,0 +1,135 @@
+"""Networks on AWS: split a VPC's address range into subnets, and evaluate security groups.
+
+A VPC owns a private IPv4 range written in CIDR notation (``10.0.0.0/16``).
+You carve it into subnets, each living in exactly one availability zone.
+AWS keeps five addresses of every subnet for itself (network address, VPC
+router, DNS, one reserved for future use, broadcast), and a VPC or subnet must
+be between ``/16`` and ``/28``.
+
+Security groups are instance-level firewalls: everything inbound is denied
+unless a rule allows it, and replies to allowed traffic are let through
+(they are *stateful*). :func:`is_allowed` evaluates inbound rules.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+AWS_RESERVED_PER_SUBNET = 5
+MIN_PREFIX, MAX_PREFIX = 16, 28
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """One subnet: its name, zone, range and how many addresses you can use."""
+
+    name: str
+    az: str
+    cidr: str
+    usable_hosts: int
+
+
+def usable_hosts(cidr: str) -> int:
+    """Addresses you can give to resources in an AWS subnet (total minus 5 reserved)."""
+    network = ipaddress.ip_network(cidr)
+    return network.num_addresses - AWS_RESERVED_PER_SUBNET
+
+
+def check_vpc_cidr(cidr: str) -> ipaddress.IPv4Network:
+    """Validate a VPC range: IPv4, a network address, size /16-/28, private (RFC 1918)."""
+    try:
+        network = ipaddress.ip_network(cidr)
+    except ValueError as error:
+        raise ValueError(
+            f"{cidr!r} is not a network range: {error}. "
+            "Write it like '10.0.0.0/16' (the host bits must be zero)."
+        ) from None
+    if not isinstance(network, ipaddress.IPv4Network):
+        raise ValueError("Use an IPv4 range for the VPC's primary CIDR block.")
+    if not MIN_PREFIX <= network.prefixlen <= MAX_PREFIX:
+        raise ValueError(
+            f"A VPC must be between /{MIN_PREFIX} and /{MAX_PREFIX}; {cidr} is /{network.prefixlen}."
+        )
+    if not network.is_private:
+        raise ValueError(f"{cidr} is public address space; use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.")
+    return network
+
+
+def split_vpc(cidr: str, azs: Sequence[str], tiers: Sequence[str] = ("public", "private")) -> list[Subnet]:
+    """Give every (tier, zone) pair an equal, non-overlapping subnet of ``cidr``.
+
+    The range is split into the smallest power of two >= tiers x zones, so
+    ``10.0.0.0/16`` over 2 tiers and 3 zones yields eight /19 blocks, six used
+    and two left spare for later.
+    """
+    network = check_vpc_cidr(cidr)
+    if not azs or not tiers:
+        raise ValueError("Give at least one availability zone and one tier.")
+    if len(set(azs)) != len(azs):
+        raise ValueError("Each availability zone must appear once.")
+    needed = len(azs) * len(tiers)
+    extra_bits = (needed - 1).bit_length()
+    new_prefix = network.prefixlen + extra_bits
+    if new_prefix > MAX_PREFIX:
+        raise ValueError(
+            f"{cidr} is too small for {needed} subnets "
+            f"(each would be /{new_prefix}, smaller than /{MAX_PREFIX}); "
+            "use a larger VPC range or fewer zones/tiers."
+        )
+    blocks = network.subnets(new_prefix=new_prefix)
+    subnets = []
+    for tier in tiers:
+        for az in azs:
+            block = str(next(blocks))
+            subnets.append(Subnet(f"{tier}-{az}", az, block, usable_hosts(block)))
+    return subnets
+
+
+def subnet_of(ip: str, subnets: Iterable[Subnet]) -> Subnet | None:
+    """Return the subnet that contains ``ip``, or None when it is outside them all."""
+    address = ipaddress.ip_address(ip)
+    for subnet in subnets:
+        if address in ipaddress.ip_network(subnet.cidr):
+            return subnet
+    return None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An inbound security-group rule: protocol, port range and allowed source range."""
+
+    protocol: str  # "tcp", "udp" or "all"
+    from_port: int
+    to_port: int
+    source: str  # CIDR, e.g. "203.0.113.7/32" or "0.0.0.0/0"
+    description: str = ""
+
+
+def is_allowed(rules: Iterable[Rule], protocol: str, port: int, source_ip: str) -> tuple[bool, str]:
+    """Would an inbound packet be let in? Returns ``(allowed, reason)``.
+
+    Security groups only have allow rules; anything not matched is denied.
+    """
+    address = ipaddress.ip_address(source_ip)
+    for rule in rules:
+        protocol_ok = rule.protocol == "all" or rule.protocol == protocol
+        if (
+            protocol_ok
+            and rule.from_port <= port <= rule.to_port
+            and address in ipaddress.ip_network(rule.source)
+        ):
+            label = rule.description or f"{rule.protocol} {rule.from_port}-{rule.to_port} from {rule.source}"
+            return True, f"allowed by rule: {label}"
+    return False, "denied: no rule matches (security groups deny by default)"
+
+
+def overly_open_rules(rules: Iterable[Rule]) -> list[Rule]:
+    """Rules open to the whole internet on a port other than web traffic (80, 443)."""
+    return [
+        r
+        for r in rules
+        if r.source in ("0.0.0.0/0", "::/0")
+        and not (r.protocol == "tcp" and r.from_port == r.to_port and r.from_port in (80, 443))
+    ]
