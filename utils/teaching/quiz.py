@@ -12,6 +12,7 @@ number starting at 1, e.g. ``quiz.check({1: "b", 2: "a"})``.
 from __future__ import annotations
 
 import html
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +153,15 @@ def results_html(results: list[Result]) -> str:
     return "".join(parts)
 
 
-def question(prompt: str, *choices: tuple[str, bool, str]) -> Question:
-    """Build a :class:`Question` from ``(text, correct, why)`` tuples (a compact syntax)."""
-    return Question(prompt, tuple(Choice(text, correct, why) for text, correct, why in choices))
+def question(prompt: str, *choices: tuple[str, bool, str], rotate: bool = True) -> Question:
+    """Build a :class:`Question` from ``(text, correct, why)`` tuples (a compact syntax).
+
+    With ``rotate`` the choices are rotated by a fixed amount derived from the
+    prompt, so authors can write the right answer anywhere without every quiz
+    ending up with the same letter; the order is the same on every run.
+    """
+    items = [Choice(text, correct, why) for text, correct, why in choices]
+    if rotate and items:
+        shift = zlib.crc32(prompt.encode()) % len(items)
+        items = items[shift:] + items[:shift]
+    return Question(prompt, tuple(items))

@@ -18,8 +18,13 @@ from nbclient import NotebookClient
 def store_outputs(path: Path, timeout: int = 600) -> None:
     """Run ``path`` in a fresh kernel (cwd = its folder) and save it with its outputs."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:

@@ -1,0 +1,158 @@
+"""Wire format of the Glue operations we make real (moto's ``responses.py`` role).
+
+Each handler decodes a JSON request body, calls a model
+(:mod:`utils.cloud.glue.jobs`, :mod:`utils.cloud.glue.crawler`) and shapes its
+answer as the AWS Glue API does. Everything else Glue (CreateJob, GetJob,
+CreateCrawler, the Data Catalog ...) stays moto's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from utils.cloud.glue import crawler as crawler_model
+from utils.cloud.glue import jobs as jobs_model
+from utils.cloud.glue.exceptions import InvalidInput, from_moto
+from utils.cloud.server import ServiceError, register_json
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _require(body: dict[str, Any], name: str) -> Any:
+    value = body.get(name)
+    if value in (None, ""):
+        raise InvalidInput(f"{name} is required.")
+    return value
+
+
+def _page(items: list[Any], body: dict[str, Any], default_size: int = 100) -> tuple[list[Any], str | None]:
+    """Slice a list with Glue's MaxResults / NextToken (the token is an offset)."""
+    try:
+        start = int(body.get("NextToken") or 0)
+    except ValueError:
+        raise InvalidInput("NextToken is invalid: pass the NextToken of the previous page.") from None
+    size = int(body.get("MaxResults") or default_size)
+    page = items[start:start + size]
+    return page, str(start + size) if start + size < len(items) else None
+
+
+# -- jobs ---------------------------------------------------------------------------
+
+
+def start_job_run(body: dict[str, Any]) -> dict[str, Any]:
+    """StartJobRun: run the job's script for real; answer with the new run id."""
+    run = jobs_model.runner().start_job_run(
+        _require(body, "JobName"), body.get("Arguments") or {}, body.get("Timeout"),
+        previous_run_id=body.get("JobRunId"))
+    return {"JobRunId": run.job_run_id}
+
+
+def get_job_run(body: dict[str, Any]) -> dict[str, Any]:
+    """GetJobRun: the run's real state, timing and error message."""
+    run = jobs_model.runner().get_job_run(_require(body, "JobName"), _require(body, "RunId"))
+    return {"JobRun": run.as_dict()}
+
+
+def get_job_runs(body: dict[str, Any]) -> dict[str, Any]:
+    """GetJobRuns: the job's run history, newest first, paged."""
+    runs = jobs_model.runner().get_job_runs(_require(body, "JobName"))
+    page, token = _page(runs, body, default_size=200)
+    out: dict[str, Any] = {"JobRuns": [run.as_dict() for run in page]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def batch_stop_job_run(body: dict[str, Any]) -> dict[str, Any]:
+    """BatchStopJobRun: stop active runs (their scripts are terminated)."""
+    job_name = _require(body, "JobName")
+    stopped, errors = jobs_model.runner().stop_job_runs(job_name, list(_require(body, "JobRunIds")))
+    return {
+        "SuccessfulSubmissions": [{"JobName": job_name, "JobRunId": rid} for rid in stopped],
+        "Errors": [{"JobName": job_name, "JobRunId": rid,
+                    "ErrorDetail": {"ErrorCode": "InvalidInputException", "ErrorMessage": why}}
+                   for rid, why in errors],
+    }
+
+
+# -- crawlers -----------------------------------------------------------------------
+
+
+def start_crawler(body: dict[str, Any]) -> dict[str, Any]:
+    """StartCrawler: crawl the S3 targets in the background (state RUNNING at once)."""
+    crawler_model.runner().start_crawler(_require(body, "Name"))
+    return {}
+
+
+def stop_crawler(body: dict[str, Any]) -> dict[str, Any]:
+    """StopCrawler: cancel the running crawl."""
+    crawler_model.runner().stop_crawler(_require(body, "Name"))
+    return {}
+
+
+def get_crawler(body: dict[str, Any]) -> dict[str, Any]:
+    """GetCrawler: moto's stored definition with the real state and LastCrawl."""
+    return {"Crawler": crawler_model.runner().describe(_require(body, "Name"))}
+
+
+def get_crawlers(body: dict[str, Any]) -> dict[str, Any]:
+    """GetCrawlers: every crawler, described as GetCrawler does, paged."""
+    model = crawler_model.runner()
+    page, token = _page(model.names(), body)
+    out: dict[str, Any] = {"Crawlers": [model.describe(name) for name in page]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def batch_get_crawlers(body: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetCrawlers: the named crawlers that exist, and the names that do not."""
+    model = crawler_model.runner()
+    names = list(_require(body, "CrawlerNames"))
+    known = set(model.names())
+    return {"Crawlers": [model.describe(n) for n in names if n in known],
+            "CrawlersNotFound": [n for n in names if n not in known]}
+
+
+def get_crawler_metrics(body: dict[str, Any]) -> dict[str, Any]:
+    """GetCrawlerMetrics: tables created/updated/deleted by the last crawl, run times."""
+    model = crawler_model.runner()
+    names = body.get("CrawlerNameList") or model.names()
+    page, token = _page(list(names), body)
+    out: dict[str, Any] = {"CrawlerMetricsList": [model.metrics(name) for name in page]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+_HANDLERS: dict[str, Handler] = {
+    "StartJobRun": start_job_run,
+    "GetJobRun": get_job_run,
+    "GetJobRuns": get_job_runs,
+    "BatchStopJobRun": batch_stop_job_run,
+    "StartCrawler": start_crawler,
+    "StopCrawler": stop_crawler,
+    "GetCrawler": get_crawler,
+    "GetCrawlers": get_crawlers,
+    "BatchGetCrawlers": batch_get_crawlers,
+    "GetCrawlerMetrics": get_crawler_metrics,
+}
+
+
+def handle(action: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Dispatch one registered Glue operation; moto's errors keep their AWS codes."""
+    try:
+        return _HANDLERS[action](body)
+    except ServiceError:
+        raise
+    except Exception as exc:
+        if hasattr(exc, "error_type"):  # moto's JsonRESTError (EntityNotFoundException ...)
+            raise from_moto(exc) from None
+        raise
+
+
+def register() -> None:
+    """Route our Glue operations to :func:`handle` on the local cloud endpoint."""
+    for action in _HANDLERS:
+        register_json(f"AWSGlue.{action}", handle)
