@@ -131,14 +131,37 @@ def lab() -> int:
            f"--port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={PROJECT_ROOT}",
            f"--IdentityProvider.token={token}"]
     os.environ["PATH"] = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"
-    os.execv(sys.executable, cmd)
+    os.execv(sys.executable, cmd)  # noqa: S606 - replaces this process with JupyterLab
     return 0  # not reached
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def ensure_chromium() -> None:
+    """Debian's Chromium for the browser test (never a browser download of a test tool)."""
+    import shutil
+    import subprocess
+
+    if os.path.exists(CHROMIUM):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("note: /usr/bin/chromium is missing and I cannot install it; the browser test "
+              "will fail. Install it with: sudo apt-get install -y chromium", flush=True)
+        return
+    _step("Installing Debian's chromium for the browser test (one time)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-dejavu-core"]
+    if subprocess.run(cmd, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=False)
+        subprocess.run(cmd, env=env, check=False)
 
 
 def run_tests(extra: list[str]) -> int:
     """The whole suite in one pytest run: unit, integration, notebooks (papermill) and nbval."""
     import subprocess
 
+    ensure_chromium()
     settings = get_settings()
     _export_environment(settings)
     os.environ["PATH"] = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"

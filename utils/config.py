@@ -149,10 +149,24 @@ class Settings:
             env.update(
                 AWS_ENDPOINT_URL=self.endpoint_url,
                 AWS_ACCESS_KEY_ID="testing",
-                AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - local cloud's fixed test key
+                AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - local cloud's fixed test key
                 DELAB_TARGET="local",
             )
         return env
+
+
+_ACCOUNT_CACHE: dict[str, str] = {}
+
+
+def _aws_account_id() -> str:
+    """The real account's id (bucket names contain it), from DELAB_AWS_ACCOUNT or STS."""
+    if os.environ.get("DELAB_AWS_ACCOUNT"):
+        return os.environ["DELAB_AWS_ACCOUNT"]
+    if "id" not in _ACCOUNT_CACHE:
+        import boto3
+
+        _ACCOUNT_CACHE["id"] = boto3.client("sts").get_caller_identity()["Account"]
+    return _ACCOUNT_CACHE["id"]
 
 
 def get_settings() -> Settings:
@@ -162,7 +176,7 @@ def get_settings() -> Settings:
     target = (_lookup("DELAB_TARGET", file_values) or "local").lower()
     if target not in ("local", "aws"):
         raise ValueError(f"DELAB_TARGET must be 'local' or 'aws', not {target!r}.")
-    account = LOCAL_ACCOUNT_ID if target == "local" else os.environ.get("DELAB_AWS_ACCOUNT", "")
+    account = LOCAL_ACCOUNT_ID if target == "local" else _aws_account_id()
     suffix = f"{account}-{region}" if account else region
     return Settings(
         target=target,

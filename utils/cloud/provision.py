@@ -77,7 +77,8 @@ def resources(settings: Settings | None = None) -> list[Resource]:
     iam = boto3.client("iam", region_name=s.region)
     rds = boto3.client("rds", region_name=s.region)
     secrets = boto3.client("secretsmanager", region_name=s.region)
-    role_arn = f"arn:aws:iam::{boto3.client('sts', region_name=s.region).get_caller_identity()['Account']}:role/{GLUE_ROLE}"
+    account = boto3.client("sts", region_name=s.region).get_caller_identity()["Account"]
+    role_arn = f"arn:aws:iam::{account}:role/{GLUE_ROLE}"
 
     def bucket(name: str) -> Resource:
         def create() -> None:
@@ -128,7 +129,8 @@ def resources(settings: Settings | None = None) -> list[Resource]:
                      DBName=s.db_name, Port=s.db_port, AllocatedStorage=20,
                      Tags=[{"Key": "project", "Value": PROJECT}])),
         Resource("glue database", GLUE_DATABASE,
-                 lambda: not _missing(lambda: glue.get_database(Name=GLUE_DATABASE), "EntityNotFoundException"),
+                 lambda: not _missing(lambda: glue.get_database(Name=GLUE_DATABASE),
+                                      "EntityNotFoundException"),
                  lambda: glue.create_database(DatabaseInput={
                      "Name": GLUE_DATABASE, "Description": "Star schema of the classicmodels retailer"})),
         Resource("glue connection", GLUE_CONNECTION,
@@ -162,15 +164,26 @@ def resources(settings: Settings | None = None) -> list[Resource]:
     ]
 
 
+def _applicable(resource: Resource, settings: Settings) -> bool:
+    # The RDS instance is created here only on the local cloud (where it is a pointer to
+    # the local MariaDB); on real AWS the database exists already (the course's) and the
+    # rest is created by infra/terraform.
+    return settings.is_local or resource.kind != "rds db instance"
+
+
 def plan(settings: Settings | None = None) -> list[Resource]:
     """The resources that do not exist yet (what ``apply`` would create)."""
-    return [r for r in resources(settings) if not r.exists()]
+    s = settings or get_settings()
+    return [r for r in resources(s) if _applicable(r, s) and not r.exists()]
 
 
 def apply(settings: Settings | None = None, verbose: bool = True) -> list[Resource]:
     """Create every missing resource, refresh the ones that are refreshed always; return the created."""
+    s = settings or get_settings()
     created = []
-    for resource in resources(settings):
+    for resource in resources(s):
+        if not _applicable(resource, s):
+            continue
         if not resource.exists():
             resource.create()
             created.append(resource)

@@ -43,7 +43,7 @@ VAGUE_TERMS: dict[str, str] = {
 }
 
 _MEASURE = re.compile(
-    r"\b\d+(?:\.\d+)?\s*(?:%|ms|s|sec|seconds?|minutes?|min|hours?|h|days?|weeks?|gb|tb|mb|rows|users|usd|\$|x)\b",
+    r"\b\d+(?:\.\d+)?\s*(?:%|ms|s|sec|seconds?|minutes?|min|hours?|h|days?|weeks?|gb|tb|mb|rows|users|usd|\$|x)(?![a-z])",
     re.IGNORECASE,
 )
 

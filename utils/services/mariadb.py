@@ -86,7 +86,7 @@ def data_root() -> Path:
     local = STATE_DIR / "mariadb"
     if os.geteuid() != 0 or _mysql_can_traverse(PROJECT_ROOT):
         return local
-    digest = sha1(str(PROJECT_ROOT).encode()).hexdigest()[:10]
+    digest = sha1(str(PROJECT_ROOT).encode(), usedforsecurity=False).hexdigest()[:10]
     return Path("/var/lib/delab") / f"mariadb-{digest}"
 
 
@@ -247,7 +247,7 @@ def _superuser_sql(settings: Settings, statements: list[str]) -> None:
     client = _which(CLIENT_BINARIES)
     candidates = [settings.db_socket] if settings.db_socket else [
         str(socket_path()), "/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock",
-        "/tmp/mysql.sock"]
+        "/tmp/mysql.sock"]  # noqa: S108 - where some MySQL builds put their socket
     sock = next((c for c in candidates if c and Path(c).exists()), None)
     if not client or not sock:
         raise MariaDBError(
@@ -284,8 +284,9 @@ def provision_users(settings: Settings) -> None:
             account = f"{_quote(user)}@{_quote(host)}"
             stmts.append(f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {_quote(password or '')}")
             stmts.append(f"ALTER USER {account} IDENTIFIED BY {_quote(password or '')}")
-        stmts.append(f"GRANT ALL PRIVILEGES ON `{db}`.* TO {_quote(settings.db_admin_user)}@{_quote(host)}")
-        stmts.append(f"GRANT ALL PRIVILEGES ON `{db}\\_%`.* TO {_quote(settings.db_admin_user)}@{_quote(host)}")
+        admin = f"{_quote(settings.db_admin_user)}@{_quote(host)}"
+        stmts.append(f"GRANT ALL PRIVILEGES ON `{db}`.* TO {admin}")
+        stmts.append(f"GRANT ALL PRIVILEGES ON `{db}\\_%`.* TO {admin}")  # staging copies
         stmts.append(f"GRANT SELECT ON `{db}`.* TO {_quote(settings.db_etl_user)}@{_quote(host)}")
     _superuser_sql(settings, stmts)
 

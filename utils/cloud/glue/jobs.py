@@ -22,6 +22,7 @@ No HTTP here: :mod:`utils.cloud.glue.responses` is the wire format.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -187,7 +188,7 @@ def job_environment(endpoint: str, region: str, extra_paths: list[str]) -> dict[
         AWS_DEFAULT_REGION=region,
         AWS_REGION=region,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - the local cloud's fixed test key
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the local cloud's fixed test key
         DELAB_TARGET="local",
         PYTHONUNBUFFERED="1",  # so output reaches CloudWatch while the script runs
     )
@@ -454,10 +455,8 @@ def _terminate(process: subprocess.Popen[str] | None) -> None:
         try:
             process.wait(timeout=KILL_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     threading.Thread(target=kill_later, daemon=True).start()
 
