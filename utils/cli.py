@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     seed_p = sub.add_parser("seed", help="(re)load classicmodels")
     seed_p.add_argument("--sf", default=None)
     seed_p.add_argument("--dump", default=None)
+    sub.add_parser("labs", help="regenerate labs/ from solutions/")
+    sub.add_parser("demo", help="run the lab pipeline headless; write figures and a summary")
+    grade_p = sub.add_parser("grade", help="grade a folder of learner notebooks")
+    grade_p.add_argument("grade_args", nargs=argparse.REMAINDER)
     test_p = sub.add_parser("test", help="run the whole test suite (after up)")
     test_p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -207,6 +211,23 @@ def main(argv: list[str] | None = None) -> int:
             return lab()
         elif args.command == "test":
             return run_tests(args.pytest_args)
+        elif args.command == "labs":
+            from utils.teaching.labgen import main as labgen_main
+
+            return labgen_main([]) or 0
+        elif args.command == "demo":
+            from utils.demo import main as demo_main
+
+            _export_environment(get_settings())
+            return demo_main([]) or 0
+        elif args.command == "grade":
+            from utils.teaching.gradebook import main as grade_main
+
+            if not args.grade_args:
+                print("usage: make grade SUBMISSIONS=path/to/folder", file=sys.stderr)
+                return 2
+            _export_environment(get_settings())
+            return grade_main(args.grade_args) or 0
         elif args.command == "seed":
             from utils.classicmodels.__main__ import main as seed_main
             from utils.services.mariadb import ensure_mariadb

@@ -88,6 +88,22 @@ def ensure_env_file(path: Path = ENV_FILE) -> dict[str, str]:
     return values
 
 
+AWS_CONFIG = STATE_DIR / "aws" / "config"
+
+
+def ensure_aws_config_file(path: Path = AWS_CONFIG) -> Path:
+    """The aws CLI config used with the local cloud.
+
+    It loads our aws CLI (v1) plugin, because ``aws rds`` in awscli v1 ignores
+    ``AWS_ENDPOINT_URL`` (see utils/cloud/rds.py); everything else is standard.
+    """
+    text = "[default]\n[plugins]\ndelab_endpoint = utils.cloud.rds\n"
+    if not path.exists() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
 def _lookup(name: str, file_values: dict[str, str]) -> str | None:
     if name in os.environ:
         return os.environ[name]
@@ -148,6 +164,7 @@ class Settings:
         if self.is_local:
             env.update(
                 AWS_ENDPOINT_URL=self.endpoint_url,
+                AWS_CONFIG_FILE=str(ensure_aws_config_file()),
                 AWS_ACCESS_KEY_ID="testing",
                 AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - local cloud's fixed test key
                 DELAB_TARGET="local",

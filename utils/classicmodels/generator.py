@@ -80,6 +80,8 @@ _LINE_NOUNS = {
     "Trucks and Buses": (["Ford", "Chevrolet", "Mack", "Volkswagen", "Dodge"],
                          ["Pickup", "Fire Engine", "Delivery Van", "School Bus", "Tanker"]),
 }
+_FEATURES = ["opening doors", "a detailed engine", "rubber tires", "a removable top", "hand-painted trim"]
+_EXTRAS = ["a display base", "a certificate of authenticity", "working suspension"]
 _VENDORS = ["Northwind Scale Works", "Gearhead Replicas", "Minimax Models", "Tin Soldier Co.",
             "Precision Pewter", "Harbor Hobby", "Alpine Miniatures", "Crown Diecast",
             "Velvet Gear", "Blue Ridge Replicas", "Silver Arrow Collectibles", "Keystone Kits",
@@ -248,10 +250,9 @@ def _catalogue(rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
             line_of.append(line)
             scales.append(scale)
             vendors.append(_VENDORS[int(rng.integers(len(_VENDORS)))])
-            descriptions.append(
-                f"This {scale} replica of the {name} features {rng.choice(['opening doors', 'a detailed engine', 'rubber tires', 'a removable top', 'hand-painted trim'])}"
-                f" and {rng.choice(['a display base', 'a certificate of authenticity', 'working suspension'])}."
-            )
+            feature = _FEATURES[int(rng.integers(len(_FEATURES)))]
+            extra = _EXTRAS[int(rng.integers(len(_EXTRAS)))]
+            descriptions.append(f"This {scale} replica of the {name} features {feature} and {extra}.")
             i += 1
     productlines = pa.table({
         "productLine": [name for name, _ in lines],
@@ -356,7 +357,8 @@ def _customers(rng: np.random.Generator, n: int, employees: pa.Table) -> pa.Tabl
         "customerNumber": numbers.astype(np.int32),
         "customerName": [s[:50] for s in names],
         "contactLastName": [_LAST_NAMES[i] for i in last],
-        "contactFirstName": [_FIRST_NAMES[f] + (" " if t else "") for f, t in zip(first, trailing, strict=True)],
+        "contactFirstName": [_FIRST_NAMES[f] + (" " if t else "")
+                             for f, t in zip(first, trailing, strict=True)],
         "phone": [str(p) for p in phone_digits],
         "addressLine1": [f"{street_no[i]} {_STREETS[street[i]]}" for i in range(n)],
         "addressLine2": [_ADDRESS_LINE2[line2[i]] if has_line2[i] else None for i in range(n)],

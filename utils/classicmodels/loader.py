@@ -150,11 +150,12 @@ def _validate_staging(conn: pymysql.connections.Connection, stage: str) -> list[
         found: dict[str, dict[str, str]] = {}
         for table, column, data_type in cur.fetchall():
             found.setdefault(table.lower(), {})[column.lower()] = data_type
-    problems = _compare_columns({t: {c: type_family(d) for c, d in cols.items()} for t, cols in found.items()})
+    families = {t: {c: type_family(d) for c, d in cols.items()} for t, cols in found.items()}
+    problems = _compare_columns(families)
     if problems:
         raise IncompatibleDumpError("The data is not classicmodels-compatible:\n  " + "\n  ".join(problems))
-    notes = [f"table `{t}` is not part of classicmodels: left out" for t in sorted(set(found) - set(schema.TABLES))]
-    return notes
+    extra = sorted(set(found) - set(schema.TABLES))
+    return [f"table `{t}` is not part of classicmodels: left out" for t in extra]
 
 
 def _compare_columns(found: dict[str, dict[str, str]]) -> list[str]:
@@ -302,7 +303,9 @@ def _progress_bar(total: int, show: bool) -> _NoBar:
     return tqdm(total=total, unit="rows", unit_scale=True, desc="loading classicmodels")
 
 
-def _load_table(conn: pymysql.connections.Connection, stage: str, table: str, data: pa.Table, bar: _NoBar) -> None:
+def _load_table(
+    conn: pymysql.connections.Connection, stage: str, table: str, data: pa.Table, bar: _NoBar
+) -> None:
     sql = _load_data_sql(stage, table, [(f.name, f.type) for f in data.schema])
     bar.set_postfix_str(table)
     fd, path = tempfile.mkstemp(prefix=f"delab-{table}-", suffix=".tsv")

@@ -10,7 +10,7 @@ the server runs their content; ordinary comments are dropped.
 
 Also here: a small parser for ``CREATE TABLE`` column lists (to validate a dump
 before loading it) and the rewrite that redirects a dump's statements to
-staging tables (so a load never touches the live tables until the final swap).
+the staging database (so a load never touches the live tables until the final swap).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# One token per match. Order matters: strings and comments before the catch-alls.
+# One lexeme per match. Order matters: strings and comments before the catch-alls.
 _TOKEN = re.compile(
     r"""
       '(?:[^'\\]|\\.|'')*'          # single-quoted string, \-escapes and ''
@@ -62,24 +62,24 @@ def split_statements(text: str) -> Iterator[str]:
 def _split_section(text: str, delimiter: str) -> Iterator[str]:
     parts: list[str] = []
     for match in _TOKEN.finditer(text):
-        token = match.group(0)
-        first = token[0]
-        if token == ";" and delimiter == ";":
+        lexeme = match.group(0)
+        first = lexeme[0]
+        if lexeme == ";" and delimiter == ";":
             statement = "".join(parts).strip()
             if statement:
                 yield statement
             parts = []
-        elif first in "'\"`" and len(token) == 1:
-            raise SqlScriptError(f"unterminated {token}-quoted text near: {text[match.start():][:60]!r}")
-        elif token == "/" and text.startswith("*", match.end()):
+        elif first in "'\"`" and len(lexeme) == 1:
+            raise SqlScriptError(f"unterminated {lexeme}-quoted text near: {text[match.start():][:60]!r}")
+        elif lexeme == "/" and text.startswith("*", match.end()):
             raise SqlScriptError(f"unterminated comment near: {text[match.start():][:60]!r}")
-        elif token.startswith("/*") and not token.startswith("/*!"):
+        elif lexeme.startswith("/*") and not lexeme.startswith("/*!"):
             parts.append(" ")  # ordinary comment
-        elif first == "#" or token.startswith("--"):
+        elif first == "#" or lexeme.startswith("--"):
             parts.append("\n")  # line comment
-        elif delimiter != ";" and first not in "'\"`" and delimiter in token:
+        elif delimiter != ";" and first not in "'\"`" and delimiter in lexeme:
             # A custom delimiter (e.g. $$) inside bulk text ends the statement.
-            pieces = token.split(delimiter)
+            pieces = lexeme.split(delimiter)
             for piece in pieces[:-1]:
                 parts.append(piece)
                 statement = "".join(parts).strip()
@@ -88,7 +88,7 @@ def _split_section(text: str, delimiter: str) -> Iterator[str]:
                 parts = []
             parts.append(pieces[-1])
         else:
-            parts.append(token)
+            parts.append(lexeme)
     statement = "".join(parts).strip()
     if statement:
         yield statement
@@ -282,8 +282,6 @@ _TARGET = re.compile(
 _REFERENCES = re.compile(
     r"(\bREFERENCES\s+)((?:`[^`]+`|\w+)\s*\.\s*)?(`(?:[^`]|``)+`|\w+)", re.IGNORECASE
 )
-_CONSTRAINT_NAME = re.compile(r"\bCONSTRAINT\s+(?:`(?:[^`]|``)+`|\w+)\s+(?=FOREIGN\b|CHECK\b)",
-                              re.IGNORECASE)
 
 
 def redirect_statement(statement: str, rename: dict[str, str]) -> str:
@@ -292,10 +290,8 @@ def redirect_statement(statement: str, rename: dict[str, str]) -> str:
     Only the statement's target table and, in DDL, ``REFERENCES`` targets are
     rewritten, never data inside INSERT values. Database qualifiers
     (``classicmodels.customers``) are dropped, so the statement runs in the
-    connection's database. Foreign-key constraint names are removed from DDL
-    because InnoDB constraint names are unique per database: the server
-    generates ``<table>_ibfk_<n>`` names instead, which RENAME TABLE keeps in
-    step with the table name. ``rename`` keys are lower-case table names.
+    connection's database (the loader's staging database). ``rename`` keys
+    are lower-case table names.
     """
     text = unwrap(statement)
     match = _TARGET.match(text)
@@ -308,7 +304,6 @@ def redirect_statement(statement: str, rename: dict[str, str]) -> str:
     rest = text[match.end() :]
     kind = statement_kind(text)
     if kind in ("CREATE TABLE", "ALTER TABLE"):
-        rest = _CONSTRAINT_NAME.sub("", rest)
 
         def _ref(m: re.Match[str]) -> str:
             target = rename.get(_ident(m.group(3)).lower())

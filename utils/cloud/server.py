@@ -148,6 +148,11 @@ def serve(port: int, host: str = "127.0.0.1", ready: threading.Event | None = No
 
     server = make_server(host, port, build_app(), threaded=True,
                          request_handler=MotoRequestHandler)
+    # Handlers that start work of their own (Glue job scripts) point it back at THIS endpoint.
+    import os
+
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{server.server_port}"
+    os.environ["DELAB_CLOUD_PORT"] = str(server.server_port)
     if ready is not None:
         ready.set()
     server.serve_forever()

@@ -10,6 +10,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 HOURS_PER_MONTH = 730  # AWS bills a month as 730 hours
 
@@ -154,3 +155,53 @@ def elastic_capacity(demand: Sequence[float], usd_hour: float) -> CapacityPlan:
 def elastic_servers(demand: Sequence[float]) -> list[int]:
     """Servers an autoscaler would run each hour: demand rounded up."""
     return [math.ceil(d) for d in demand]
+
+
+def plot_elasticity(demand: Sequence[float], fixed_servers: int, ax: Any = None) -> Any:
+    """Plot hourly demand against a fixed fleet and an elastic (autoscaled) fleet."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    hours = range(len(demand))
+    ax.plot(hours, demand, color="0.3", label="demand")
+    ax.step(hours, elastic_servers(demand), where="mid", color="#2ca02c", label="elastic servers")
+    ax.axhline(fixed_servers, color="#d62728", linestyle="--", label=f"fixed: {fixed_servers} servers")
+    ax.set_xlabel("hour of the week")
+    ax.set_ylabel("servers' worth of load")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_billing_options(on_demand_usd_hour: float, ax: Any = None) -> Any:
+    """Monthly cost of each billing option as hours of use per month grow."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.8))
+    hours = list(range(0, HOURS_PER_MONTH + 1, 10))
+    for option in BILLING_OPTIONS:
+        ax.plot(hours, [monthly_cost_by_option(on_demand_usd_hour, h)[option] for h in hours], label=option)
+    ax.set_xlabel("hours used per month")
+    ax.set_ylabel("USD per month")
+    ax.set_title(f"One instance at ${on_demand_usd_hour}/hour on demand")
+    ax.legend()
+    return ax
+
+
+def plot_forgotten_resources(resources: Sequence[Resource], days: int = 30, ax: Any = None) -> Any:
+    """Cumulative cost over ``days`` if resources keep running, are stopped, or are deleted after 2 hours."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.8))
+    hours = days * 24
+    x = [h / 24 for h in range(hours + 1)]
+    ax.plot(x, cumulative_cost(resources, hours), label="left running", color="#d62728")
+    ax.plot(x, cumulative_cost(resources, hours, stop_after=2), label="stopped after 2 h", color="#ff7f0e")
+    ax.plot(x, cumulative_cost(resources, hours, delete_after=2), label="deleted after 2 h", color="#2ca02c")
+    ax.set_xlabel("days since the lab started")
+    ax.set_ylabel("cumulative USD")
+    ax.set_title("What a forgotten lab costs")
+    ax.legend()
+    return ax

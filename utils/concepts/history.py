@@ -72,21 +72,31 @@ def plot_timeline(ax: Any = None) -> Any:
     colours = plt.get_cmap("Pastel1").colors
     for i, era in enumerate(ERAS):
         ax.axvspan(era.start, era.end + 1, color=colours[i % len(colours)], alpha=0.9)
+        label = era.name.replace(" & ", " &\n").replace("Modern data engineering", "Modern data\nengineering")
         ax.text(
             (era.start + era.end + 1) / 2,
-            0.97,
-            era.name,
+            0.98,
+            label,
             ha="center",
             va="top",
-            fontsize=9,
+            fontsize=8.5,
             weight="bold",
             transform=ax.get_xaxis_transform(),
         )
+    n = len(MILESTONES)
     for i, m in enumerate(MILESTONES):
-        height = 0.15 + 0.11 * (i % 6)
-        ax.vlines(m.year, 0, height, color="0.3", linewidth=1)
+        height = 0.06 + 0.78 * i / n  # one row per milestone: labels never overlap
+        ax.vlines(m.year, 0, height, color="0.45", linewidth=0.8)
         ax.plot(m.year, height, "o", color="0.2", markersize=3)
-        ax.text(m.year + 0.4, height, f"{m.year} {m.event}", fontsize=7.5, va="center")
+        right_side = m.year < 2000
+        ax.text(
+            m.year + (0.5 if right_side else -0.5),
+            height,
+            f"{m.year} {m.event}",
+            fontsize=7.5,
+            va="center",
+            ha="left" if right_side else "right",
+        )
     ax.set_xlim(ERAS[0].start, ERAS[-1].end + 1)
     ax.set_ylim(0, 1)
     ax.set_yticks([])

@@ -106,7 +106,7 @@ def plot_lifecycle(ax: Any = None) -> Any:
         colour = "#cfe2ff" if name != "storage" else "#ffe8a3"
         ax.add_patch(FancyBboxPatch((x, y), 1.8, 0.75, boxstyle="round,pad=0.05", fc=colour, ec="0.3"))
         ax.text(x + 0.9, y + 0.375, name.capitalize(), ha="center", va="center", fontsize=10, weight="bold")
-    for x0, x1 in [(2.1, 2.5), (6.5, 6.9), (8.7, 9.1)]:
+    for x0, x1 in [(2.1, 2.5), (4.3, 6.9), (8.7, 9.1)]:
         ax.annotate("", xy=(x1, 2.72), xytext=(x0, 2.72), arrowprops={"arrowstyle": "->", "lw": 1.5})
     ax.annotate("", xy=(3.8, 2.35), xytext=(4.8, 1.85), arrowprops={"arrowstyle": "<->", "lw": 1.2})
     ax.annotate("", xy=(7.4, 2.35), xytext=(6.4, 1.85), arrowprops={"arrowstyle": "<->", "lw": 1.2})

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -226,3 +227,48 @@ def pick_region(
         for r, lat, price, ln, cn in zip(candidates, latencies, prices, lat_n, cost_n, strict=False)
     ]
     return sorted(scores, key=lambda s: (s.score, s.code))
+
+
+def format_ranking(scores: list[RegionScore], top: int = 5) -> str:
+    """A small fixed-width table of the best ``top`` regions (used by the lesson's widget)."""
+    lines = [f"{'rank':<5}{'region':<16}{'city':<15}{'latency ms':>11}{'$/hour':>9}{'score':>7}"]
+    for rank, s in enumerate(scores[:top], start=1):
+        lines.append(
+            f"{rank:<5}{s.code:<16}{s.city:<15}{s.latency_ms:>11.1f}{s.usd_hour:>9.4f}{s.score:>7.3f}"
+        )
+    return "\n".join(lines)
+
+
+def plot_regions(
+    users: Iterable[UserGroup] = (),
+    best: str | None = None,
+    extent: tuple[float, float, float, float] = (-180, 180, -60, 75),
+    ax: Any = None,
+) -> Any:
+    """Plot regions, users and the chosen region on a lon/lat grid.
+
+    ``extent`` = (lon0, lon1, lat0, lat1) zooms in; regions outside it are not drawn.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.8))
+    lon0, lon1, lat0, lat1 = extent
+    for r in REGIONS:
+        if not (lon0 <= r.lon <= lon1 and lat0 <= r.lat <= lat1):
+            continue
+        chosen = r.code == best
+        ax.scatter(r.lon, r.lat, s=90 if chosen else 30, color="#d62728" if chosen else "#1f77b4", zorder=3)
+        ax.annotate(r.code, (r.lon, r.lat), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    for u in users:
+        ax.scatter(u.lon, u.lat, s=40 + 40 * u.weight, marker="^", color="#2ca02c", zorder=2)
+        ax.annotate(
+            u.name, (u.lon, u.lat), textcoords="offset points", xytext=(4, -10), fontsize=7, color="#2ca02c"
+        )
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.grid(alpha=0.3)
+    ax.set_title("AWS regions (blue), users (green triangles), chosen region (red)")
+    return ax

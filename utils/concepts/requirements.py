@@ -8,8 +8,10 @@ stakeholder to confirm you understood them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 #: The thinking loop of a data engineer; the last step leads back to the first.
 THINKING_CYCLE: tuple[tuple[str, str], ...] = (
@@ -92,3 +94,35 @@ def playback(requirements: list[Requirement]) -> str:
         lines.append("Open questions:")
         lines += [f"  - {r.stakeholder}: {p}" for r, p in questions]
     return "\n".join(lines)
+
+
+def plot_thinking_cycle(ax: Any = None) -> Any:
+    """Draw :data:`THINKING_CYCLE` as a loop of four boxes joined by curved arrows."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5.5))
+    n = len(THINKING_CYCLE)
+    for i, (name, _) in enumerate(THINKING_CYCLE):
+        angle = math.pi / 2 - 2 * math.pi * i / n
+        ax.text(
+            math.cos(angle),
+            math.sin(angle),
+            name.replace(" and ", "\nand "),
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round", "fc": "#cfe2ff"},
+        )
+        nxt = math.pi / 2 - 2 * math.pi * (i + 1) / n
+        ax.annotate(
+            "",
+            xy=(0.55 * math.cos(nxt + 0.5), 0.55 * math.sin(nxt + 0.5)),
+            xytext=(0.55 * math.cos(angle - 0.5), 0.55 * math.sin(angle - 0.5)),
+            arrowprops={"arrowstyle": "->", "connectionstyle": "arc3,rad=-0.3", "lw": 1.5},
+        )
+    ax.set_xlim(-1.6, 1.6)
+    ax.set_ylim(-1.4, 1.4)
+    ax.axis("off")
+    ax.set_title("The thinking loop")
+    return ax

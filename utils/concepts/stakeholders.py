@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 #: People and systems whose data you consume (you depend on them).
 UPSTREAM: dict[str, str] = {
@@ -68,3 +69,26 @@ def hours_recovered(
     if not (0 <= share_spent_wrangling <= 1 and 0 <= share_automated <= 1):
         raise ValueError("Shares are fractions between 0 and 1.")
     return team_size * hours_per_week * share_spent_wrangling * share_automated
+
+
+def plot_value_vs_effort(projects: list[Project], ax: Any = None) -> Any:
+    """Scatter projects by effort and value; grey points have no stakeholder."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    for p in projects:
+        colour = "#4c72b0" if p.stakeholder else "0.6"
+        ax.scatter(p.effort_weeks, p.annual_value_usd / 1000, s=90, color=colour)
+        ax.annotate(
+            p.name,
+            (p.effort_weeks, p.annual_value_usd / 1000),
+            textcoords="offset points",
+            xytext=(6, 5),
+            fontsize=8,
+        )
+    ax.set_xlabel("effort (weeks)")
+    ax.set_ylabel("estimated value (k$ / year)")
+    ax.set_xlim(0, max(p.effort_weeks for p in projects) * 1.7)
+    ax.set_title("Value against effort")
+    return ax

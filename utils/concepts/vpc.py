@@ -53,7 +53,10 @@ def check_vpc_cidr(cidr: str) -> ipaddress.IPv4Network:
             f"A VPC must be between /{MIN_PREFIX} and /{MAX_PREFIX}; {cidr} is /{network.prefixlen}."
         )
     if not network.is_private:
-        raise ValueError(f"{cidr} is public address space; use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.")
+        raise ValueError(
+            f"{cidr} is public address space; "
+            "use a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16."
+        )
     return network
 
 

@@ -124,13 +124,14 @@ def _quote(column: pa.Array) -> pa.Array:
 
 
 def _join_lines(lines: pa.Array) -> bytes:
-    """Join row strings with newlines (one trailing newline), without a Python loop."""
-    if len(lines) == 0:
-        return b""
-    as_list = pa.LargeListArray.from_arrays(pa.array([0, len(lines)], pa.int64()),
-                                            lines.cast(pa.large_string()))
-    joined = pc.binary_join(as_list, "\n")[0].as_py()
-    return (joined + "\n").encode()
+    """Join row strings with newlines (one trailing newline), without a Python loop per row."""
+    parts = []
+    step = 200_000  # keeps each joined chunk far below Arrow's 2 GiB string limit
+    for start in range(0, len(lines), step):
+        chunk = lines.slice(start, step).cast(pa.string())
+        as_list = pa.ListArray.from_arrays(pa.array([0, len(chunk)], pa.int32()), chunk)
+        parts.append(pc.binary_join(as_list, "\n")[0].as_py())
+    return ("\n".join(parts) + "\n").encode() if parts else b""
 
 
 def csv_bytes(names: list[str], rendered: list[pa.Array]) -> bytes:

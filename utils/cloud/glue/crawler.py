@@ -282,8 +282,17 @@ class CrawlerRunner:
 
     def __init__(self, region: str | None = None) -> None:
         self.region = region or get_settings().region
-        self.catalog = GlueCatalog(self.region)
-        self.store = ObjectStore()
+
+    # Looked up on each use: moto's reset replaces its backends, so a cached one goes stale.
+    @property
+    def catalog(self) -> GlueCatalog:
+        """The region's Glue Data Catalog (moto's Glue backend)."""
+        return GlueCatalog(self.region)
+
+    @property
+    def store(self) -> ObjectStore:
+        """The local S3."""
+        return ObjectStore()
 
     def _crawler(self, name: str) -> FakeCrawler:
         try:

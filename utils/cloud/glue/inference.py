@@ -326,17 +326,12 @@ def _infer_table(name: str, location: str, members: list[tuple[list[str], Object
             skipped.append(SkippedObject(obj.key, f"at a different folder depth than the rest of "
                                                   f"table {name} (expected {depth} partition folder(s))"))
             continue
-        values = []
-        for level, folder in enumerate(dirs):
-            match = _HIVE_FOLDER.match(folder)
-            if match and match.group(1).lower() != keys[level]:
-                values = None
-                break
-            values.append(unquote(match.group(2)) if match else folder)
-        if values is None:
+        matches = [_HIVE_FOLDER.match(folder) for folder in dirs]
+        if any(m and m.group(1).lower() != keys[level] for level, m in enumerate(matches)):
             skipped.append(SkippedObject(obj.key, f"partition folder names differ from {keys} in "
                                                   f"table {name}"))
             continue
+        values = [unquote(m.group(2)) if m else folder for m, folder in zip(matches, dirs, strict=True)]
         assert obj.schema is not None
         for field_ in obj.schema:
             column = field_.name.lower()

@@ -32,7 +32,6 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -224,10 +223,17 @@ class JobRunner:
 
     def __init__(self, region: str | None = None) -> None:
         self.region = region or get_settings().region
-        self.catalog = GlueCatalog(self.region)
-        self.store = ObjectStore()
-        # Lets tests and the server observe a run's end without polling.
-        self.on_finished: list[Callable[[LocalJobRun], None]] = []
+
+    # Looked up on each use: moto's reset replaces its backends, so a cached one goes stale.
+    @property
+    def catalog(self) -> GlueCatalog:
+        """The region's Glue Data Catalog (moto's Glue backend)."""
+        return GlueCatalog(self.region)
+
+    @property
+    def store(self) -> ObjectStore:
+        """The local S3."""
+        return ObjectStore()
 
     def _job(self, job_name: str) -> FakeJob:
         try:
@@ -314,6 +320,10 @@ class JobRunner:
                 errors.write(str(exc))
                 run.set_state("FAILED", str(exc))
                 return
+            if merged.get("--additional-python-modules"):
+                # pip would need the internet; the local cloud is offline by design.
+                errors.write("WARN --additional-python-modules is not installed by the local cloud; "
+                             "the job uses the packages of the lab's Python environment.")
             if run.stop_requested:
                 run.set_state("STOPPED")
                 return
@@ -417,7 +427,7 @@ class JobRunner:
                                     f"CloudWatch Logs {logs.JOB_ERROR_GROUP}, stream {run.job_run_id})")
 
     def _after(self, job: FakeJob, run: LocalJobRun) -> None:
-        """Retry a failed run when the job allows it (MaxRetries), then notify listeners."""
+        """Retry a failed run when the job allows it (MaxRetries)."""
         if run.state == "FAILED" and run.attempt < int(job.max_retries or 0) \
                 and self.catalog.backend.jobs.get(job.name) is job:
             with _LOCK:
@@ -425,8 +435,6 @@ class JobRunner:
                                     attempt=run.attempt + 1, previous_run_id=run.job_run_id)
                 job.job_runs.append(retry)
             self._launch(job, retry)
-        for listener in list(self.on_finished):
-            listener(run)
 
 
 class _SetupError(Exception):

@@ -1,0 +1,326 @@
+"""The week-2 lab's graders: each passes the solution, says "Not done yet" for the placeholder,
+and fails realistic wrong answers with a message that points at the mistake.
+
+Needs the real MariaDB (a scratch SF1 database, see conftest.py). The Athena exercises are
+graded on DataFrames, so their wrong answers are built here from MySQL: no cloud needed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from utils.classicmodels.truth import ground_truth
+from utils.teaching import graders_c1w2 as g
+from utils.teaching.dashboard import ALL
+from utils.teaching.lab_c1w2 import run_sql as query
+
+POSTAL_JOIN_SQL = """
+SELECT SUM(od.quantityOrdered * od.priceEach)
+FROM orderdetails AS od
+JOIN orders AS o ON o.orderNumber = od.orderNumber
+JOIN customers AS c ON c.customerNumber = o.customerNumber
+{join} (SELECT DISTINCT postalCode, city, state, country FROM customers) AS l ON l.postalCode = c.postalCode
+"""
+TRUE_SQL = "SELECT SUM(quantityOrdered * priceEach) FROM orderdetails"
+GOOD_EXPLANATION = ("Postal codes are not unique: several cities share the same postal code, so order lines "
+                    "are duplicated; customers with a NULL postal code are dropped by the inner join.")
+
+DIM_LOCATIONS_SOLUTION = """
+SELECT DISTINCT
+       MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, COALESCE(state, ''), TRIM(country))) AS locationKey,
+       postalCode, city, state, TRIM(country) AS country
+FROM customers
+"""
+
+REVENUE_BY_COUNTRY_SQL = """
+SELECT TRIM(c.country) AS country, SUM(od.quantityOrdered * od.priceEach) AS revenue
+FROM orderdetails AS od JOIN orders AS o ON o.orderNumber = od.orderNumber
+JOIN customers AS c ON c.customerNumber = o.customerNumber
+GROUP BY TRIM(c.country) ORDER BY revenue {order}
+"""
+
+TOP_PRODUCTS_SQL = """
+SELECT p.productName AS productname, SUM(od.{measure}) AS total_sales
+FROM orderdetails AS od JOIN products AS p ON p.productCode = od.productCode
+GROUP BY p.productName ORDER BY total_sales {order} LIMIT {n}
+"""
+
+
+def scalar(conn: Any, sql: str) -> Decimal:
+    return Decimal(query(conn, sql).iloc[0, 0])
+
+
+def assert_fails(result: Any, *fragments: str) -> None:
+    assert not result.passed, result.summary()
+    assert not result.not_done, result.summary()
+    for fragment in fragments:
+        assert fragment.lower() in result.feedback.lower(), f"{fragment!r} not in: {result.feedback}"
+
+
+def assert_not_done(result: Any, name: str) -> None:
+    assert not result.passed and result.score == 0
+    assert result.feedback.startswith("Not done yet"), result.feedback
+    assert name in result.feedback
+
+
+# ------------------------------------------------------------------ exercise 1
+
+
+@pytest.fixture(scope="module")
+def totals(conn: Any) -> dict[str, Decimal]:
+    return {"postal": scalar(conn, POSTAL_JOIN_SQL.format(join="JOIN")),
+            "left": scalar(conn, POSTAL_JOIN_SQL.format(join="LEFT JOIN")),
+            "true": scalar(conn, TRUE_SQL)}
+
+
+def test_ex1_solution_passes(conn: Any, totals: dict[str, Decimal]) -> None:
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], GOOD_EXPLANATION, conn=conn)
+    assert result.passed and result.score == 3, result.summary()
+
+
+def test_ex1_accepts_floats_and_one_cell_frames(conn: Any, totals: dict[str, Decimal]) -> None:
+    frame = pd.DataFrame({"revenue": [totals["postal"]]})
+    result = g.grade_postal_code_join(frame, float(totals["true"]), GOOD_EXPLANATION, conn=conn)
+    assert result.passed, result.summary()
+
+
+def test_ex1_placeholder_is_not_done(conn: Any, totals: dict[str, Decimal]) -> None:
+    assert_not_done(g.grade_postal_code_join(None, None, None, conn=conn), "postal_join_total")
+    assert_not_done(g.grade_postal_code_join(totals["postal"], totals["true"], None, conn=conn), "explanation")
+
+
+def test_ex1_left_join_is_pointed_out(conn: Any, totals: dict[str, Decimal]) -> None:
+    result = g.grade_postal_code_join(totals["left"], totals["true"], GOOD_EXPLANATION, conn=conn)
+    assert_fails(result, "NULL", "inner JOIN")
+    assert result.score == 2
+
+
+def test_ex1_swapped_totals(conn: Any, totals: dict[str, Decimal]) -> None:
+    result = g.grade_postal_code_join(totals["true"], totals["postal"], GOOD_EXPLANATION, conn=conn)
+    assert_fails(result, "swapped")
+
+
+def test_ex1_join_without_distinct(conn: Any) -> None:
+    fanned = scalar(conn, POSTAL_JOIN_SQL.format(join="JOIN").replace(
+        "(SELECT DISTINCT postalCode, city, state, country FROM customers)", "customers"))
+    result = g.grade_postal_code_join(fanned, scalar(conn, TRUE_SQL), GOOD_EXPLANATION, conn=conn)
+    assert_fails(result, "every customer row", "DISTINCT")
+
+
+def test_ex1_explanation_must_name_both_causes(conn: Any, totals: dict[str, Decimal]) -> None:
+    only_shared = "Several cities share the same postal code, so the join duplicates order lines."
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], only_shared, conn=conn)
+    assert_fails(result, "NULL postal code")
+    assert result.score == 2
+    only_nulls = "Customers with a NULL postal code have no location row and their sales are dropped."
+    assert_fails(g.grade_postal_code_join(totals["postal"], totals["true"], only_nulls, conn=conn),
+                 "not unique")
+    assert_fails(g.grade_postal_code_join(totals["postal"], totals["true"], "join bug", conn=conn),
+                 "a sentence or two")
+
+
+def test_ex1_wrong_true_total(conn: Any, totals: dict[str, Decimal]) -> None:
+    shipped_only = scalar(conn, "SELECT SUM(od.quantityOrdered * od.priceEach) FROM orderdetails od "
+                                "JOIN orders o ON o.orderNumber = od.orderNumber WHERE o.status = 'Shipped'")
+    result = g.grade_postal_code_join(totals["postal"], shipped_only, GOOD_EXPLANATION, conn=conn)
+    assert_fails(result, "every row of orderdetails")
+
+
+def test_ex1_text_instead_of_number(conn: Any, totals: dict[str, Decimal]) -> None:
+    result = g.grade_postal_code_join("12,000", totals["true"], GOOD_EXPLANATION, conn=conn)
+    assert_fails(result, "should be a number")
+
+
+# ------------------------------------------------------------------ exercise 2
+
+
+def test_ex2_solution_passes(conn: Any) -> None:
+    result = g.grade_dim_locations(DIM_LOCATIONS_SOLUTION, conn=conn)
+    assert result.passed, result.summary()
+
+
+def test_ex2_a_customer_keyed_dimension_also_passes(conn: Any) -> None:
+    sql = "SELECT customerNumber AS locationKey, customerNumber, postalCode, city, state, country FROM customers"
+    assert g.grade_dim_locations(sql, conn=conn).passed
+
+
+def test_ex2_placeholder_is_not_done(conn: Any) -> None:
+    assert_not_done(g.grade_dim_locations(None, conn=conn), "dim_locations_sql")
+
+
+def test_ex2_postal_code_as_key_has_null_keys(conn: Any) -> None:
+    sql = "SELECT DISTINCT postalCode AS locationKey, postalCode, city, state, country FROM customers"
+    assert_fails(g.grade_dim_locations(sql, conn=conn), "NULL locationKey")
+
+
+def test_ex2_postal_code_as_key_is_not_unique(conn: Any) -> None:
+    sql = ("SELECT DISTINCT postalCode AS locationKey, postalCode, city, state, country FROM customers "
+           "WHERE postalCode IS NOT NULL")
+    assert_fails(g.grade_dim_locations(sql, conn=conn), "shared by different locations", "postal code alone")
+
+
+def test_ex2_forgotten_distinct(conn: Any) -> None:
+    sql = DIM_LOCATIONS_SOLUTION.replace("DISTINCT", "")
+    assert_fails(g.grade_dim_locations(sql, conn=conn), "listed more than once", "DISTINCT")
+
+
+def test_ex2_dropping_null_postal_codes_loses_customers(conn: Any) -> None:
+    sql = DIM_LOCATIONS_SOLUTION + " WHERE postalCode IS NOT NULL"
+    assert_fails(g.grade_dim_locations(sql, conn=conn), "have no row", "NULL postal code")
+
+
+def test_ex2_key_ignoring_the_country_collides(conn: Any) -> None:
+    sql = DIM_LOCATIONS_SOLUTION.replace("MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, "
+                                         "COALESCE(state, ''), TRIM(country)))",
+                                         "MD5(COALESCE(postalCode, ''))")
+    assert_fails(g.grade_dim_locations(sql, conn=conn), "shared by different locations")
+
+
+def test_ex2_missing_columns_and_bad_sql(conn: Any) -> None:
+    assert_fails(g.grade_dim_locations("SELECT DISTINCT city, country FROM customers", conn=conn),
+                 "locationKey")
+    assert_fails(g.grade_dim_locations("SELEC city FROM customers", conn=conn), "MySQL could not run")
+
+
+# ------------------------------------------------------------------ exercise 3
+
+
+@pytest.fixture(scope="module")
+def truth(conn: Any) -> Any:
+    return ground_truth(conn)
+
+
+def test_ex3_solution_passes(conn: Any, truth: Any) -> None:
+    answer = query(conn, REVENUE_BY_COUNTRY_SQL.format(order="DESC"))
+    answer["revenue"] = answer["revenue"].astype(float)  # Athena returns doubles
+    result = g.grade_revenue_by_country(answer, truth=truth)
+    assert result.passed, result.summary()
+    assert g.grade_revenue_by_country(answer, truth=truth.revenue_by_country).passed
+
+
+def test_ex3_placeholder_is_not_done(truth: Any) -> None:
+    assert_not_done(g.grade_revenue_by_country(None, truth=truth), "revenue_by_country")
+
+
+def test_ex3_postal_code_join_loses_countries(conn: Any, truth: Any) -> None:
+    answer = g.postal_code_join_by_country(conn)
+    answer = answer.loc[answer["postal_join_revenue"] > 0, ["country", "postal_join_revenue"]]
+    assert_fails(g.grade_revenue_by_country(answer, truth=truth), "Missing countries", "NULL")
+
+
+def test_ex3_postal_code_join_inflates_countries(conn: Any, truth: Any) -> None:
+    joined = g.postal_code_join_by_country(conn)
+    # Keep every country (as a LEFT JOIN would) but with the postal-code join's inflated figures.
+    answer = joined.assign(revenue=joined[["true_revenue", "postal_join_revenue"]].max(axis=1))
+    answer = answer.sort_values("revenue", ascending=False)[["country", "revenue"]]
+    assert_fails(g.grade_revenue_by_country(answer, truth=truth), "too high", "postal code")
+
+
+def test_ex3_ascending_order(conn: Any, truth: Any) -> None:
+    answer = query(conn, REVENUE_BY_COUNTRY_SQL.format(order="ASC"))
+    assert_fails(g.grade_revenue_by_country(answer, truth=truth), "largest first")
+
+
+def test_ex3_summing_prices_only(conn: Any, truth: Any) -> None:
+    answer = query(conn, REVENUE_BY_COUNTRY_SQL.format(order="DESC").replace(
+        "od.quantityOrdered * od.priceEach", "od.priceEach"))
+    assert_fails(g.grade_revenue_by_country(answer, truth=truth), "quantityOrdered * priceEach")
+
+
+def test_ex3_missing_group_by(conn: Any, truth: Any) -> None:
+    answer = query(conn, """SELECT TRIM(c.country) AS country, od.quantityOrdered * od.priceEach AS revenue
+                            FROM orderdetails od JOIN orders o ON o.orderNumber = od.orderNumber
+                            JOIN customers c ON c.customerNumber = o.customerNumber""")
+    assert_fails(g.grade_revenue_by_country(answer, truth=truth), "more than once", "GROUP BY")
+
+
+# ------------------------------------------------------------------ exercise 4
+
+
+def top(conn: Any, measure: str = "quantityOrdered * od.priceEach", order: str = "DESC", n: int = 5
+        ) -> pd.DataFrame:
+    return query(conn, TOP_PRODUCTS_SQL.format(measure=measure, order=order, n=n))
+
+
+def test_ex4_solution_passes(conn: Any) -> None:
+    result = g.grade_top_products(top(conn), conn=conn)
+    assert result.passed, result.summary()
+
+
+def test_ex4_placeholder_is_not_done(conn: Any) -> None:
+    assert_not_done(g.grade_top_products(None, conn=conn), "top_products")
+
+
+def test_ex4_ascending_order(conn: Any) -> None:
+    assert_fails(g.grade_top_products(top(conn, order="ASC"), conn=conn), "LEAST", "DESC")
+
+
+def test_ex4_ranked_by_quantity(conn: Any) -> None:
+    assert_fails(g.grade_top_products(top(conn, measure="quantityOrdered"), conn=conn), "quantity")
+
+
+def test_ex4_wrong_limit(conn: Any) -> None:
+    assert_fails(g.grade_top_products(top(conn, n=10), conn=conn), "LIMIT 5")
+
+
+def test_ex4_right_products_with_quantities(conn: Any) -> None:
+    answer = top(conn)
+    quantities = g.product_totals(conn).set_index("product_name")["quantity"]
+    answer["total_sales"] = answer["productname"].map(quantities)
+    assert_fails(g.grade_top_products(answer, conn=conn), "quantities, not sales")
+
+
+# ------------------------------------------------------------------ exercise 5
+
+
+def solution_filter(sales: pd.DataFrame, selection: Any) -> pd.Series:
+    return (sales["order_date"].between(selection.start, selection.end)
+            & ((selection.country == ALL) | (sales["country"] == selection.country))
+            & ((selection.product_line == ALL) | (sales["product_line"] == selection.product_line)))
+
+
+def test_ex5_solution_passes(sales: pd.DataFrame) -> None:
+    result = g.grade_selection_filter(solution_filter, sales=sales)
+    assert result.passed, result.summary()
+
+
+def test_ex5_returning_the_rows_is_accepted(sales: pd.DataFrame) -> None:
+    result = g.grade_selection_filter(lambda s, sel: s[solution_filter(s, sel)], sales=sales)
+    assert result.passed, result.summary()
+
+
+def test_ex5_placeholder_is_not_done(sales: pd.DataFrame) -> None:
+    assert_not_done(g.grade_selection_filter(None, sales=sales), "in_selection")
+
+
+def test_ex5_end_date_excluded(sales: pd.DataFrame) -> None:
+    def off_by_one(s: pd.DataFrame, sel: Any) -> pd.Series:
+        return solution_filter(s, sel) & (s["order_date"] < sel.end)
+
+    assert_fails(g.grade_selection_filter(off_by_one, sales=sales), "end date", "<= end")
+
+
+def test_ex5_all_not_handled(sales: pd.DataFrame) -> None:
+    def literal_all(s: pd.DataFrame, sel: Any) -> pd.Series:
+        return (s["order_date"].between(sel.start, sel.end) & (s["country"] == sel.country)
+                & (s["product_line"] == sel.product_line))
+
+    assert_fails(g.grade_selection_filter(literal_all, sales=sales), "ALL")
+
+
+def test_ex5_country_ignored(sales: pd.DataFrame) -> None:
+    def no_country(s: pd.DataFrame, sel: Any) -> pd.Series:
+        return (s["order_date"].between(sel.start, sel.end)
+                & ((sel.product_line == ALL) | (s["product_line"] == sel.product_line)))
+
+    assert_fails(g.grade_selection_filter(no_country, sales=sales), "other countries")
+
+
+def test_ex5_not_a_function_or_wrong_shape(sales: pd.DataFrame) -> None:
+    assert_fails(g.grade_selection_filter("order_date >= start", sales=sales), "should be a function")
+    assert_fails(g.grade_selection_filter(lambda s, sel: True, sales=sales), "boolean Series")
+    assert_fails(g.grade_selection_filter(lambda s, sel: s["nope"], sales=sales), "KeyError")

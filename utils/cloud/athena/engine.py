@@ -1,0 +1,951 @@
+"""The Athena engine: Athena SQL over the Glue Data Catalog and S3, executed by DuckDB.
+
+It knows nothing of HTTP or of query-execution bookkeeping (that is
+``models.py``): given one SQL statement and a context (current database,
+parameters, where CTAS data may go), it resolves the tables in the Glue
+catalog, reads their objects from the local S3 in process (``storage.py``),
+runs the translated SQL in DuckDB and returns a :class:`StatementResult`.
+
+Statements: SELECT / WITH / VALUES, CREATE TABLE AS SELECT, UNLOAD, INSERT INTO,
+CREATE EXTERNAL TABLE, CREATE/DROP DATABASE, DROP TABLE, CREATE/DROP VIEW,
+SHOW TABLES/DATABASES/COLUMNS/PARTITIONS/CREATE TABLE, DESCRIBE,
+MSCK REPAIR TABLE and ALTER TABLE ADD PARTITION.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import io
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlglot import exp
+
+from utils.cloud.athena import sql as athena_sql
+from utils.cloud.athena.errors import AthenaQueryError, position
+from utils.cloud.athena.storage import ColumnCache, TableReader, table_columns
+from utils.cloud.athena.types import arrow_to_hive, column_info, hive_to_arrow, text_column_info
+from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
+
+DEFAULT_CATALOG = "awsdatacatalog"
+
+_PARQUET_SERDE = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+                  "Parameters": {"serialization.format": "1"}},
+}
+_TEXT_SERDE = {
+    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                  "Parameters": {"serialization.format": "1"}},
+}
+_FORMAT_SERDES: dict[str, dict[str, Any]] = {
+    "PARQUET": _PARQUET_SERDE,
+    "TEXTFILE": _TEXT_SERDE,
+    "ORC": {"InputFormat": "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.orc.OrcSerde"}},
+    "AVRO": {"InputFormat": "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat",
+             "OutputFormat": "org.apache.hadoop.hive.ql.io.avro.AvroContainerOutputFormat",
+             "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.avro.AvroSerDe"}},
+}
+_VIEW_PREFIX = "/* Presto View: "
+
+
+@dataclass
+class QueryContext:
+    """What one execution brings to the engine."""
+
+    query_id: str
+    database: str = "default"
+    catalog: str = DEFAULT_CATALOG
+    output_location: str | None = None
+    parameters: list[str] | None = None
+    engine_query_id: str = ""
+    # Called with the DuckDB cursor while it runs, so the caller can interrupt it.
+    on_cursor: Callable[[Any], None] = lambda _cursor: None
+
+
+@dataclass
+class StatementResult:
+    """What a statement produced: rows (SELECT, SHOW...), files written (CTAS, UNLOAD), costs."""
+
+    statement_type: str
+    substatement_type: str
+    table: pa.Table | None = None
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    output: str = "csv"  # csv (SELECT), txt (DDL/utility), ctas, unload, none
+    data_files: list[str] = field(default_factory=list)
+    bytes_scanned: int = 0
+    rows_read: int = 0
+    planning_ms: int = 0
+    engine_ms: int = 0
+
+
+def _ddl(substatement: str, lines: list[list[str]] | None = None, names: list[str] | None = None,
+         statement: str = "DDL") -> StatementResult:
+    """A DDL/utility result: tab-separated text rows of string columns."""
+    names = names or []
+    rows = lines or []
+    table = pa.table({n: pa.array([r[i] if i < len(r) else "" for r in rows], pa.string())
+                      for i, n in enumerate(names)}) if names else None
+    return StatementResult(statement, substatement, table=table,
+                           columns=[text_column_info(n) for n in names], output="txt")
+
+
+class AthenaEngine:
+    """Executes Athena statements against the local Glue catalog and S3 with DuckDB."""
+
+    def __init__(self, region: str | None = None, cache_bytes: int | None = None) -> None:
+        self.region = region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        self.cache = ColumnCache(cache_bytes) if cache_bytes else ColumnCache()
+        # One in-memory DuckDB database; each query gets its own cursor (a cheap,
+        # isolated connection: its registered tables are invisible to other queries).
+        self._duckdb = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
+        self._duckdb.execute("SELECT 1").fetchall()  # first query pays DuckDB's warm-up
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------- adapters
+
+    def store(self) -> ObjectStore:
+        """The local S3 (looked up per call: moto may have been reset)."""
+        return ObjectStore()
+
+    def glue(self) -> GlueCatalog:
+        """The local Glue Data Catalog."""
+        return GlueCatalog(self.region)
+
+    # ------------------------------------------------------------ dispatch
+
+    def execute(self, sql: str, ctx: QueryContext) -> StatementResult:
+        """Run one statement; raise :class:`AthenaQueryError` with Athena's wording on failure."""
+        started = time.perf_counter()
+        text = athena_sql.strip_statement(sql)
+        if ctx.catalog.lower() != DEFAULT_CATALOG:
+            raise AthenaQueryError("CATALOG_NOT_FOUND", f"Catalog '{ctx.catalog}' does not exist. The "
+                                   "local cloud has one catalog: AwsDataCatalog.")
+        # Athena accepts a quoted database name in the context (awswrangler sends `db`).
+        ctx.database = athena_sql.unquote(ctx.database or "default")
+        head = athena_sql.leading_keywords(text)
+        handler = self._handler_for(head)
+        result = handler(text, ctx)
+        result.engine_ms = int((time.perf_counter() - started) * 1000)
+        return result
+
+    def _handler_for(self, head: str) -> Callable[[str, QueryContext], StatementResult]:
+        words = head.split()
+        first = words[0] if words else ""
+        second = words[1] if len(words) > 1 else ""
+        if first in ("SELECT", "WITH", "VALUES", "(", "TABLE") or first.startswith("("):
+            return self._select
+        if first == "SHOW":
+            return self._show
+        if first in ("DESCRIBE", "DESC"):
+            return self._describe
+        if first == "UNLOAD" or first.startswith("UNLOAD("):
+            return self._unload
+        if first == "INSERT":
+            return self._insert
+        if first == "MSCK":
+            return self._msck_repair
+        if first == "ALTER":
+            return self._alter_table
+        if first in ("CREATE", "DROP") and second in ("DATABASE", "SCHEMA"):
+            return self._database_ddl
+        if first == "DROP" and second in ("TABLE", "VIEW"):
+            return self._drop_table
+        if first == "CREATE" and ("VIEW" in words[1:4]):
+            return self._create_view
+        if first == "CREATE":
+            return self._create_table
+        return self._unsupported
+
+    def _unsupported(self, text: str, ctx: QueryContext) -> StatementResult:
+        word = athena_sql.leading_keywords(text).split(" ")[0] if text else ""
+        if not word:
+            raise AthenaQueryError("SYNTAX_ERROR", "Empty query: nothing to run", 1, 1)
+        try:
+            athena_sql.parse(text)
+        except AthenaQueryError:
+            raise
+        raise AthenaQueryError("NOT_SUPPORTED", f"'{word}' statements are not supported by the local "
+                               "Athena (it runs SELECT, CTAS, UNLOAD, INSERT INTO, SHOW, DESCRIBE and "
+                               "table/database DDL)", 1, 1)
+
+    # --------------------------------------------------------------- SELECT
+
+    def _select(self, text: str, ctx: QueryContext) -> StatementResult:
+        tree = athena_sql.parse(text)
+        if not isinstance(tree, exp.Query):
+            return self._unsupported(text, ctx)
+        table, scanned, rows, planning = self.run_query(tree, text, ctx)
+        return StatementResult("DML", "SELECT", table=table, columns=_result_columns(table),
+                               output="csv", bytes_scanned=scanned, rows_read=rows, planning_ms=planning)
+
+    def run_query(self, tree: exp.Expression, text: str, ctx: QueryContext,
+                  for_table: bool = False) -> tuple[pa.Table, int, int, int]:
+        """Execute a parsed query; return (rows, bytes scanned, rows read, planning ms).
+
+        ``for_table``: the rows become a table (CTAS...), so every column needs a
+        name and a known type, as Athena requires.
+        """
+        planning_started = time.perf_counter()
+        athena_sql.substitute_parameters(tree, ctx.parameters)
+        glue = self.glue()
+        refs = self._resolve(tree, text, ctx, glue)
+        wanted = athena_sql.needed_columns(tree)
+        reader = TableReader(self.store(), self.cache)
+        registrations: dict[str, pa.Table] = {}
+        date_columns: set[str] = set()
+        fractional_columns: set[str] = set()
+        scanned = rows_read = 0
+        renames: dict[str, str] = {}
+        for index, (ref, table_def) in enumerate(refs):
+            data_cols, part_cols = table_columns(table_def)
+            date_columns |= {c.name for c in data_cols + part_cols if pa.types.is_date(c.arrow_type)}
+            fractional_columns |= {c.name for c in data_cols + part_cols
+                                   if pa.types.is_floating(c.arrow_type) or pa.types.is_decimal(c.arrow_type)}
+            if ref.database == "information_schema":
+                data = self._information_schema(ref, glue)
+            else:
+                ref.partition_filter = athena_sql.partition_predicates(ref, [c.name for c in part_cols])
+                locations = list(glue.iter_locations(ref.database, ref.name))
+                scan = reader.scan(table_def, locations, wanted, ref.partition_filter)
+                data, scanned, rows_read = scan.table, scanned + scan.bytes_scanned, \
+                    rows_read + scan.rows_read
+            ref.registered_as = f"__athena_{index}_{ref.name}"
+            renames[ref.registered_as] = ref.name
+            registrations[ref.registered_as] = data
+            node = ref.node
+            if not node.alias:
+                node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.name)))
+            node.set("this", exp.to_identifier(ref.registered_as))
+            node.set("db", None)
+            node.set("catalog", None)
+        athena_sql.keep_dates(tree, date_columns)
+        athena_sql.round_integer_casts(tree, fractional_columns)
+        unnamed = athena_sql.name_result_columns(tree)
+        if for_table and unnamed:
+            index, offset = unnamed[0]
+            raise AthenaQueryError("MISSING_COLUMN_NAME", f"Column name not specified at position {index}",
+                                   *position(text, offset))
+        duck_sql = athena_sql.to_duckdb(tree)
+        planning_ms = int((time.perf_counter() - planning_started) * 1000)
+
+        def rename(message: str) -> str:
+            for registered, original in renames.items():
+                message = message.replace(registered, original)
+            return message
+
+        cursor = self._duckdb.cursor()
+        try:
+            ctx.on_cursor(cursor)
+            cursor.execute("SET integer_division = true")  # Trino: 7 / 2 = 3
+            for name, data in registrations.items():
+                cursor.register(name, data)
+            try:
+                relation = cursor.sql(duck_sql)
+                duck_types = [str(t) for t in relation.types]
+                result = relation.to_arrow_table()
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error as err:
+                raise athena_sql.duckdb_error(err, text, tree, rename) from None
+        finally:
+            cursor.close()
+        result = _athena_shaped(result, duck_types)
+        if for_table:
+            _check_table_columns(result)
+        return result, scanned, rows_read, planning_ms
+
+    def _resolve(self, tree: exp.Expression, text: str, ctx: QueryContext,
+                 glue: GlueCatalog) -> list[tuple[athena_sql.TableRef, dict[str, Any]]]:
+        """Resolve every table reference (expanding views); fail like Athena when one is missing."""
+        for _depth in range(10):
+            resolved = []
+            expanded = False
+            for ref in athena_sql.table_refs(tree, ctx.database.lower(), ctx.catalog.lower()):
+                table_def = self._lookup(ref, text, glue)
+                if table_def.get("TableType") == "VIRTUAL_VIEW":
+                    self._expand_view(ref, table_def)
+                    expanded = True
+                    continue
+                resolved.append((ref, table_def))
+            if not expanded:
+                return resolved
+        raise AthenaQueryError("VIEW_IS_RECURSIVE", "View definitions nest too deeply (recursive view?)")
+
+    def _lookup(self, ref: athena_sql.TableRef, text: str, glue: GlueCatalog) -> dict[str, Any]:
+        where = position(text, ref.offset)
+        if ref.catalog != DEFAULT_CATALOG:
+            raise AthenaQueryError("CATALOG_NOT_FOUND", f"Catalog '{ref.catalog}' does not exist", *where)
+        if ref.database == "information_schema":
+            return _information_schema_table(ref, where)
+        if not glue.database_exists(ref.database):
+            raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{ref.database}' does not exist", *where)
+        table_def = glue.get_table(ref.database, ref.name)
+        if table_def is None:
+            raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{ref.qualified}' does not exist", *where)
+        return table_def
+
+    def _expand_view(self, ref: athena_sql.TableRef, table_def: dict[str, Any]) -> None:
+        original = table_def.get("ViewOriginalText") or ""
+        try:
+            encoded = original.split(_VIEW_PREFIX, 1)[1].rsplit("*/", 1)[0].strip()
+            view = json.loads(base64.b64decode(encoded))
+            query = athena_sql.parse(view["originalSql"])
+        except (IndexError, ValueError, KeyError, AthenaQueryError):
+            raise AthenaQueryError("INVALID_VIEW", f"View '{ref.qualified}' is stale or in invalid "
+                                   "state: its definition cannot be read") from None
+        cte_names = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+        for table in query.find_all(exp.Table):
+            if not table.args.get("db") and table.name.lower() not in cte_names:
+                table.set("db", exp.to_identifier(view.get("schema") or ref.database))
+        subquery = exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(ref.alias)))
+        ref.node.replace(subquery)
+
+    def _information_schema(self, ref: athena_sql.TableRef, glue: GlueCatalog) -> pa.Table:
+        rows: list[dict[str, Any]] = []
+        for database in sorted(glue.databases()):
+            if ref.name == "schemata":
+                rows.append({"catalog_name": DEFAULT_CATALOG, "schema_name": database})
+                continue
+            for table_def in sorted(glue.tables(database), key=lambda t: t["Name"]):
+                if ref.name == "tables":
+                    kind = "VIEW" if table_def.get("TableType") == "VIRTUAL_VIEW" else "BASE TABLE"
+                    rows.append({"table_catalog": DEFAULT_CATALOG, "table_schema": database,
+                                 "table_name": table_def["Name"], "table_type": kind})
+                else:
+                    storage = table_def.get("StorageDescriptor") or {}
+                    columns = (storage.get("Columns") or []) + (table_def.get("PartitionKeys") or [])
+                    for position_, col in enumerate(columns, start=1):
+                        rows.append({"table_catalog": DEFAULT_CATALOG, "table_schema": database,
+                                     "table_name": table_def["Name"], "column_name": col["Name"],
+                                     "ordinal_position": position_, "column_default": None,
+                                     "is_nullable": "YES", "data_type": _trino_type(col["Type"]),
+                                     "comment": col.get("Comment")})
+        schema = _INFORMATION_SCHEMA[ref.name]
+        return pa.Table.from_pylist(rows, schema=schema)
+
+    # ----------------------------------------------------------------- CTAS
+
+    def _create_table(self, text: str, ctx: QueryContext) -> StatementResult:
+        tree = athena_sql.parse(text)
+        if not isinstance(tree, exp.Create):
+            return self._unsupported(text, ctx)
+        if tree.expression is not None:
+            return self._ctas(tree, text, ctx)
+        return self._create_external_table(tree, text, ctx)
+
+    def _target(self, node: exp.Expression, ctx: QueryContext, glue: GlueCatalog,
+                text: str) -> tuple[str, str]:
+        table = node.this if isinstance(node, exp.Schema) else node
+        database = (table.db or ctx.database).lower()
+        name = table.name.lower()
+        if not glue.database_exists(database):
+            raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist",
+                                   *position(text, athena_sql._offset(table)))
+        return database, name
+
+    def _ctas(self, tree: exp.Create, text: str, ctx: QueryContext) -> StatementResult:
+        glue = self.glue()
+        database, name = self._target(tree.this, ctx, glue, text)
+        props = _properties(tree)
+        if glue.get_table(database, name) is not None:
+            if tree.args.get("exists"):
+                return StatementResult("DDL", "CREATE_TABLE_AS_SELECT", output="ctas")
+            raise AthenaQueryError("TABLE_ALREADY_EXISTS",
+                                   f"Table '{DEFAULT_CATALOG}.{database}.{name}' already exists", 1, 1)
+        fmt = str(props.get("format", "PARQUET")).upper()
+        if fmt != "PARQUET":
+            raise AthenaQueryError("NOT_SUPPORTED", f"CTAS format '{fmt}' is not supported by the local "
+                                   "Athena: use format = 'PARQUET'")
+        location = props.get("external_location")
+        if not location:
+            if not ctx.output_location:
+                raise AthenaQueryError("INVALID_TABLE_PROPERTY", "No external_location given and no "
+                                       "query result location to put the table's data in")
+            location = f"{ctx.output_location.rstrip('/')}/tables/{ctx.query_id}"
+        location = location.rstrip("/")
+        store = self.store()
+        _require_empty(store, location, f"{database}.{name}")
+        partitioned_by = [c.strip().lower() for c in props.get("partitioned_by", "").split(",") if c.strip()]
+        result, scanned, rows_read, planning = self.run_query(tree.expression, text, ctx, for_table=True)
+        if props.get("with_no_data"):
+            result = result.slice(0, 0)
+        compression = _compression(props)
+        files, partitions = self._write_table(store, result, location, partitioned_by, compression, ctx)
+        columns = [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in result.schema
+                   if f.name not in partitioned_by]
+        part_keys = [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in result.schema
+                     if f.name in partitioned_by]
+        storage = {"Columns": columns, "Location": location, "Compressed": False,
+                   "NumberOfBuckets": 0, "StoredAsSubDirectories": False, **_PARQUET_SERDE}
+        glue.put_table(database, {
+            "Name": name, "TableType": "EXTERNAL_TABLE", "StorageDescriptor": storage,
+            "PartitionKeys": part_keys,
+            "Parameters": {"EXTERNAL": "TRUE", "has_encrypted_data": "false",
+                           "parquet.compression": compression.upper()},
+        })
+        for values, part_location in partitions:
+            glue.put_partition(database, name, {
+                "Values": values, "StorageDescriptor": {**storage, "Location": part_location}})
+        return StatementResult("DDL", "CREATE_TABLE_AS_SELECT", table=_rows_table(result.num_rows),
+                               columns=[column_info("rows", pa.int64())], output="ctas",
+                               data_files=files, bytes_scanned=scanned, rows_read=rows_read,
+                               planning_ms=planning)
+
+    def _write_table(self, store: ObjectStore, table: pa.Table, location: str, partitioned_by: list[str],
+                     compression: str, ctx: QueryContext) -> tuple[list[str], list[tuple[list[str], str]]]:
+        """Write Parquet data files (per partition when partitioned); return (files, partitions)."""
+        names = table.column_names
+        if partitioned_by and names[-len(partitioned_by):] != partitioned_by:
+            raise AthenaQueryError(
+                "HIVE_COLUMN_ORDER_MISMATCH", "Partition keys must be the last columns in the table and "
+                f"in the same order as the table properties: {partitioned_by}")
+        if table.num_rows == 0:
+            return [], []
+        stem = f"{ctx.engine_query_id or ctx.query_id}_{uuid.uuid4()}"
+        if not partitioned_by:
+            return [_put_parquet(store, table, f"{location}/{stem}", compression)], []
+        files, partitions = [], []
+        keys = table.select(partitioned_by).group_by(partitioned_by).aggregate([])
+        data_names = [n for n in names if n not in partitioned_by]
+        for key_row in keys.to_pylist():
+            mask = None
+            for col in partitioned_by:
+                value = key_row[col]
+                cond = pc.is_null(table[col]) if value is None else pc.equal(table[col], value)
+                mask = cond if mask is None else pc.and_(mask, cond)
+            values = ["__HIVE_DEFAULT_PARTITION__" if key_row[c] is None else _partition_text(key_row[c])
+                      for c in partitioned_by]
+            folder = "/".join(f"{c}={v}" for c, v in zip(partitioned_by, values, strict=True))
+            part_location = f"{location}/{folder}"
+            part = table.filter(mask).select(data_names)
+            files.append(_put_parquet(store, part, f"{part_location}/{stem}", compression))
+            partitions.append((values, part_location))
+        return files, partitions
+
+    # --------------------------------------------------------- UNLOAD/INSERT
+
+    _UNLOAD = re.compile(r"^\s*UNLOAD\s*\((?P<query>.*)\)\s*TO\s*'(?P<to>[^']+)'\s*WITH\s*\((?P<props>.*)\)\s*$",
+                         re.IGNORECASE | re.DOTALL)
+
+    def _unload(self, text: str, ctx: QueryContext) -> StatementResult:
+        match = self._UNLOAD.match(text)
+        if not match:
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected UNLOAD (SELECT ...) TO 's3://...' WITH "
+                                   "(format = 'PARQUET')", 1, 1)
+        query_text = match.group("query")
+        props = _properties(athena_sql.parse(f"CREATE TABLE x WITH ({match.group('props')}) AS SELECT 1"))
+        fmt = str(props.get("format", "TEXTFILE")).upper()
+        if fmt != "PARQUET":
+            raise AthenaQueryError("NOT_SUPPORTED", f"UNLOAD format '{fmt}' is not supported by the local "
+                                   "Athena: use format = 'PARQUET'")
+        location = match.group("to").rstrip("/")
+        store = self.store()
+        _require_empty(store, location, location)
+        offset = match.start("query")
+        tree = athena_sql.parse(" " * offset + query_text)  # keep positions of the full text
+        partitioned_by = [c.strip().lower() for c in props.get("partitioned_by", "").split(",") if c.strip()]
+        result, scanned, rows_read, planning = self.run_query(tree, text, ctx, for_table=True)
+        files, _ = self._write_table(store, result, location, partitioned_by, _compression(props), ctx)
+        return StatementResult("DML", "UNLOAD", table=_rows_table(result.num_rows),
+                               columns=[column_info("rows", pa.int64())], output="unload",
+                               data_files=files, bytes_scanned=scanned, rows_read=rows_read,
+                               planning_ms=planning)
+
+    def _insert(self, text: str, ctx: QueryContext) -> StatementResult:
+        tree = athena_sql.parse(text)
+        if not isinstance(tree, exp.Insert):
+            return self._unsupported(text, ctx)
+        glue = self.glue()
+        target = tree.this
+        table_node = target.this if isinstance(target, exp.Schema) else target
+        database, name = (table_node.db or ctx.database).lower(), table_node.name.lower()
+        ref = athena_sql.TableRef(table_node, DEFAULT_CATALOG, database, name, athena_sql._offset(table_node))
+        table_def = self._lookup(ref, text, glue)
+        data_cols, part_cols = table_columns(table_def)
+        all_cols = data_cols + part_cols
+        result, scanned, rows_read, planning = self.run_query(tree.expression, text, ctx)
+        if isinstance(target, exp.Schema):
+            listed = [c.name.lower() for c in target.expressions]
+        else:
+            listed = [c.name for c in all_cols]
+        if len(listed) != result.num_columns:
+            raise AthenaQueryError("TYPE_MISMATCH", f"Insert query has {result.num_columns} columns, target "
+                                   f"table '{ref.qualified}' has {len(listed)}", 1, 1)
+        by_name = dict(zip(listed, result.columns, strict=True))
+        arrays = []
+        for col in all_cols:
+            values = by_name.get(col.name)
+            if values is None:
+                arrays.append(pa.nulls(result.num_rows, col.arrow_type))
+                continue
+            try:
+                arrays.append(values.cast(col.arrow_type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise AthenaQueryError(
+                    "TYPE_MISMATCH", f"Insert query has mismatched column types: table column "
+                    f"'{col.name}' is {col.hive_type}, query gives {values.type}", 1, 1) from None
+        rows = pa.table(arrays, names=[c.name for c in all_cols])
+        location = (table_def.get("StorageDescriptor") or {}).get("Location", "").rstrip("/")
+        store = self.store()
+        files, partitions = self._write_table(store, rows, location, [c.name for c in part_cols],
+                                              "snappy", ctx)
+        storage = table_def.get("StorageDescriptor") or {}
+        existing = {tuple(p["Values"]) for p in glue.partitions(database, name)} if part_cols else set()
+        for values, part_location in partitions:
+            if tuple(values) not in existing:
+                glue.put_partition(database, name, {"Values": values,
+                                                    "StorageDescriptor": {**storage, "Location": part_location}})
+        return StatementResult("DML", "INSERT", table=_rows_table(rows.num_rows),
+                               columns=[column_info("rows", pa.int64())], output="ctas", data_files=files,
+                               bytes_scanned=scanned, rows_read=rows_read, planning_ms=planning)
+
+    # ------------------------------------------------------------------ DDL
+
+    def _create_external_table(self, tree: exp.Create, text: str, ctx: QueryContext) -> StatementResult:
+        glue = self.glue()
+        schema = tree.this
+        if not isinstance(schema, exp.Schema):
+            raise AthenaQueryError("SYNTAX_ERROR", "CREATE EXTERNAL TABLE needs a column list", 1, 1)
+        database, name = self._target(schema, ctx, glue, text)
+        if glue.get_table(database, name) is not None:
+            if tree.args.get("exists"):
+                return _ddl("CREATE_TABLE")
+            raise AthenaQueryError("TABLE_ALREADY_EXISTS",
+                                   f"Table '{DEFAULT_CATALOG}.{database}.{name}' already exists")
+        columns = [_column_def(c) for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+        partition_keys: list[dict[str, str]] = []
+        serde: dict[str, Any] = json.loads(json.dumps(_TEXT_SERDE))
+        location = ""
+        parameters: dict[str, str] = {"EXTERNAL": "TRUE"}
+        properties = tree.args.get("properties")
+        for prop in properties.expressions if properties else []:
+            if isinstance(prop, exp.PartitionedByProperty):
+                partition_keys = [_column_def(c) for c in prop.this.expressions]
+            elif isinstance(prop, exp.FileFormatProperty):
+                fmt = athena_sql.literal_value(prop.this).upper()
+                if fmt not in _FORMAT_SERDES:
+                    raise AthenaQueryError("NOT_SUPPORTED", f"STORED AS {fmt} is not supported")
+                serde = json.loads(json.dumps(_FORMAT_SERDES[fmt]))
+            elif isinstance(prop, exp.RowFormatDelimitedProperty):
+                params = serde["SerdeInfo"].setdefault("Parameters", {})
+                if prop.args.get("fields"):
+                    params["field.delim"] = athena_sql.literal_value(prop.args["fields"])
+            elif isinstance(prop, exp.RowFormatSerdeProperty):
+                serde["SerdeInfo"]["SerializationLibrary"] = athena_sql.literal_value(prop.this)
+                serde_props = prop.args.get("serde_properties")
+                if serde_props is not None:
+                    serde["SerdeInfo"]["Parameters"] = {
+                        athena_sql.literal_value(p.this): athena_sql.literal_value(p.args.get("value"))
+                        for p in serde_props.expressions}
+            elif isinstance(prop, exp.LocationProperty):
+                location = athena_sql.literal_value(prop.this)
+            elif isinstance(prop, exp.Property):
+                parameters[athena_sql.literal_value(prop.this)] = athena_sql.literal_value(prop.args.get("value"))
+        if not location:
+            raise AthenaQueryError("SYNTAX_ERROR", "External tables need a LOCATION 's3://bucket/prefix/'")
+        storage = {"Columns": columns, "Location": location, "Compressed": False,
+                   "NumberOfBuckets": -1, "StoredAsSubDirectories": False, **serde}
+        glue.put_table(database, {"Name": name, "TableType": "EXTERNAL_TABLE", "StorageDescriptor": storage,
+                                  "PartitionKeys": partition_keys, "Parameters": parameters})
+        return _ddl("CREATE_TABLE")
+
+    def _database_ddl(self, text: str, ctx: QueryContext) -> StatementResult:
+        match = re.match(rf"^\s*(CREATE|DROP)\s+(?:DATABASE|SCHEMA)\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?"
+                         rf"({athena_sql.QUALIFIED_NAME})(.*)$", text, re.IGNORECASE | re.DOTALL)
+        if not match:
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected CREATE|DROP DATABASE [IF [NOT] EXISTS] name", 1, 1)
+        verb, if_clause, name_text, rest = match.groups()
+        name = athena_sql.split_name(name_text)[-1]
+        glue = self.glue()
+        if verb.upper() == "CREATE":
+            if glue.database_exists(name):
+                if if_clause:
+                    return _ddl("CREATE_DATABASE")
+                raise AthenaQueryError("SCHEMA_ALREADY_EXISTS", f"Schema '{name}' already exists")
+            comment = re.search(r"COMMENT\s+'([^']*)'", rest, re.IGNORECASE)
+            glue.create_database(name, comment.group(1) if comment else "")
+            return _ddl("CREATE_DATABASE")
+        if not glue.database_exists(name):
+            if if_clause:
+                return _ddl("DROP_DATABASE")
+            raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{name}' does not exist")
+        tables = glue.tables(name)
+        if tables and "CASCADE" not in rest.upper():
+            raise AthenaQueryError("SCHEMA_NOT_EMPTY", f"Database {name} is not empty. One or more tables "
+                                   "exist: drop them first, or use DROP DATABASE ... CASCADE")
+        for table in tables:
+            glue.delete_table(name, table["Name"])
+        glue.backend.delete_database(name)
+        return _ddl("DROP_DATABASE")
+
+    def _drop_table(self, text: str, ctx: QueryContext) -> StatementResult:
+        match = re.match(rf"^\s*DROP\s+(TABLE|VIEW)\s+(IF\s+EXISTS\s+)?({athena_sql.QUALIFIED_NAME})\s*$",
+                         text, re.IGNORECASE)
+        if not match:
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected DROP TABLE [IF EXISTS] [db.]table", 1, 1)
+        kind, if_exists, name_text = match.groups()
+        parts = athena_sql.split_name(name_text)
+        database, name = (parts[-2] if len(parts) > 1 else ctx.database.lower()), parts[-1]
+        glue = self.glue()
+        substatement = f"DROP_{kind.upper()}"
+        if not glue.database_exists(database):
+            if if_exists:
+                return _ddl(substatement)
+            raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist",
+                                   *position(text, match.start(3)))
+        table_def = glue.get_table(database, name)
+        if table_def is None:
+            if if_exists:
+                return _ddl(substatement)
+            raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{DEFAULT_CATALOG}.{database}.{name}' does "
+                                   "not exist", *position(text, match.start(3)))
+        # Like Athena for external tables: the catalog entry goes, the S3 data stays.
+        glue.delete_table(database, table_def["Name"])
+        return _ddl(substatement)
+
+    def _create_view(self, text: str, ctx: QueryContext) -> StatementResult:
+        match = re.match(rf"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+({athena_sql.QUALIFIED_NAME})\s+AS\s+(.*)$",
+                         text, re.IGNORECASE | re.DOTALL)
+        if not match:
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected CREATE [OR REPLACE] VIEW name AS SELECT ...", 1, 1)
+        replace, name_text, query_text = match.groups()
+        parts = athena_sql.split_name(name_text)
+        database, name = (parts[-2] if len(parts) > 1 else ctx.database.lower()), parts[-1]
+        glue = self.glue()
+        if not glue.database_exists(database):
+            raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
+        existing = glue.get_table(database, name)
+        if existing is not None and not replace:
+            raise AthenaQueryError("TABLE_ALREADY_EXISTS", f"View '{DEFAULT_CATALOG}.{database}.{name}' "
+                                   "already exists (use CREATE OR REPLACE VIEW)")
+        offset = match.start(3)
+        tree = athena_sql.parse(" " * offset + query_text)
+        probe = tree.copy()
+        if isinstance(probe, exp.Select):
+            probe = probe.limit(0)
+        result, _, _, _ = self.run_query(probe, text, ctx, for_table=True)
+        view = {"originalSql": query_text.strip(), "catalog": DEFAULT_CATALOG, "schema": database,
+                "columns": [{"name": f.name, "type": _trino_type(arrow_to_hive(f.type))} for f in result.schema],
+                "owner": "local", "runAsInvoker": False}
+        encoded = base64.b64encode(json.dumps(view).encode()).decode()
+        glue.put_table(database, {
+            "Name": name, "TableType": "VIRTUAL_VIEW",
+            "Parameters": {"presto_view": "true", "comment": "Presto View"},
+            "ViewOriginalText": f"{_VIEW_PREFIX}{encoded} */", "ViewExpandedText": "/* Presto View */",
+            "StorageDescriptor": {"Columns": [{"Name": f.name, "Type": arrow_to_hive(f.type)}
+                                              for f in result.schema],
+                                  "Location": "", "SerdeInfo": {}},
+            "PartitionKeys": [],
+        })
+        return _ddl("CREATE_VIEW")
+
+    def _msck_repair(self, text: str, ctx: QueryContext) -> StatementResult:
+        match = re.match(rf"^\s*MSCK\s+REPAIR\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s*$", text, re.IGNORECASE)
+        if not match:
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected MSCK REPAIR TABLE [db.]table", 1, 1)
+        database, name, table_def = self._named_table(match.group(1), text, ctx, match.start(1))
+        _, part_cols = table_columns(table_def)
+        storage = table_def.get("StorageDescriptor") or {}
+        location = storage.get("Location", "").rstrip("/")
+        keys = [c.name for c in part_cols]
+        found: dict[tuple[str, ...], str] = {}
+        try:
+            objects = self.store().list_uri(location)
+        except NoSuchBucket:
+            objects = []
+        for obj in objects:
+            relative = obj.uri[len(location) + 1:].split("/")[:-1]
+            if len(relative) < len(keys):
+                continue
+            pairs = [seg.split("=", 1) for seg in relative[:len(keys)]]
+            if all(len(p) == 2 and p[0].lower() == k for p, k in zip(pairs, keys, strict=True)):
+                values = tuple(p[1] for p in pairs)
+                found.setdefault(values, f"{location}/" + "/".join(relative[:len(keys)]))
+        glue = self.glue()
+        existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
+        lines: list[list[str]] = []
+        added = [v for v in sorted(found) if v not in existing]
+        if added:
+            listed = "\t".join(f"{name}:" + "/".join(f"{k}={v}" for k, v in zip(keys, vals, strict=True))
+                               for vals in added)
+            lines.append([f"Partitions not in metastore:\t{listed}"])
+        for values in added:
+            glue.put_partition(database, name, {"Values": list(values),
+                                                "StorageDescriptor": {**storage, "Location": found[values]}})
+            spec = "/".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
+            lines.append([f"Repair: Added partition to metastore {name}:{spec}"])
+        return _ddl("MSCK_REPAIR_TABLE", lines, ["result"] if lines else [])
+
+    def _alter_table(self, text: str, ctx: QueryContext) -> StatementResult:
+        match = re.match(rf"^\s*ALTER\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s+ADD\s+(IF\s+NOT\s+EXISTS\s+)?"
+                         r"(PARTITION.*)$", text, re.IGNORECASE | re.DOTALL)
+        if not match:
+            raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports ALTER TABLE ... ADD PARTITION "
+                                   "only", 1, 1)
+        database, name, table_def = self._named_table(match.group(1), text, ctx, match.start(1))
+        _, part_cols = table_columns(table_def)
+        storage = table_def.get("StorageDescriptor") or {}
+        glue = self.glue()
+        existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
+        clauses = re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", match.group(3), re.IGNORECASE)
+        for spec_text, location in clauses:
+            spec = {k.strip().strip('`"').lower(): v.strip().strip("'\"") for k, v in
+                    (item.split("=", 1) for item in spec_text.split(",") if "=" in item)}
+            values = [spec.get(c.name, "") for c in part_cols]
+            if tuple(values) in existing:
+                if match.group(2):
+                    continue
+                raise AthenaQueryError("ALREADY_EXISTS", f"Partition already exists: {spec}")
+            part_location = location or storage.get("Location", "").rstrip("/") + "/" + "/".join(
+                f"{c.name}={v}" for c, v in zip(part_cols, values, strict=True))
+            glue.put_partition(database, name, {"Values": values,
+                                                "StorageDescriptor": {**storage, "Location": part_location}})
+        return _ddl("ALTER_TABLE_ADD_PARTITION")
+
+    def _named_table(self, name_text: str, text: str, ctx: QueryContext,
+                     offset: int) -> tuple[str, str, dict[str, Any]]:
+        parts = athena_sql.split_name(name_text)
+        database, name = (parts[-2] if len(parts) > 1 else ctx.database.lower()), parts[-1]
+        ref = athena_sql.TableRef(exp.Table(), DEFAULT_CATALOG, database, name, offset)
+        return database, name, self._lookup(ref, text, self.glue())
+
+    # ------------------------------------------------------- SHOW / DESCRIBE
+
+    def _show(self, text: str, ctx: QueryContext) -> StatementResult:
+        glue = self.glue()
+        name = athena_sql.QUALIFIED_NAME
+        if m := re.match(rf"^\s*SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+({name}))?(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$",
+                         text, re.IGNORECASE):
+            database = athena_sql.split_name(m.group(1))[-1] if m.group(1) else ctx.database.lower()
+            if not glue.database_exists(database):
+                raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
+            names = sorted(t["Name"] for t in glue.tables(database))
+            return _ddl("SHOW_TABLES", [[n] for n in _like(names, m.group(2))], ["tab_name"], "UTILITY")
+        if m := re.match(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$", text, re.IGNORECASE):
+            names = sorted(glue.databases())
+            return _ddl("SHOW_DATABASES", [[n] for n in _like(names, m.group(1))], ["database_name"], "UTILITY")
+        if m := re.match(rf"^\s*SHOW\s+COLUMNS\s+(?:IN|FROM)\s+({name})(?:\s+(?:IN|FROM)\s+({name}))?\s*$",
+                         text, re.IGNORECASE):
+            table_text = f"{m.group(2)}.{m.group(1)}" if m.group(2) else m.group(1)
+            _, _, table_def = self._named_table(table_text, text, ctx, m.start(1))
+            cols = ((table_def.get("StorageDescriptor") or {}).get("Columns") or []) + \
+                (table_def.get("PartitionKeys") or [])
+            return _ddl("SHOW_COLUMNS", [[c["Name"]] for c in cols], ["field"], "UTILITY")
+        if m := re.match(rf"^\s*SHOW\s+PARTITIONS\s+({name})\s*$", text, re.IGNORECASE):
+            database, table, table_def = self._named_table(m.group(1), text, ctx, m.start(1))
+            keys = [k["Name"] for k in table_def.get("PartitionKeys") or []]
+            specs = sorted("/".join(f"{k}={v}" for k, v in zip(keys, p["Values"], strict=False))
+                           for p in glue.partitions(database, table))
+            return _ddl("SHOW_PARTITIONS", [[s] for s in specs], ["partition"], "UTILITY")
+        if m := re.match(rf"^\s*SHOW\s+CREATE\s+TABLE\s+({name})\s*$", text, re.IGNORECASE):
+            database, table, table_def = self._named_table(m.group(1), text, ctx, m.start(1))
+            lines = _create_table_text(database, table, table_def)
+            return _ddl("SHOW_CREATE_TABLE", [[line] for line in lines], ["createtab_stmt"], "UTILITY")
+        raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports SHOW TABLES, SHOW DATABASES, "
+                               "SHOW COLUMNS, SHOW PARTITIONS and SHOW CREATE TABLE", 1, 1)
+
+    def _describe(self, text: str, ctx: QueryContext) -> StatementResult:
+        m = re.match(rf"^\s*DESC(?:RIBE)?\s+(?:FORMATTED\s+|EXTENDED\s+)?({athena_sql.QUALIFIED_NAME})"
+                     r"(?:\s+\S+)?\s*$", text, re.IGNORECASE)
+        if not m:
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected DESCRIBE [db.]table", 1, 1)
+        _, _, table_def = self._named_table(m.group(1), text, ctx, m.start(1))
+        cols = (table_def.get("StorageDescriptor") or {}).get("Columns") or []
+        parts = table_def.get("PartitionKeys") or []
+
+        def line(name: str, kind: str, comment: str = "") -> list[str]:
+            return [f"{name:<20}", f"{kind:<20}", f"{comment:<20}"]  # Hive pads to 20 characters
+
+        rows = [line(c["Name"], c["Type"], c.get("Comment") or "") for c in cols + parts]
+        if parts:
+            rows += [line("", ""), line("# Partition Information", ""), line("# col_name", "data_type", "comment"),
+                     line("", "")]
+            rows += [line(c["Name"], c["Type"], c.get("Comment") or "") for c in parts]
+        return _ddl("DESCRIBE_TABLE", rows, ["col_name", "data_type", "comment"], "UTILITY")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+_INFORMATION_SCHEMA = {
+    "schemata": pa.schema([("catalog_name", pa.string()), ("schema_name", pa.string())]),
+    "tables": pa.schema([("table_catalog", pa.string()), ("table_schema", pa.string()),
+                         ("table_name", pa.string()), ("table_type", pa.string())]),
+    "columns": pa.schema([("table_catalog", pa.string()), ("table_schema", pa.string()),
+                          ("table_name", pa.string()), ("column_name", pa.string()),
+                          ("ordinal_position", pa.int64()), ("column_default", pa.string()),
+                          ("is_nullable", pa.string()), ("data_type", pa.string()),
+                          ("comment", pa.string())]),
+}
+
+
+def _information_schema_table(ref: athena_sql.TableRef, where: tuple[int | None, int | None]) -> dict[str, Any]:
+    schema = _INFORMATION_SCHEMA.get(ref.name)
+    if schema is None:
+        raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{ref.qualified}' does not exist", *where)
+    return {"Name": ref.name, "StorageDescriptor": {
+        "Columns": [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in schema]}}
+
+
+def _trino_type(hive_type: str) -> str:
+    """Trino's spelling of a Hive type (``string`` -> ``varchar``, ``int`` -> ``integer``)."""
+    text = hive_type.lower()
+    text = re.sub(r"\bstring\b", "varchar", text)
+    text = re.sub(r"\bint\b", "integer", text)
+    text = re.sub(r"\bfloat\b", "real", text)
+    text = re.sub(r"\bbinary\b", "varbinary", text)
+    text = text.replace("struct<", "row(").replace("array<", "array(").replace("map<", "map(")
+    return text.replace(">", ")").replace(":", " ")
+
+
+def _result_columns(table: pa.Table) -> list[dict[str, Any]]:
+    return [column_info(f.name, f.type) for f in table.schema]
+
+
+def _rows_table(count: int) -> pa.Table:
+    return pa.table({"rows": pa.array([count], pa.int64())})
+
+
+def _athena_shaped(table: pa.Table, duck_types: list[str]) -> pa.Table:
+    """Give DuckDB's result Athena's shape: lower-case names, Trino's types."""
+    arrays, names = [], []
+    for column, name, duck_type in zip(table.columns, table.column_names, duck_types, strict=False):
+        if duck_type in ("HUGEINT", "UHUGEINT", "UBIGINT"):
+            # Trino sums integers as BIGINT; DuckDB widens to HUGEINT.
+            try:
+                column = column.cast(pa.int64())
+            except pa.ArrowInvalid:
+                raise AthenaQueryError("NUMERIC_VALUE_OUT_OF_RANGE", f"bigint addition overflow in "
+                                       f"column '{name}'") from None
+        elif pa.types.is_large_string(column.type) or str(column.type) == "string_view":
+            column = column.cast(pa.string())
+        arrays.append(column)
+        names.append(name.lower())
+    return pa.table(arrays, names=names) if arrays else table
+
+
+def _check_table_columns(table: pa.Table) -> None:
+    seen: set[str] = set()
+    for f in table.schema:
+        if f.name in seen:
+            raise AthenaQueryError("DUPLICATE_COLUMN_NAME", f"Column name '{f.name}' specified more than once")
+        seen.add(f.name)
+        if pa.types.is_null(f.type):
+            raise AthenaQueryError("COLUMN_TYPE_UNKNOWN", f"Column type is unknown: {f.name}. Cast it, "
+                                   f"e.g. CAST(NULL AS VARCHAR) AS {f.name}")
+
+
+def _properties(tree: exp.Create) -> dict[str, str]:
+    """The WITH (...) properties of a CTAS/UNLOAD, lower-case keys, plain string values."""
+    out: dict[str, str] = {}
+    properties = tree.args.get("properties")
+    for prop in properties.expressions if properties else []:
+        if isinstance(prop, exp.FileFormatProperty):
+            out["format"] = athena_sql.literal_value(prop.this)
+        elif isinstance(prop, exp.PartitionedByProperty):
+            out["partitioned_by"] = athena_sql.literal_value(prop.this)
+        elif isinstance(prop, exp.LocationProperty):
+            out["external_location"] = athena_sql.literal_value(prop.this)
+        elif isinstance(prop, exp.WithDataProperty):
+            if prop.args.get("no"):
+                out["with_no_data"] = "true"
+        elif isinstance(prop, exp.Property):
+            out[athena_sql.literal_value(prop.this).lower()] = athena_sql.literal_value(prop.args.get("value"))
+    return out
+
+
+def _compression(props: dict[str, str]) -> str:
+    codec = (props.get("write_compression") or props.get("parquet_compression") or "SNAPPY").lower()
+    # Athena's default for Parquet is GZIP; SNAPPY writes faster and every reader accepts it.
+    return {"none": "none", "uncompressed": "none"}.get(codec, codec)
+
+
+def _require_empty(store: ObjectStore, location: str, label: str) -> None:
+    try:
+        present = store.list_uri(location)
+    except NoSuchBucket:
+        raise AthenaQueryError("HIVE_PATH_NOT_FOUND", f"Unable to write to {location}: the bucket does not "
+                               "exist. Create it first.") from None
+    if present:
+        raise AthenaQueryError("HIVE_PATH_ALREADY_EXISTS", f"Target directory for table '{label}' already "
+                               f"exists: {location}. Use an empty location, or delete its objects first.")
+
+
+def _put_parquet(store: ObjectStore, table: pa.Table, uri: str, compression: str) -> str:
+    sink = io.BytesIO()
+    # INT96 timestamps, as Athena's Hive writer produces them (readers map them to ns).
+    pq.write_table(table, sink, compression=compression, use_deprecated_int96_timestamps=True)
+    bucket, key = split_s3_uri(uri)
+    try:
+        store.put(bucket, key, sink.getvalue())
+    except NoSuchBucket:
+        raise AthenaQueryError("HIVE_PATH_NOT_FOUND", f"Unable to write to {uri}: the bucket does not "
+                               "exist. Create it first.") from None
+    return uri
+
+
+def _partition_text(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _column_def(node: exp.ColumnDef) -> dict[str, str]:
+    kind = node.args.get("kind")
+    hive = kind.sql(dialect="hive").lower() if kind is not None else "string"
+    hive = re.sub(r"\s*,\s*", ",", hive).replace(" <", "<")
+    hive_to_arrow(hive)  # validate early, with a clear message
+    item = {"Name": node.name.lower(), "Type": hive}
+    comment = node.find(exp.CommentColumnConstraint)
+    if comment is not None:
+        item["Comment"] = athena_sql.literal_value(comment.this)
+    return item
+
+
+def _like(names: list[str], pattern: str | None) -> list[str]:
+    """Filter names by a SHOW pattern: ``*`` wildcards, ``|`` alternatives (Hive's)."""
+    if not pattern:
+        return names
+    options = [p.strip().lower() for p in pattern.split("|")]
+    return [n for n in names if any(fnmatch.fnmatchcase(n.lower(), o) for o in options)]
+
+
+def _create_table_text(database: str, name: str, table_def: dict[str, Any]) -> list[str]:
+    storage = table_def.get("StorageDescriptor") or {}
+    cols = storage.get("Columns") or []
+    lines = [f"CREATE EXTERNAL TABLE `{database}`.`{name}`("]
+    lines += [f"  `{c['Name']}` {c['Type']}" + ("," if i < len(cols) - 1 else ")") for i, c in enumerate(cols)]
+    parts = table_def.get("PartitionKeys") or []
+    if parts:
+        lines.append("PARTITIONED BY ( ")
+        lines += [f"  `{c['Name']}` {c['Type']}" + ("," if i < len(parts) - 1 else ")")
+                  for i, c in enumerate(parts)]
+    serde = storage.get("SerdeInfo") or {}
+    lines += ["ROW FORMAT SERDE ", f"  '{serde.get('SerializationLibrary', '')}' ",
+              "STORED AS INPUTFORMAT ", f"  '{storage.get('InputFormat', '')}' ",
+              "OUTPUTFORMAT ", f"  '{storage.get('OutputFormat', '')}'",
+              "LOCATION", f"  '{storage.get('Location', '')}'"]
+    params = table_def.get("Parameters") or {}
+    if params:
+        lines.append("TBLPROPERTIES (")
+        items = sorted(params.items())
+        lines += [f"  '{k}'='{v}'" + ("," if i < len(items) - 1 else ")") for i, (k, v) in enumerate(items)]
+    return lines

@@ -1,0 +1,366 @@
+"""Athena's JSON wire protocol over :mod:`utils.cloud.athena.models` (moto's ``responses.py`` role).
+
+:func:`handle` receives an operation name (``StartQueryExecution``...) and the
+decoded request body and returns the response body; failures become
+``ServiceError`` so the server answers in AWS's error shape.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from typing import Any
+
+from utils.cloud.athena.models import (
+    AthenaApiError,
+    AthenaBackend,
+    athena_backend,
+    decode_token,
+    encode_token,
+)
+from utils.cloud.backends import GlueCatalog
+from utils.cloud.server import ServiceError
+
+DATA_CATALOG = "AwsDataCatalog"
+
+
+def _int(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = body.get(key, default)
+    if not isinstance(value, int) or not low <= value <= high:
+        raise AthenaApiError("InvalidRequestException",
+                             f"1 validation error detected: Value '{value}' at '{key[0].lower() + key[1:]}' "
+                             f"failed to satisfy constraint: Member must have value between {low} and {high}")
+    return value
+
+
+def _page(items: list[Any], body: dict[str, Any], kind: str, default: int, high: int) -> tuple[list[Any], str | None]:
+    size = _int(body, "MaxResults", default, 1, high)
+    start = decode_token(body.get("NextToken"), kind)
+    chunk = items[start:start + size]
+    token = encode_token(kind, start + size) if start + size < len(items) else None
+    return chunk, token
+
+
+def _with_token(doc: dict[str, Any], token: str | None) -> dict[str, Any]:
+    if token:
+        doc["NextToken"] = token
+    return doc
+
+
+# ---------------------------------------------------------------- executions
+
+
+def start_query_execution(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """StartQueryExecution."""
+    context = body.get("QueryExecutionContext") or {}
+    result_config = body.get("ResultConfiguration") or {}
+    query_id = backend.start_query_execution(
+        query=body.get("QueryString", ""), database=context.get("Database"), catalog=context.get("Catalog"),
+        output_location=result_config.get("OutputLocation"), workgroup=body.get("WorkGroup"),
+        parameters=body.get("ExecutionParameters"), token=body.get("ClientRequestToken"))
+    return {"QueryExecutionId": query_id}
+
+
+def get_query_execution(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetQueryExecution."""
+    return {"QueryExecution": backend.get_query_execution(body["QueryExecutionId"]).describe()}
+
+
+def batch_get_query_execution(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetQueryExecution."""
+    found, missing = [], []
+    for query_id in body.get("QueryExecutionIds") or []:
+        try:
+            found.append(backend.get_query_execution(query_id, wait_s=0).describe())
+        except AthenaApiError as err:
+            missing.append({"QueryExecutionId": query_id, "ErrorCode": err.code, "ErrorMessage": err.message})
+    return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
+
+
+def list_query_executions(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListQueryExecutions (newest first)."""
+    ids, token = _page(backend.list_query_executions(body.get("WorkGroup")), body, "executions", 50, 50)
+    return _with_token({"QueryExecutionIds": ids}, token)
+
+
+def stop_query_execution(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """StopQueryExecution."""
+    backend.stop_query_execution(body["QueryExecutionId"])
+    return {}
+
+
+def get_query_results(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetQueryResults: the header row first (SELECT), then up to MaxResults rows a page."""
+    execution, rendered = backend.result_rows(body["QueryExecutionId"])
+    size = _int(body, "MaxResults", 1000, 1, 1000)
+    start = decode_token(body.get("NextToken"), execution.id)
+    names = [c["Name"] for c in execution.columns]
+    header = 1 if execution.header_row else 0
+    total = header + (len(rendered[0]) if rendered else 0)
+    rows: list[dict[str, Any]] = []
+    stop = min(total, start + size)
+    if header and start == 0 and stop > 0:
+        rows.append({"Data": [{"VarCharValue": name} for name in names]})
+    data_start, data_stop = max(start - header, 0), max(stop - header, 0)
+    if rendered and data_stop > data_start:
+        columns = [col.slice(data_start, data_stop - data_start).to_pylist() for col in rendered]
+        for values in zip(*columns, strict=True):
+            rows.append({"Data": [{} if v is None else {"VarCharValue": v} for v in values]})
+    doc: dict[str, Any] = {
+        "UpdateCount": execution.update_count,
+        "ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": execution.columns}},
+    }
+    return _with_token(doc, encode_token(execution.id, stop) if stop < total else None)
+
+
+def get_query_runtime_statistics(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetQueryRuntimeStatistics: the timeline and row/byte counts."""
+    execution = backend.get_query_execution(body["QueryExecutionId"], wait_s=0)
+    stats = execution.statistics()
+    timeline = {k: stats[k] for k in ("QueryQueueTimeInMillis", "QueryPlanningTimeInMillis",
+                                      "EngineExecutionTimeInMillis", "ServiceProcessingTimeInMillis",
+                                      "TotalExecutionTimeInMillis", "ServicePreProcessingTimeInMillis")}
+    rows = {"InputRows": execution.rows_read, "InputBytes": execution.bytes_scanned,
+            "OutputBytes": execution.output_bytes, "OutputRows": execution.output_rows}
+    return {"QueryRuntimeStatistics": {"Timeline": timeline, "Rows": rows}}
+
+
+# ---------------------------------------------------------------- workgroups
+
+
+def get_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetWorkGroup."""
+    return {"WorkGroup": backend.workgroup(body["WorkGroup"]).describe()}
+
+
+def list_work_groups(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListWorkGroups."""
+    groups = [g.summary() for g in backend.workgroups.values()]
+    chunk, token = _page(groups, body, "workgroups", 50, 50)
+    return _with_token({"WorkGroups": chunk}, token)
+
+
+def create_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """CreateWorkGroup."""
+    backend.create_workgroup(body["Name"], body.get("Configuration") or {}, body.get("Description", ""),
+                             body.get("Tags") or [])
+    return {}
+
+
+def update_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """UpdateWorkGroup."""
+    backend.update_workgroup(body["WorkGroup"], body.get("ConfigurationUpdates") or {},
+                             body.get("Description"), body.get("State"))
+    return {}
+
+
+def delete_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """DeleteWorkGroup."""
+    backend.delete_workgroup(body["WorkGroup"])
+    return {}
+
+
+def _workgroup_from_arn(backend: AthenaBackend, arn: str) -> Any:
+    return backend.workgroup(arn.rsplit("/", 1)[-1])
+
+
+def list_tags_for_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListTagsForResource (workgroups)."""
+    group = _workgroup_from_arn(backend, body["ResourceARN"])
+    return {"Tags": [{"Key": k, "Value": v} for k, v in group.tags.items()]}
+
+
+def tag_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """TagResource (workgroups)."""
+    group = _workgroup_from_arn(backend, body["ResourceARN"])
+    group.tags.update({t["Key"]: t.get("Value", "") for t in body.get("Tags") or []})
+    return {}
+
+
+def untag_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """UntagResource (workgroups)."""
+    group = _workgroup_from_arn(backend, body["ResourceARN"])
+    for key in body.get("TagKeys") or []:
+        group.tags.pop(key, None)
+    return {}
+
+
+# ------------------------------------------------------------ data catalogs
+
+
+def _catalog_name(body: dict[str, Any], key: str = "CatalogName") -> str:
+    name = body.get(key) or DATA_CATALOG
+    if name.lower() != DATA_CATALOG.lower():
+        raise AthenaApiError("MetadataException", f"Catalog {name} is not found. The local cloud has one "
+                             f"data catalog: {DATA_CATALOG}.")
+    return DATA_CATALOG
+
+
+def list_data_catalogs(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListDataCatalogs: the Glue catalog."""
+    return {"DataCatalogsSummary": [{"CatalogName": DATA_CATALOG, "Type": "GLUE", "Status": "CREATE_COMPLETE"}]}
+
+
+def get_data_catalog(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetDataCatalog."""
+    _catalog_name(body, "Name")
+    return {"DataCatalog": {"Name": DATA_CATALOG, "Description": "AWS Glue Data Catalog (local)",
+                            "Type": "GLUE", "Parameters": {"catalog-id": backend.account_id},
+                            "Status": "CREATE_COMPLETE"}}
+
+
+def _database_doc(glue: GlueCatalog, name: str) -> dict[str, Any]:
+    db = glue.backend.get_database(name)
+    info = db.as_dict() if hasattr(db, "as_dict") else {}
+    return {"Name": name, "Description": info.get("Description", ""), "Parameters": info.get("Parameters") or {}}
+
+
+def list_databases(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListDatabases of the Glue catalog."""
+    _catalog_name(body)
+    glue = GlueCatalog(backend.region)
+    docs = [_database_doc(glue, n) for n in sorted(glue.databases())]
+    chunk, token = _page(docs, body, "databases", 50, 50)
+    return _with_token({"DatabaseList": chunk}, token)
+
+
+def _glue_database(backend: AthenaBackend, body: dict[str, Any]) -> tuple[GlueCatalog, str]:
+    _catalog_name(body)
+    glue = GlueCatalog(backend.region)
+    name = body["DatabaseName"]
+    if not glue.database_exists(name):
+        raise AthenaApiError("MetadataException", f"Database {name} is not found.")
+    return glue, name
+
+
+def get_database(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetDatabase."""
+    glue, name = _glue_database(backend, body)
+    return {"Database": _database_doc(glue, name)}
+
+
+def _table_metadata(table: dict[str, Any]) -> dict[str, Any]:
+    storage = table.get("StorageDescriptor") or {}
+
+    def columns(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in (("Name", c["Name"]), ("Type", c.get("Type")), ("Comment", c.get("Comment")))
+                 if v is not None} for c in items]
+
+    parameters = dict(table.get("Parameters") or {})
+    if storage.get("Location"):
+        parameters.setdefault("location", storage["Location"])
+    if storage.get("InputFormat"):
+        parameters.setdefault("inputformat", storage["InputFormat"])
+    serde = (storage.get("SerdeInfo") or {}).get("SerializationLibrary")
+    if serde:
+        parameters.setdefault("serde.serialization.lib", serde)
+    doc = {"Name": table["Name"], "TableType": table.get("TableType", "EXTERNAL_TABLE"),
+           "Columns": columns(storage.get("Columns") or []),
+           "PartitionKeys": columns(table.get("PartitionKeys") or []), "Parameters": parameters}
+    if table.get("CreateTime"):
+        doc["CreateTime"] = table["CreateTime"]
+    return doc
+
+
+def list_table_metadata(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListTableMetadata (``Expression`` filters names with * wildcards)."""
+    glue, name = _glue_database(backend, body)
+    pattern = body.get("Expression")
+    tables = sorted(glue.tables(name), key=lambda t: t["Name"])
+    if pattern:
+        tables = [t for t in tables if fnmatch.fnmatch(t["Name"], pattern.replace(".*", "*"))]
+    chunk, token = _page([_table_metadata(t) for t in tables], body, "tables", 50, 50)
+    return _with_token({"TableMetadataList": chunk}, token)
+
+
+def get_table_metadata(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetTableMetadata."""
+    glue, database = _glue_database(backend, body)
+    table = glue.get_table(database, body["TableName"])
+    if table is None:
+        raise AthenaApiError("MetadataException", f"Table {body['TableName']} not found in database {database}.")
+    return {"TableMetadata": _table_metadata(table)}
+
+
+# ------------------------------------------------------------ named queries
+
+
+def create_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """CreateNamedQuery."""
+    return {"NamedQueryId": backend.create_named_query(body)}
+
+
+def get_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetNamedQuery."""
+    return {"NamedQuery": backend.named_query(body["NamedQueryId"])}
+
+
+def batch_get_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetNamedQuery."""
+    found, missing = [], []
+    for query_id in body.get("NamedQueryIds") or []:
+        try:
+            found.append(backend.named_query(query_id))
+        except AthenaApiError as err:
+            missing.append({"NamedQueryId": query_id, "ErrorCode": err.code, "ErrorMessage": err.message})
+    return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
+
+
+def list_named_queries(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListNamedQueries."""
+    group = backend.workgroup(body.get("WorkGroup")).name
+    ids = [q["NamedQueryId"] for q in backend.named_queries.values() if q["WorkGroup"] == group]
+    chunk, token = _page(ids, body, "named", 50, 50)
+    return _with_token({"NamedQueryIds": chunk}, token)
+
+
+def delete_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """DeleteNamedQuery."""
+    backend.named_query(body["NamedQueryId"])
+    del backend.named_queries[body["NamedQueryId"]]
+    return {}
+
+
+OPERATIONS: dict[str, Callable[[AthenaBackend, dict[str, Any]], dict[str, Any]]] = {
+    "StartQueryExecution": start_query_execution,
+    "GetQueryExecution": get_query_execution,
+    "BatchGetQueryExecution": batch_get_query_execution,
+    "ListQueryExecutions": list_query_executions,
+    "StopQueryExecution": stop_query_execution,
+    "GetQueryResults": get_query_results,
+    "GetQueryRuntimeStatistics": get_query_runtime_statistics,
+    "GetWorkGroup": get_work_group,
+    "ListWorkGroups": list_work_groups,
+    "CreateWorkGroup": create_work_group,
+    "UpdateWorkGroup": update_work_group,
+    "DeleteWorkGroup": delete_work_group,
+    "ListTagsForResource": list_tags_for_resource,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListDataCatalogs": list_data_catalogs,
+    "GetDataCatalog": get_data_catalog,
+    "ListDatabases": list_databases,
+    "GetDatabase": get_database,
+    "ListTableMetadata": list_table_metadata,
+    "GetTableMetadata": get_table_metadata,
+    "CreateNamedQuery": create_named_query,
+    "GetNamedQuery": get_named_query,
+    "BatchGetNamedQuery": batch_get_named_query,
+    "ListNamedQueries": list_named_queries,
+    "DeleteNamedQuery": delete_named_query,
+}
+
+
+def handle(action: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Answer one Athena operation (the server's JSON handler for ``AmazonAthena.*``)."""
+    operation = OPERATIONS.get(action)
+    if operation is None:
+        raise ServiceError("InvalidRequestException",
+                           f"The local Athena does not implement {action}. It implements: "
+                           f"{', '.join(sorted(OPERATIONS))}.")
+    try:
+        return operation(athena_backend(), body)
+    except AthenaApiError as err:
+        raise ServiceError(err.code, err.message) from None
+    except KeyError as err:
+        raise ServiceError("InvalidRequestException", f"Missing required parameter {err}") from None

@@ -1,0 +1,402 @@
+"""Athena (Trino) SQL in, DuckDB SQL out: parsing, rewriting, and error wording.
+
+sqlglot parses the Athena dialect and writes DuckDB's. On top of that plain
+transpilation this module closes the gaps a learner would notice:
+
+- table references become the engine's registered relations (keeping the
+  original name as alias, so ``t.col`` still resolves);
+- unnamed result columns are called ``_col0``, ``_col1``... as in Athena;
+- date arithmetic on DATE values stays DATE (DuckDB would widen it to TIMESTAMP);
+- ``?`` placeholders take the query's ExecutionParameters;
+- DuckDB's error messages are reworded as Athena's (COLUMN_NOT_FOUND, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from utils.cloud.athena.errors import AthenaQueryError, position
+
+DIALECT = "athena"
+
+# One identifier: `back-quoted`, "double-quoted" or bare.
+_IDENT = r'(?:`[^`]+`|"[^"]+"|[A-Za-z0-9_$\-]+)'
+QUALIFIED_NAME = rf"{_IDENT}(?:\s*\.\s*{_IDENT}){{0,2}}"
+
+
+def unquote(identifier: str) -> str:
+    """``"Name"`` / `` `Name` `` / ``Name`` -> ``name`` (Athena names are lower case)."""
+    identifier = identifier.strip()
+    if len(identifier) >= 2 and identifier[0] == identifier[-1] and identifier[0] in "`\"":
+        identifier = identifier[1:-1]
+    return identifier.lower()
+
+
+def split_name(text: str) -> list[str]:
+    """``db.`t`` -> ``["db", "t"]``."""
+    return [unquote(part) for part in re.findall(_IDENT, text)]
+
+
+def strip_statement(sql: str) -> str:
+    """The statement without surrounding blanks and trailing semicolons."""
+    return sql.strip().rstrip(";").rstrip()
+
+
+def leading_keywords(sql: str) -> str:
+    """The statement's first words, upper-cased, with leading comments removed."""
+    text = sql
+    while True:
+        text = text.lstrip()
+        if text.startswith("--"):
+            text = text.split("\n", 1)[1] if "\n" in text else ""
+        elif text.startswith("/*"):
+            text = text.split("*/", 1)[1] if "*/" in text else ""
+        else:
+            break
+    return " ".join(text.split()[:4]).upper()
+
+
+def parse(sql: str) -> exp.Expression:
+    """Parse one Athena statement; raise SYNTAX_ERROR worded like Athena's."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+    except ParseError as err:
+        first = err.errors[0] if err.errors else {}
+        line, col = first.get("line"), first.get("col")
+        highlight = first.get("highlight") or ""
+        if col is not None and highlight:
+            col = max(1, col - len(highlight) + 1)  # sqlglot points at the token's end
+        description = first.get("description") or str(err)
+        near = f" at or near '{highlight}'" if highlight else ""
+        raise AthenaQueryError("SYNTAX_ERROR", f"{description}{near}", line, col) from None
+    except TokenError as err:
+        raise AthenaQueryError("SYNTAX_ERROR", str(err)) from None
+    if not statements:
+        raise AthenaQueryError("SYNTAX_ERROR", "Empty query: nothing to run", 1, 1)
+    if len(statements) > 1:
+        raise AthenaQueryError("SYNTAX_ERROR", "Only one sql statement is allowed. Got: "
+                               f"{len(statements)}", 1, 1)
+    return statements[0]
+
+
+# ----------------------------------------------------------------- references
+
+
+@dataclass
+class TableRef:
+    """One table named in a query, resolved against the current catalog and database."""
+
+    node: exp.Table
+    catalog: str
+    database: str
+    name: str
+    offset: int | None
+    registered_as: str = ""
+    partition_filter: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def qualified(self) -> str:
+        """``awsdatacatalog.db.t`` as Athena prints it in messages."""
+        return f"{self.catalog}.{self.database}.{self.name}"
+
+    @property
+    def alias(self) -> str:
+        """The name the query uses for it (its alias, else its table name)."""
+        return self.node.alias or self.name
+
+
+def _offset(node: exp.Expression) -> int | None:
+    starts = [part.meta.get("start") for part in node.find_all(exp.Identifier)
+              if part.meta.get("start") is not None]
+    return min(starts) if starts else None
+
+
+def table_refs(tree: exp.Expression, database: str, catalog: str) -> list[TableRef]:
+    """Every table the query reads (CTE names and the CTAS target excluded)."""
+    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    target = tree.this if isinstance(tree, exp.Create) else None
+    refs = []
+    for node in tree.find_all(exp.Table):
+        if target is not None and (node is target or node.parent is target):
+            continue
+        if not node.name:
+            continue
+        if not node.args.get("db") and node.name.lower() in cte_names:
+            continue
+        refs.append(TableRef(
+            node=node,
+            catalog=(node.catalog or catalog).lower(),
+            database=(node.db or database).lower(),
+            name=node.name.lower(),
+            offset=_offset(node),
+        ))
+    return refs
+
+
+def needed_columns(tree: exp.Expression) -> set[str] | None:
+    """Names that may be columns of the tables read; None when ``*`` asks for all.
+
+    Over-approximate on purpose (every identifier counts): reading a column too
+    many costs a little time, reading one too few breaks the query.
+    """
+    for star in tree.find_all(exp.Star):
+        if not isinstance(star.parent, exp.Count):
+            return None
+    return {ident.name.lower() for ident in tree.find_all(exp.Identifier)}
+
+
+def partition_predicates(ref: TableRef, partition_keys: list[str]) -> dict[str, set[str]]:
+    """``key = 'v'`` / ``key IN (...)`` conjuncts of the WHERE that reads this table.
+
+    Used to skip whole partitions, as Athena does (less data scanned).
+    """
+    select = ref.node.parent_select
+    if select is None or not partition_keys or not select.args.get("where"):
+        return {}
+    own_tables = {t.alias_or_name.lower() for t in select.find_all(exp.Table)
+                  if t.parent_select is select}
+    qualifiers = {ref.alias.lower(), ref.name}
+    found: dict[str, set[str]] = {}
+    condition = select.args["where"].this
+    conjuncts = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+    for conjunct in conjuncts:
+        column, values = None, None
+        if isinstance(conjunct, exp.EQ):
+            left, right = conjunct.this, conjunct.expression
+            if isinstance(right, exp.Column) and isinstance(left, exp.Literal):
+                left, right = right, left
+            if isinstance(left, exp.Column) and isinstance(right, exp.Literal):
+                column, values = left, {right.name}
+        elif isinstance(conjunct, exp.In) and isinstance(conjunct.this, exp.Column):
+            items = conjunct.expressions
+            if items and all(isinstance(i, exp.Literal) for i in items):
+                column, values = conjunct.this, {i.name for i in items}
+        if column is None or values is None:
+            continue
+        key = column.name.lower()
+        if key not in partition_keys:
+            continue
+        table = column.table.lower()
+        if table and table not in qualifiers:
+            continue
+        if not table and len(own_tables) > 1:
+            continue  # unqualified with several tables: might belong to another one
+        found.setdefault(key, set()).update(values)
+    return found
+
+
+# ------------------------------------------------------------------- rewrites
+
+
+def substitute_parameters(tree: exp.Expression, parameters: list[str] | None) -> exp.Expression:
+    """Replace ``?`` placeholders, in order, with the ExecutionParameters' literals."""
+    placeholders = [p for p in tree.find_all(exp.Placeholder) if not p.name]
+    parameters = parameters or []
+    if len(placeholders) != len(parameters):
+        raise AthenaQueryError(
+            "INVALID_PARAMETER_USAGE" if parameters else "SYNTAX_ERROR",
+            f"Incorrect number of parameters: expected {len(placeholders)} but found "
+            f"{len(parameters)}", 1, 1)
+    for node, value in zip(placeholders, parameters, strict=True):
+        node.replace(sqlglot.parse_one(value, read=DIALECT))
+    return tree
+
+
+def outermost_select(query: exp.Expression) -> exp.Select | None:
+    """The SELECT whose projections name the result (the left arm of a UNION)."""
+    while isinstance(query, exp.SetOperation):
+        query = query.left
+    if isinstance(query, exp.Subquery):
+        return outermost_select(query.this)
+    return query if isinstance(query, exp.Select) else None
+
+
+def name_result_columns(query: exp.Expression) -> list[tuple[int, int | None]]:
+    """Alias unnamed projections ``_colN`` as Athena names them.
+
+    Returns (position, SQL offset) of each projection that had no name (CTAS
+    refuses those, as Athena does).
+    """
+    select = outermost_select(query)
+    unnamed: list[tuple[int, int | None]] = []
+    if select is None:
+        return unnamed
+    for index, projection in enumerate(select.expressions):
+        if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
+            continue
+        unnamed.append((index + 1, _offset(projection) if projection.find(exp.Identifier) else
+                        projection.meta.get("start")))
+        projection.replace(exp.alias_(projection.copy(), f"_col{index}"))
+    return unnamed
+
+
+_DAY_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
+
+
+def keep_dates(tree: exp.Expression, date_columns: set[str]) -> exp.Expression:
+    """Keep ``date_trunc`` / ``date_add`` of a DATE a DATE (Trino's typing).
+
+    DuckDB returns TIMESTAMP for both, which would turn a learner's monthly
+    dates into timestamps. We know which columns are dates from the catalog;
+    aliases of date expressions count too.
+    """
+    names = set(date_columns)
+
+    def is_date(node: exp.Expression | None) -> bool:
+        if isinstance(node, exp.Paren):
+            return is_date(node.this)
+        if isinstance(node, exp.Cast):
+            return node.to.is_type(exp.DataType.Type.DATE)
+        if isinstance(node, exp.CurrentDate):
+            return True
+        if isinstance(node, exp.Column):
+            return node.name.lower() in names
+        return False
+
+    for _ in range(2):  # second pass sees aliases of date expressions found by the first
+        for node in reversed(list(tree.dfs())):
+            if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.DateAdd, exp.DateSub)):
+                unit = (node.text("unit") or "DAY").upper()
+                parent = node.parent
+                wrapped = isinstance(parent, exp.Cast) and parent.to.is_type(exp.DataType.Type.DATE)
+                if not wrapped and unit in _DAY_UNITS and is_date(node.this):
+                    node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("date")))
+        for alias in tree.find_all(exp.Alias):
+            if is_date(alias.this):
+                names.add(alias.alias.lower())
+    return tree
+
+
+_INTEGER_TYPES = (exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT,
+                  exp.DataType.Type.BIGINT)
+
+
+def round_integer_casts(tree: exp.Expression, fractional_columns: set[str]) -> exp.Expression:
+    """``CAST(22.5 AS integer)`` is 23 in Trino (half away from zero), 22 in DuckDB (half even).
+
+    Where the value is known to be fractional (a double/decimal column, arithmetic,
+    an average...), cast ``ROUND(value)`` instead: DuckDB's ROUND rounds half away
+    from zero, as Trino does.
+    """
+
+    def fractional(node: exp.Expression) -> bool:
+        if isinstance(node, exp.Paren):
+            return fractional(node.this)
+        if isinstance(node, exp.Column):
+            return node.name.lower() in fractional_columns
+        if isinstance(node, exp.Literal):
+            return not node.is_string and "." in node.name
+        if isinstance(node, (exp.Avg, exp.Div)):
+            return True
+        if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Sum, exp.Max, exp.Min, exp.Neg)):
+            return any(fractional(child) for child in node.iter_expressions())
+        if isinstance(node, exp.Cast):
+            return node.to.is_type(exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT,
+                                   exp.DataType.Type.DECIMAL)
+        return False
+
+    for cast in list(tree.find_all(exp.Cast)):
+        if cast.to.is_type(*_INTEGER_TYPES) and fractional(cast.this):
+            cast.set("this", exp.func("ROUND", cast.this.copy()))
+    return tree
+
+
+def to_duckdb(tree: exp.Expression) -> str:
+    """The DuckDB SQL of a (rewritten) Athena query."""
+    return tree.sql(dialect="duckdb")
+
+
+# ------------------------------------------------------------- error wording
+
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def _find_identifier(tree: exp.Expression | None, name: str) -> int | None:
+    if tree is None:
+        return None
+    wanted = name.lower().split(".")[-1]
+    for column in tree.find_all(exp.Column):
+        if column.name.lower() == wanted:
+            return _offset(column)
+    for ident in tree.find_all(exp.Identifier):
+        if ident.name.lower() == wanted:
+            return ident.meta.get("start")
+    return None
+
+
+def _find_function(tree: exp.Expression | None, name: str) -> int | None:
+    if tree is None:
+        return None
+    for func in tree.find_all(exp.Anonymous, exp.Func):
+        fname = func.name if isinstance(func, exp.Anonymous) else func.sql_name()
+        if fname.lower() == name.lower():
+            ident = func.find(exp.Identifier)
+            return func.meta.get("start") if ident is None else _offset(func)
+    return None
+
+
+def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
+                 rename: Callable[[str], str] = lambda s: s) -> AthenaQueryError:
+    """Reword a DuckDB failure as the Athena error a learner would see on AWS."""
+    text = rename(str(err))
+    first = text.split("\n", 1)[0]
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", first).strip()
+    kind = type(err).__name__
+
+    def at(name: str | None) -> tuple[int | None, int | None]:
+        return position(sql, _find_identifier(tree, name) if name else None)
+
+    quoted = _QUOTED.findall(first)
+    if "Referenced column" in first and quoted:
+        name = quoted[0]
+        return AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{name}' cannot be resolved", *at(name))
+    if "does not have a column named" in first and len(quoted) >= 2:
+        name = f"{quoted[0]}.{quoted[1]}"
+        return AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{name}' cannot be resolved",
+                                *at(quoted[1]))
+    if "Referenced table" in first and quoted:
+        return AthenaQueryError("COLUMN_NOT_FOUND",
+                                f"Column '{quoted[0]}' cannot be resolved (no table or alias "
+                                f"'{quoted[0]}' in FROM)", *at(quoted[0]))
+    if "Ambiguous reference to column" in first and quoted:
+        return AthenaQueryError("COLUMN_AMBIGUOUS", f"Column '{quoted[0]}' is ambiguous", *at(quoted[0]))
+    if "must appear in the GROUP BY clause" in first and quoted:
+        return AthenaQueryError("EXPRESSION_NOT_AGGREGATE",
+                                f"'{quoted[0]}' must be an aggregate expression or appear in GROUP BY "
+                                "clause", *at(quoted[0]))
+    match = re.search(r"Function with name (\w+) does not exist", first)
+    if match:
+        name = match.group(1)
+        line, col = position(sql, _find_function(tree, name))
+        return AthenaQueryError("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", line, col)
+    if "No function matches" in first:
+        return AthenaQueryError("FUNCTION_NOT_FOUND", first)
+    if "Division by zero" in first or "division by zero" in first:
+        return AthenaQueryError("DIVISION_BY_ZERO", "Division by zero")
+    if kind == "ConversionException" or "Could not convert" in first:
+        return AthenaQueryError("INVALID_CAST_ARGUMENT", first)
+    if "Cannot compare values" in first or "Cannot mix values" in first or "Cannot cast" in first:
+        return AthenaQueryError("TYPE_MISMATCH", first)
+    if kind == "ParserException":
+        return AthenaQueryError("SYNTAX_ERROR", first)
+    if kind == "OutOfMemoryException":
+        return AthenaQueryError("EXCEEDED_LOCAL_MEMORY_LIMIT", first)
+    return AthenaQueryError("GENERIC_USER_ERROR", first)
+
+
+def literal_value(node: Any) -> str:
+    """The Python string of a sqlglot literal (or bare word) in a WITH (...) clause."""
+    if isinstance(node, exp.Literal):
+        return node.name
+    if isinstance(node, exp.Array):
+        return ",".join(literal_value(e) for e in node.expressions)
+    if isinstance(node, exp.Expression):
+        return node.name or node.sql()
+    return str(node)

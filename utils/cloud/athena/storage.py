@@ -1,0 +1,401 @@
+"""Reading a Glue table's data from the local S3, in process, with a decoded-column cache.
+
+A table is its Glue definition (columns, SerDe, location) plus the objects under
+its location (or under each partition's location). We read those objects from
+moto's store directly (no HTTP), decode only the columns a query needs, cast
+them to the table's declared types (Athena reads data *through* the table
+schema, so a file that disagrees fails with HIVE_BAD_DATA as on AWS) and keep
+the decoded columns in a memory-bounded LRU cache keyed by (bucket, key, ETag):
+a changed object has a new ETag, so the cache never serves stale data.
+
+``bytes_scanned`` is measured as Athena bills it: for Parquet the compressed
+size of the column chunks read, for text formats the whole object.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from utils.cloud.athena.errors import AthenaQueryError
+from utils.cloud.athena.types import family, hive_to_arrow
+from utils.cloud.backends import NoSuchBucket, ObjectStore, StoredObject
+
+DEFAULT_CACHE_MIB = int(os.environ.get("DELAB_ATHENA_CACHE_MIB", "1024"))
+HIVE_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+@dataclass
+class Column:
+    """A table column: its name and the Arrow type of its Glue type."""
+
+    name: str
+    hive_type: str
+    arrow_type: pa.DataType
+
+
+def table_columns(table_def: dict[str, Any]) -> tuple[list[Column], list[Column]]:
+    """(data columns, partition columns) of a Glue table definition."""
+
+    def convert(items: Iterable[dict[str, Any]]) -> list[Column]:
+        out = []
+        for item in items:
+            try:
+                arrow_type = hive_to_arrow(item["Type"])
+            except ValueError as err:
+                raise AthenaQueryError("NOT_SUPPORTED", f"Column '{item['Name']}': {err}") from None
+            out.append(Column(item["Name"].lower(), item["Type"], arrow_type))
+        return out
+
+    storage = table_def.get("StorageDescriptor") or {}
+    return convert(storage.get("Columns") or []), convert(table_def.get("PartitionKeys") or [])
+
+
+def table_format(table_def: dict[str, Any]) -> str:
+    """``parquet``, ``csv``, ``json`` (or another name, unsupported) from the table's SerDe."""
+    storage = table_def.get("StorageDescriptor") or {}
+    serde = ((storage.get("SerdeInfo") or {}).get("SerializationLibrary") or "").lower()
+    input_format = (storage.get("InputFormat") or "").lower()
+    classification = ((table_def.get("Parameters") or {}).get("classification") or "").lower()
+    if "parquet" in serde or "parquet" in input_format or classification == "parquet":
+        return "parquet"
+    if "json" in serde or classification == "json":
+        return "json"
+    if "orc" in serde or "orc" in input_format or classification == "orc":
+        return "orc"
+    if "avro" in serde or classification == "avro":
+        return "avro"
+    if "csv" in serde or "lazysimple" in serde or classification == "csv" or "text" in input_format:
+        return "csv"
+    return "parquet" if not serde else serde
+
+
+def is_data_object(obj: StoredObject, prefix: str) -> bool:
+    """Hive/Athena skip hidden and marker files (``_SUCCESS``, ``.crc``, ``$folder$``)."""
+    relative = obj.key[len(prefix):]
+    parts = [p for p in relative.split("/") if p]
+    if obj.size == 0 or obj.key.endswith("/") or obj.key.endswith("$folder$"):
+        return False
+    return not any(p.startswith(("_", ".")) for p in parts)
+
+
+@dataclass
+class _Entry:
+    """Decoded columns of one object version."""
+
+    num_rows: int
+    file_columns: dict[str, str]  # lower-case name -> name in the file
+    chunk_bytes: dict[str, int]  # lower-case name -> compressed bytes of its chunks
+    columns: dict[tuple[str, str], pa.ChunkedArray] = field(default_factory=dict)
+    nbytes: int = 0
+
+
+class ColumnCache:
+    """LRU cache of decoded columns per object version, bounded in bytes (thread-safe)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_MIB * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, str, str], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.nbytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[str, str, str]) -> _Entry | None:
+        """The entry for an object version, marking it recently used."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, str, str], entry: _Entry) -> _Entry:
+        """Store (or keep the already stored) entry for an object version."""
+        with self._lock:
+            existing = self._entries.get(key)
+            if existing is not None:
+                return existing
+            self._entries[key] = entry
+            self.nbytes += entry.nbytes
+            return entry
+
+    def add_column(self, entry: _Entry, name: tuple[str, str], column: pa.ChunkedArray) -> None:
+        """Add a decoded column to an entry, evicting least recently used entries if over budget."""
+        with self._lock:
+            if name in entry.columns:
+                return
+            entry.columns[name] = column
+            entry.nbytes += column.nbytes
+            self.nbytes += column.nbytes
+            while self.nbytes > self.max_bytes:
+                # Evict least recently used entries, never the one being filled.
+                victim = next((k for k, e in self._entries.items() if e is not entry), None)
+                if victim is None:
+                    break
+                self.nbytes -= self._entries.pop(victim).nbytes
+
+    def clear(self) -> None:
+        """Drop every cached column."""
+        with self._lock:
+            self._entries.clear()
+            self.nbytes = 0
+
+
+@dataclass
+class Scan:
+    """A table's rows for one query, and what reading them cost."""
+
+    table: pa.Table
+    bytes_scanned: int = 0
+    files_read: int = 0
+    rows_read: int = 0
+
+
+class TableReader:
+    """Reads Glue tables' data as Arrow tables through the column cache."""
+
+    def __init__(self, store: ObjectStore, cache: ColumnCache) -> None:
+        self.store = store
+        self.cache = cache
+
+    def scan(self, table_def: dict[str, Any], locations: list[tuple[dict[str, str], str]],
+             wanted: set[str] | None, partition_filter: dict[str, set[str]] | None = None) -> Scan:
+        """Rows of the table restricted to the wanted columns (None: all) and partitions."""
+        data_cols, part_cols = table_columns(table_def)
+        fmt = table_format(table_def)
+        if fmt not in ("parquet", "csv", "json"):
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", f"Table format '{fmt}' is not supported by the local Athena "
+                "(it reads PARQUET, CSV and JSON). Convert the data with a CTAS ... format='PARQUET'.")
+        chosen = [c for c in data_cols if wanted is None or c.name in wanted]
+        chosen_parts = [c for c in part_cols if wanted is None or c.name in wanted]
+        if not chosen and not chosen_parts and data_cols:
+            chosen = [data_cols[0]]  # COUNT(*) still needs the row count of each file
+        schema = pa.schema([pa.field(c.name, c.arrow_type) for c in chosen + chosen_parts])
+        pieces: list[pa.Table] = []
+        scan = Scan(table=schema.empty_table())
+        for values, location in locations:
+            if not _partition_matches(values, part_cols, partition_filter or {}):
+                continue
+            try:
+                objects = self.store.list_uri(location)
+            except NoSuchBucket:
+                raise AthenaQueryError(
+                    "HIVE_UNKNOWN_ERROR", f"Unable to read {location}: the bucket does not exist. "
+                    "Check the table's LOCATION.") from None
+            prefix = location.split("://", 1)[1].partition("/")[2]
+            prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+            for obj in objects:
+                if not is_data_object(obj, prefix):
+                    continue
+                piece, scanned = self._read_object(obj, fmt, table_def, data_cols, chosen)
+                for col in chosen_parts:
+                    piece = piece.append_column(col.name, self._partition_column(
+                        obj, col, values.get(col.name), piece.num_rows))
+                pieces.append(piece.select(schema.names))
+                scan.bytes_scanned += scanned
+                scan.files_read += 1
+                scan.rows_read += piece.num_rows
+        if pieces:
+            scan.table = pa.concat_tables(pieces)
+        return scan
+
+    # ---------------------------------------------------------------- objects
+
+    def _read_object(self, obj: StoredObject, fmt: str, table_def: dict[str, Any],
+                     data_cols: list[Column], chosen: list[Column]) -> tuple[pa.Table, int]:
+        key = (obj.bucket, obj.key, obj.etag)
+        entry = self.cache.get(key)
+        raw: bytes | None = None
+        if entry is None:
+            self.cache.misses += 1
+            raw = self.store.get(obj.bucket, obj.key)
+            entry = self.cache.put(key, self._describe(raw, fmt, obj))
+        else:
+            self.cache.hits += 1
+        missing = [c for c in chosen if (c.name, str(c.arrow_type)) not in entry.columns]
+        if missing:
+            if raw is None:
+                raw = self.store.get(obj.bucket, obj.key)
+            if fmt == "parquet":
+                decoded = self._decode_parquet(raw, entry, missing, obj)
+            else:
+                decoded = self._decode_text(raw, fmt, table_def, data_cols, obj)
+            for col in missing:
+                self.cache.add_column(entry, (col.name, str(col.arrow_type)), decoded[col.name])
+        arrays = [entry.columns[(c.name, str(c.arrow_type))] for c in chosen]
+        table = pa.table(arrays, names=[c.name for c in chosen]) if chosen else \
+            pa.table({"__rows": pa.nulls(entry.num_rows)}).drop_columns(["__rows"])
+        if fmt == "parquet":
+            scanned = sum(entry.chunk_bytes.get(c.name, 0) for c in chosen)
+        else:
+            scanned = obj.size
+        return table, scanned
+
+    @staticmethod
+    def _describe(raw: bytes, fmt: str, obj: StoredObject) -> _Entry:
+        if fmt != "parquet":
+            return _Entry(num_rows=-1, file_columns={}, chunk_bytes={})
+        try:
+            meta = pq.ParquetFile(pa.BufferReader(raw)).metadata
+        except (pa.ArrowInvalid, OSError) as err:
+            raise AthenaQueryError(
+                "HIVE_CANNOT_OPEN_SPLIT", f"Error opening Hive split {obj.uri}: not a valid Parquet "
+                f"file ({err}). Remove the object or fix the table's format.") from None
+        file_columns: dict[str, str] = {}
+        for name in meta.schema.to_arrow_schema().names:
+            file_columns.setdefault(name.lower(), name)
+        chunk_bytes: dict[str, int] = {}
+        for rg in range(meta.num_row_groups):
+            group = meta.row_group(rg)
+            for ci in range(group.num_columns):
+                chunk = group.column(ci)
+                top = chunk.path_in_schema.split(".", 1)[0].lower()
+                chunk_bytes[top] = chunk_bytes.get(top, 0) + chunk.total_compressed_size
+        return _Entry(num_rows=meta.num_rows, file_columns=file_columns, chunk_bytes=chunk_bytes)
+
+    def _decode_parquet(self, raw: bytes, entry: _Entry, columns: list[Column],
+                        obj: StoredObject) -> dict[str, pa.ChunkedArray]:
+        present = [entry.file_columns[c.name] for c in columns if c.name in entry.file_columns]
+        table = pq.ParquetFile(pa.BufferReader(raw)).read(columns=present, use_threads=True) \
+            if present else None
+        out = {}
+        for col in columns:
+            if col.name in entry.file_columns and table is not None:
+                values = table.column(entry.file_columns[col.name])
+                out[col.name] = _coerce(values, col, obj, "parquet")
+            else:  # Athena reads a column missing from a file as NULL
+                out[col.name] = pa.chunked_array([pa.nulls(entry.num_rows, col.arrow_type)])
+        return out
+
+    def _decode_text(self, raw: bytes, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
+                     obj: StoredObject) -> dict[str, pa.ChunkedArray]:
+        stream: Any = pa.BufferReader(raw)
+        if obj.key.endswith(".gz"):
+            stream = pa.CompressedInputStream(stream, "gzip")
+        if fmt == "json":
+            table = _read_json(stream, data_cols)
+        else:
+            table = _read_csv(stream, table_def, data_cols)
+        out = {}
+        for col in data_cols:
+            values = table.column(col.name) if col.name in table.column_names else \
+                pa.chunked_array([pa.nulls(table.num_rows, col.arrow_type)])
+            out[col.name] = _coerce(values, col, obj, fmt)
+        return out
+
+    def _partition_column(self, obj: StoredObject, col: Column, value: str | None,
+                          rows: int) -> pa.ChunkedArray:
+        entry = self.cache.get((obj.bucket, obj.key, obj.etag))
+        cache_key = (col.name, f"partition={value}:{col.arrow_type}")
+        if entry is not None and cache_key in entry.columns:
+            return entry.columns[cache_key]
+        if value is None or value == HIVE_NULL_PARTITION:
+            column = pa.chunked_array([pa.nulls(rows, col.arrow_type)])
+        else:
+            try:
+                one = pa.array([value]).cast(col.arrow_type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise AthenaQueryError(
+                    "HIVE_INVALID_PARTITION_VALUE", f"Invalid partition value '{value}' for "
+                    f"{col.hive_type} partition key: {col.name}={value}") from None
+            column = pa.chunked_array([one.take(pa.array(np.zeros(rows, dtype=np.int32)))])
+        if entry is not None:
+            self.cache.add_column(entry, cache_key, column)
+        return column
+
+
+def _partition_matches(values: dict[str, str], part_cols: list[Column],
+                       wanted: dict[str, set[str]]) -> bool:
+    for col in part_cols:
+        if col.name not in wanted:
+            continue
+        value = values.get(col.name)
+        accepted = wanted[col.name]
+        if value in accepted:
+            continue
+        if family(col.arrow_type) == "number":
+            try:
+                if float(value) in {float(v) for v in accepted}:  # '01' = 1
+                    continue
+            except (TypeError, ValueError):
+                pass
+        return False
+    return True
+
+
+def _coerce(values: pa.ChunkedArray, col: Column, obj: StoredObject, fmt: str) -> pa.ChunkedArray:
+    """Read a file's column through the table's declared type (as Athena does)."""
+    source, target = values.type, col.arrow_type
+    if source == target:
+        return values
+    if pa.types.is_dictionary(source):
+        values = values.cast(source.value_type)
+        source = values.type
+        if source == target:
+            return values
+    if pa.types.is_timestamp(source) and pa.types.is_timestamp(target) and source.tz == target.tz:
+        return values  # keep the file's precision: no loss, no copy
+    compatible = family(source) == family(target) or family(source) == "null" or fmt != "parquet"
+    if family(source) == "number" and pa.types.is_floating(source) and pa.types.is_integer(target):
+        compatible = False
+    if compatible:
+        try:
+            if fmt != "parquet" and family(source) == "string" and family(target) != "string":
+                # Text formats: an empty field is NULL for non-string columns.
+                values = pc.if_else(pc.equal(values, ""), pa.scalar(None, source), values)
+            return values.cast(target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    physical = str(source).upper()
+    raise AthenaQueryError(
+        "HIVE_BAD_DATA", f"Field {col.name}'s type {physical} in {fmt} file {obj.uri} is "
+        f"incompatible with type {col.hive_type} defined in table schema. Fix the table's column "
+        "type (e.g. re-run the crawler) or rewrite the file.")
+
+
+def _read_csv(stream: Any, table_def: dict[str, Any], data_cols: list[Column]) -> pa.Table:
+    import pyarrow.csv as pacsv
+
+    storage = table_def.get("StorageDescriptor") or {}
+    serde = storage.get("SerdeInfo") or {}
+    params = {**(serde.get("Parameters") or {}), **(table_def.get("Parameters") or {})}
+    library = (serde.get("SerializationLibrary") or "").lower()
+    if "opencsv" in library:
+        delimiter = params.get("separatorChar", ",")
+        quote: str | bool = params.get("quoteChar", '"')
+    else:
+        delimiter = params.get("field.delim", params.get("serialization.format", "\x01"))
+        if delimiter == "1":  # serialization.format=1 means the default delimiter
+            delimiter = "\x01"
+        quote = '"' if params.get("classification") == "csv" else False
+    skip = int(params.get("skip.header.line.count", "0") or 0)
+    names = [c.name for c in data_cols]
+    data = stream.read()
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                                         invalid_row_handler=lambda _row: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             null_values=["\\N"], strings_can_be_null=True),
+    )
+    return table
+
+
+def _read_json(stream: Any, data_cols: list[Column]) -> pa.Table:
+    import pyarrow.json as pajson
+
+    table = pajson.read_json(stream)
+    renamed = table.rename_columns([n.lower() for n in table.column_names])
+    return renamed

@@ -1,0 +1,788 @@
+"""de-c1w2-etl-job: classicmodels (MySQL) -> star schema (Parquet on S3), reconciled.
+
+THE job script. It runs unchanged as the lab's local Glue job and as an AWS
+Glue Python shell job (Python 3.9, ``--additional-python-modules
+connectorx,duckdb``), so it imports only third-party libraries: pymysql,
+connectorx, duckdb, pyarrow, boto3. The rest of ``utils/etl`` imports from
+here; nothing is defined twice.
+
+    python job.py --JOB_NAME de-c1w2-etl-job --target_path s3://<data-lake>/gold \\
+        --glue_database de-c1w2-analytics-db --db_secret de-c1w2/etl-db-credentials
+
+Glue-style ``--key value`` arguments; unknown ones are ignored.
+
+Steps (each prints a progress line with row counts and seconds):
+
+1. **extract** the five source tables the star needs with connectorx
+   (Arrow-native, the server's speed) as the read-only ETL user. pymysql
+   first opens one connection to turn a wrong password or a stopped server
+   into a message a learner can act on, in milliseconds.
+2. **check the source schema** (drift policy): a column added in the source
+   is tolerated (dropped and logged); a missing, renamed or retyped column
+   the transform needs fails the run, naming table and column.
+3. **transform** in plain SQL (DuckDB over the Arrow tables; the SQL avoids
+   engine-specific features, so it reads the same in Athena or Spark).
+4. **reconcile** before publishing: fact rows == source order lines; total
+   and per-country revenue == the same figures computed by MySQL; dimension
+   keys unique and not NULL; every fact key found in its dimension.
+5. **load** Parquet (snappy) to ``<target_path>/<table>/<table>.parquet``.
+
+The location key
+----------------
+The course's original design keyed ``dim_locations`` by postal code. Postal
+code is not a key: one code is shared by several cities (and countries), and
+some are NULL. Joining facts on it multiplies order lines and drops others.
+Here a location is a distinct (country, state, city, postalCode) after
+trimming stray spaces, and its key is ``md5`` of those four values joined by
+``|`` with NULL spelled ``~``. A hash key is stable across runs and sources
+(no sequence to keep in step), NULL-safe, and computable in any engine
+(Athena: ``lower(to_hex(md5(to_utf8(...))))``). Facts get the key of their
+customer's address, so each order line points at exactly one location.
+
+Atomic publishing
+-----------------
+S3 has no multi-object transaction, but a single PUT or COPY replaces one
+object atomically: readers see the old object or the new one, never a part.
+So each table is exactly ONE object at a fixed key (a Parquet file holds many
+row groups; one file is right for the lab's sizes, up to SF1000's ~40 MB),
+and a run:
+
+a. transforms and reconciles in memory: a run that fails here writes nothing;
+b. uploads every table to ``<staging_path>/<run_id>/<table>.parquet``
+   (outside the crawled ``gold/`` prefix): the slow part, invisible to readers;
+c. publishes: server-side CopyObject from staging onto each fixed gold key,
+   dimensions first, fact last, skipping objects whose content is unchanged;
+d. deletes any other object under ``gold/<table>/`` (leftovers of an older
+   layout, which readers would otherwise union in), then the staging files.
+
+A run killed before (c) leaves the previous tables untouched and queryable.
+The honest remaining window: during (c), a few milliseconds of copies, a
+reader may join a new dimension with the previous fact table. Because keys
+are natural or hash keys, old facts still find their dimension rows (unless a
+customer or product was deleted in the source). No table is ever partial or
+duplicated, and a re-run converges (identical input gives byte-identical
+objects, so re-running is idempotent).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+JOB_NAME = "de-c1w2-etl-job"
+STAR_TABLES = ("dim_customers", "dim_products", "dim_locations", "dim_dates", "fact_orders")
+CENT = Decimal("0.01")
+
+# ----------------------------------------------------------------- source contract
+
+# The columns the transform reads, by table, with the type family it needs.
+# Anything else in the source is ignored (and logged); anything missing fails.
+SOURCE_COLUMNS: dict[str, dict[str, str]] = {
+    "customers": {
+        "customerNumber": "integer", "customerName": "string", "contactLastName": "string",
+        "contactFirstName": "string", "phone": "string", "addressLine1": "string",
+        "addressLine2": "string", "city": "string", "state": "string", "postalCode": "string",
+        "country": "string", "creditLimit": "number",
+    },
+    "products": {
+        "productCode": "string", "productName": "string", "productLine": "string",
+        "productScale": "string", "productVendor": "string", "productDescription": "string",
+        "buyPrice": "number", "MSRP": "number",
+    },
+    "productlines": {"productLine": "string", "textDescription": "string"},
+    "orders": {
+        "orderNumber": "integer", "orderDate": "date", "requiredDate": "date", "shippedDate": "date",
+        "status": "string", "comments": "string", "customerNumber": "integer",
+    },
+    "orderdetails": {
+        "orderNumber": "integer", "productCode": "string", "quantityOrdered": "integer",
+        "priceEach": "number", "orderLineNumber": "integer",
+    },
+}
+
+# classicmodels columns the star does not use: not drift, so not logged.
+KNOWN_UNUSED_COLUMNS: dict[str, set[str]] = {
+    "customers": {"salesRepEmployeeNumber"},
+    "products": {"quantityInStock"},
+    "productlines": {"htmlDescription", "image"},
+}
+
+# Control totals computed by MySQL itself (the same statements as
+# utils/classicmodels/truth.py, which a test keeps identical).
+ORDER_LINES_SQL = "SELECT COUNT(*) FROM orderdetails"
+TOTAL_REVENUE_SQL = "SELECT COALESCE(SUM(quantityOrdered * priceEach), 0) FROM orderdetails"
+REVENUE_BY_COUNTRY_SQL = """
+SELECT TRIM(c.country) AS country,
+       SUM(od.quantityOrdered * od.priceEach) AS revenue
+FROM orderdetails AS od
+JOIN orders AS o ON o.orderNumber = od.orderNumber
+JOIN customers AS c ON c.customerNumber = o.customerNumber
+GROUP BY TRIM(c.country)
+ORDER BY country
+"""
+
+# ------------------------------------------------------------------- the transform
+
+# A cleaned view of customers shared by dim_locations and fact_orders, so the
+# location key is computed by one expression only.
+STAGING_SQL: dict[str, str] = {
+    "stg_customers": """
+WITH cleaned AS (
+    SELECT
+        customerNumber,
+        NULLIF(TRIM(city), '')       AS city,
+        NULLIF(TRIM(state), '')      AS state,
+        NULLIF(TRIM(postalCode), '') AS postalCode,
+        NULLIF(TRIM(country), '')    AS country
+    FROM customers
+)
+SELECT
+    customerNumber, city, state, postalCode, country,
+    -- One key per distinct address; NULL spelled '~' so NULLs never collide with values.
+    md5(concat_ws('|', coalesce(country, '~'), coalesce(state, '~'),
+                       coalesce(city, '~'), coalesce(postalCode, '~'))) AS locationKey
+FROM cleaned
+""",
+}
+
+STAR_SQL: dict[str, str] = {
+    "dim_customers": """
+SELECT
+    customerNumber, customerName, contactLastName, contactFirstName, phone,
+    addressLine1, addressLine2,
+    CAST(creditLimit AS DECIMAL(10, 2)) AS creditLimit
+FROM customers
+ORDER BY customerNumber
+""",
+    "dim_products": """
+SELECT
+    p.productCode, p.productName, p.productLine, p.productScale, p.productVendor,
+    p.productDescription,
+    pl.textDescription AS productLineDescription
+FROM products AS p
+LEFT JOIN productlines AS pl ON pl.productLine = p.productLine
+ORDER BY p.productCode
+""",
+    "dim_locations": """
+SELECT DISTINCT locationKey, postalCode, city, state, country
+FROM stg_customers
+ORDER BY country, state, city, postalCode, locationKey
+""",
+    # Every calendar day of the years the orders touch: a role-playing
+    # dimension for order, required and shipped dates.
+    "dim_dates": """
+WITH bounds AS (
+    SELECT
+        CAST(date_trunc('year', MIN(orderDate)) AS DATE) AS first_day,
+        CAST(date_trunc('year', MAX(GREATEST(orderDate, requiredDate, COALESCE(shippedDate, orderDate))))
+             + INTERVAL 1 YEAR - INTERVAL 1 DAY AS DATE) AS last_day
+    FROM orders
+),
+days AS (
+    SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS calendarDate
+    FROM bounds
+)
+SELECT
+    calendarDate,
+    CAST(year(calendarDate) AS INTEGER)     AS year,
+    CAST(quarter(calendarDate) AS INTEGER)  AS quarter,
+    CAST(month(calendarDate) AS INTEGER)    AS month,
+    monthname(calendarDate)                 AS monthName,
+    CAST(day(calendarDate) AS INTEGER)      AS dayOfMonth,
+    CAST(isodow(calendarDate) AS INTEGER)   AS dayOfWeek,
+    dayname(calendarDate)                   AS dayName,
+    isodow(calendarDate) >= 6               AS isWeekend
+FROM days
+ORDER BY calendarDate
+""",
+    # Grain: one row per order line. Every join goes to a unique key (orders,
+    # customers, products are looked up by primary key), so no join can
+    # multiply lines; LEFT JOINs keep every line even when a reference is
+    # broken, and reconciliation then reports the NULL key instead of
+    # silently losing revenue.
+    "fact_orders": """
+SELECT
+    od.orderNumber,
+    CAST(od.orderLineNumber AS INTEGER)         AS orderLineNumber,
+    o.customerNumber,
+    c.locationKey,
+    od.productCode,
+    CAST(o.orderDate AS DATE)                   AS orderDate,
+    CAST(o.requiredDate AS DATE)                AS requiredDate,
+    CAST(o.shippedDate AS DATE)                 AS shippedDate,
+    o.status,
+    o.comments,
+    od.quantityOrdered,
+    CAST(od.priceEach AS DECIMAL(10, 2))        AS priceEach,
+    CAST(od.quantityOrdered * od.priceEach AS DECIMAL(18, 2)) AS orderAmount,
+    CAST(p.buyPrice AS DECIMAL(10, 2))          AS buyPrice,
+    CAST(p.MSRP AS DECIMAL(10, 2))              AS MSRP
+FROM orderdetails AS od
+LEFT JOIN orders AS o ON o.orderNumber = od.orderNumber
+LEFT JOIN stg_customers AS c ON c.customerNumber = o.customerNumber
+LEFT JOIN products AS p ON p.productCode = od.productCode
+ORDER BY od.orderNumber, od.orderLineNumber, od.productCode
+""",
+}
+
+
+@dataclass(frozen=True)
+class StarKeys:
+    """How the star's tables connect: dimension keys and the fact's foreign keys."""
+
+    dimension_keys: dict[str, str] = field(default_factory=lambda: {
+        "dim_customers": "customerNumber", "dim_products": "productCode",
+        "dim_locations": "locationKey", "dim_dates": "calendarDate",
+    })
+    # fact column -> (dimension, dimension column)
+    fact_keys: dict[str, tuple[str, str]] = field(default_factory=lambda: {
+        "customerNumber": ("dim_customers", "customerNumber"),
+        "productCode": ("dim_products", "productCode"),
+        "locationKey": ("dim_locations", "locationKey"),
+        "orderDate": ("dim_dates", "calendarDate"),
+    })
+    fact: str = "fact_orders"
+    amount: str = "orderAmount"
+    # The fact column that leads to the country, and the dimension holding it.
+    location_key: str = "locationKey"
+    location_dimension: str = "dim_locations"
+
+
+STAR_KEYS = StarKeys()
+
+# --------------------------------------------------------------------------- errors
+
+
+class EtlError(RuntimeError):
+    """A failure the job reports as one clear message (and a FAILED run)."""
+
+
+class SourceConnectionError(EtlError):
+    """The source database could not be reached or refused the credentials."""
+
+
+class SchemaDriftError(EtlError):
+    """The source no longer has a column (or type) the transform needs."""
+
+
+class ReconciliationError(EtlError):
+    """The star schema does not match the source's control totals."""
+
+
+# ------------------------------------------------------------------------- logging
+
+def log(step: str, message: str) -> None:
+    """One progress line, e.g. ``[extract] orderdetails: 2,996 rows in 0.01 s``."""
+    print(f"[{step}] {message}", flush=True)
+
+
+# ------------------------------------------------------------------- credentials
+
+@dataclass(frozen=True)
+class DbConfig:
+    """Where and as whom to read the source."""
+
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    database: str = "classicmodels"
+    origin: str = "arguments"  # where the credentials came from, for error messages
+
+    def url(self) -> str:
+        """connectorx URL (user and password percent-encoded)."""
+        return (f"mysql://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+                f"@{self.host}:{self.port}/{quote(self.database, safe='')}")
+
+
+def db_config_from_secret(secret_name: str, region: str | None = None) -> DbConfig:
+    """Read ``{host, port, username, password, dbname}`` from a Secrets Manager secret."""
+    import boto3
+
+    client = boto3.client("secretsmanager", region_name=region or _region())
+    value = json.loads(client.get_secret_value(SecretId=secret_name)["SecretString"])
+    return DbConfig(
+        host=str(value["host"]), port=int(value.get("port", 3306)),
+        user=str(value.get("username") or value["user"]), password=str(value["password"]),
+        database=str(value.get("dbname") or value.get("database") or "classicmodels"),
+        origin=f"the secret {secret_name}",
+    )
+
+
+def db_config_from_env(env: dict[str, str] | None = None) -> DbConfig:
+    """The lab's ``DELAB_DB_*`` environment variables (ETL user)."""
+    env = dict(os.environ if env is None else env)
+    return DbConfig(
+        host=env.get("DELAB_DB_HOST", "127.0.0.1"), port=int(env.get("DELAB_DB_PORT", "3306")),
+        user=env.get("DELAB_DB_ETL_USER", "etl_reader"), password=env.get("DELAB_DB_ETL_PASSWORD", ""),
+        database=env.get("DELAB_DB_NAME", "classicmodels"),
+        origin="DELAB_DB_ETL_PASSWORD / DELAB_DB_* environment variables",
+    )
+
+
+def resolve_db_config(secret_name: str | None, region: str | None = None) -> DbConfig:
+    """Credentials from the secret when it can be read, else from the environment."""
+    if secret_name:
+        try:
+            return db_config_from_secret(secret_name, region)
+        except Exception as exc:  # any failure means: try the fallback
+            if not os.environ.get("DELAB_DB_ETL_PASSWORD"):
+                raise SourceConnectionError(
+                    f"Could not read the database secret {secret_name!r}: {exc}. Create it (the lab's "
+                    "provisioning does) or set DELAB_DB_ETL_PASSWORD and the other DELAB_DB_* variables."
+                ) from exc
+            log("config", f"secret {secret_name!r} unavailable ({type(exc).__name__}); "
+                          "using DELAB_DB_* environment variables")
+    return db_config_from_env()
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+# ---------------------------------------------------------------------- extract
+
+def _connection_error(db: DbConfig, exc: Exception) -> SourceConnectionError:
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    where = f"Could not connect to MariaDB at {db.host}:{db.port} as {db.user}"
+    if code == 1045:
+        reason = f"access denied: check {db.origin} (wrong user or password)"
+    elif code in (1044, 1049):
+        reason = (f"no access to database {db.database!r}: check that it exists (make seed) and that "
+                  f"{db.user} may read it")
+    elif code in (2003, 2005, 2006, 2013):
+        reason = "the server is not reachable: is MariaDB running (make up) and the host/port right?"
+    else:
+        reason = str(exc)
+    return SourceConnectionError(f"{where}: {reason}")
+
+
+def open_source(db: DbConfig, timeout: int = 10) -> Any:
+    """A pymysql connection to the source, or a :class:`SourceConnectionError` that says why not."""
+    import pymysql
+
+    try:
+        return pymysql.connect(host=db.host, port=db.port, user=db.user, password=db.password,
+                               database=db.database, charset="utf8mb4", connect_timeout=timeout)
+    except pymysql.MySQLError as exc:
+        raise _connection_error(db, exc) from exc
+
+
+def read_table(db: DbConfig, sql: str) -> pa.Table:
+    """Run one query and return Arrow: connectorx when installed, else pymysql (slower)."""
+    try:
+        import connectorx as cx
+    except ImportError:  # e.g. a Glue job without --additional-python-modules
+        cx = None
+    if cx is not None:
+        return cx.read_sql(db.url(), sql, return_type="arrow")
+    conn = open_source(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        return pa.table({n: pa.array([r[i] for r in rows]) for i, n in enumerate(names)})
+    finally:
+        conn.close()
+
+
+def extract(db: DbConfig, tables: list[str] | None = None) -> dict[str, pa.Table]:
+    """Read the source tables the star needs (``SELECT *``; the drift check trims them)."""
+    conn = open_source(db)  # fail fast and clearly before connectorx's retrying pool
+    conn.close()
+    out = {}
+    for table in tables or list(SOURCE_COLUMNS):
+        started = time.perf_counter()
+        try:
+            out[table] = read_table(db, f"SELECT * FROM `{table}`")
+        except RuntimeError as exc:
+            if "doesn't exist" in str(exc):
+                raise SchemaDriftError(f"Source table {db.database}.{table} does not exist; "
+                                       "the star schema needs it (seed the source: make seed).") from exc
+            raise EtlError(f"Reading {db.database}.{table} failed: {exc}") from exc
+        log("extract", f"{table}: {out[table].num_rows:,} rows in {time.perf_counter() - started:.2f} s")
+    return out
+
+
+# --------------------------------------------------------------- schema drift
+
+def type_family(dtype: pa.DataType) -> str:
+    """The family of an Arrow type: integer, number, string, date or other."""
+    if pa.types.is_integer(dtype):
+        return "integer"
+    if pa.types.is_decimal(dtype) or pa.types.is_floating(dtype):
+        return "number"
+    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+        return "string"
+    if pa.types.is_date(dtype) or pa.types.is_timestamp(dtype):
+        return "date"
+    return str(dtype)
+
+
+_ACCEPTS = {"integer": {"integer"}, "number": {"number", "integer"}, "string": {"string"},
+            "date": {"date"}}
+
+
+def check_source_schema(tables: dict[str, pa.Table]) -> tuple[dict[str, pa.Table], list[str]]:
+    """Apply the drift policy; return the tables trimmed to the needed columns, and notes.
+
+    Added columns are tolerated (dropped, noted). A needed column that is
+    missing (deleted or renamed) or whose type family changed raises
+    :class:`SchemaDriftError` naming every such table.column. Column names
+    match case-insensitively, as in MySQL.
+    """
+    problems, notes, trimmed = [], [], {}
+    for table, needed in SOURCE_COLUMNS.items():
+        if table not in tables:
+            problems.append(f"table {table} is missing")
+            continue
+        data = tables[table]
+        by_lower = {name.lower(): name for name in data.column_names}
+        known = {c.lower() for c in needed} | {c.lower() for c in KNOWN_UNUSED_COLUMNS.get(table, ())}
+        extra = [n for n in data.column_names if n.lower() not in known]
+        missing = [c for c in needed if c.lower() not in by_lower]
+        for column in missing:
+            hint = f" (new column(s) {', '.join(extra)}: renamed?)" if extra else ""
+            problems.append(f"{table}.{column} is missing{hint}")
+        for column, family in needed.items():
+            actual = by_lower.get(column.lower())
+            if actual is None:
+                continue
+            have = type_family(data.schema.field(actual).type)
+            if have not in _ACCEPTS[family]:
+                problems.append(f"{table}.{column} is now {data.schema.field(actual).type} "
+                                f"(the transform needs {family})")
+        if extra:
+            notes.append(f"{table}: new source column(s) {', '.join(extra)} ignored (not in the star schema)")
+        if not missing:
+            columns = [data.column(by_lower[c.lower()]) for c in needed]
+            trimmed[table] = pa.Table.from_arrays(columns, names=list(needed))
+    if problems:
+        raise SchemaDriftError("Source schema drift; the star schema cannot be built:\n  "
+                               + "\n  ".join(problems)
+                               + "\nUpdate SOURCE_COLUMNS and the transform SQL in utils/etl/job.py "
+                                 "together, or restore the source columns.")
+    return trimmed, notes
+
+
+# ----------------------------------------------------------------- transform
+
+def transform(
+    tables: dict[str, pa.Table],
+    star_sql: dict[str, str] | None = None,
+    staging_sql: dict[str, str] | None = None,
+) -> dict[str, pa.Table]:
+    """Run the star-schema SQL in DuckDB over the source tables; return Arrow tables.
+
+    ``star_sql``/``staging_sql`` default to this job's SQL; lessons pass the
+    course's original SQL to show its defect.
+    """
+    import duckdb
+
+    star_sql = STAR_SQL if star_sql is None else star_sql
+    staging_sql = STAGING_SQL if staging_sql is None else staging_sql
+    con = duckdb.connect()
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        for name, sql in staging_sql.items():
+            con.execute(f"CREATE VIEW {name} AS {sql}")
+        star = {}
+        for name, sql in star_sql.items():
+            started = time.perf_counter()
+            star[name] = _arrow(con.sql(sql)).combine_chunks()
+            log("transform", f"{name}: {star[name].num_rows:,} rows in {time.perf_counter() - started:.2f} s")
+        return star
+    finally:
+        con.close()
+
+
+def _arrow(result: Any) -> pa.Table:
+    """The Arrow table of a DuckDB relation, on DuckDB 1.x (Glue) and 2.x alike."""
+    for method in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        fetch = getattr(result, method, None)
+        if fetch is not None:
+            return fetch()
+    raise EtlError("this DuckDB version cannot return Arrow tables")
+
+
+# ---------------------------------------------------------------- reconcile
+
+@dataclass(frozen=True)
+class ControlTotals:
+    """Figures computed by the source database (see utils/classicmodels/truth.py)."""
+
+    order_lines: int
+    total_revenue: Decimal
+    revenue_by_country: dict[str, Decimal]
+
+
+def control_totals(db: DbConfig) -> ControlTotals:
+    """Order lines, total revenue and revenue per (trimmed) country, computed by MySQL."""
+    conn = open_source(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(ORDER_LINES_SQL)
+            lines = int(cur.fetchone()[0])
+            cur.execute(TOTAL_REVENUE_SQL)
+            total = Decimal(cur.fetchone()[0])
+            cur.execute(REVENUE_BY_COUNTRY_SQL)
+            by_country = {str(c): Decimal(r) for c, r in cur.fetchall()}
+        return ControlTotals(lines, total, by_country)
+    finally:
+        conn.close()
+
+
+@dataclass
+class Reconciliation:
+    """The outcome of every check: (name, passed, detail)."""
+
+    checks: list[tuple[str, bool, str]]
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return all(passed for _, passed, _ in self.checks)
+
+    def failures(self) -> list[str]:
+        """Details of the failed checks."""
+        return [f"{name}: {detail}" for name, passed, detail in self.checks if not passed]
+
+
+def reconcile(star: dict[str, pa.Table], truth: Any, keys: StarKeys = STAR_KEYS,
+              raise_on_failure: bool = True) -> Reconciliation:
+    """Check the star schema against the source's control totals (see module docstring).
+
+    ``truth`` is anything with ``order_lines``, ``total_revenue`` and
+    ``revenue_by_country`` (:class:`ControlTotals` or classicmodels' ``Truth``).
+    Raises :class:`ReconciliationError` listing every failed check.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for name, table in star.items():
+            con.register(name, table)
+
+        def one(sql: str) -> Any:
+            return con.execute(sql).fetchone()[0]
+
+        checks: list[tuple[str, bool, str]] = []
+        fact, amount = keys.fact, keys.amount
+        rows = one(f"SELECT COUNT(*) FROM {fact}")
+        checks.append(("fact rows == source order lines", rows == truth.order_lines,
+                       f"{rows:,} fact rows vs {truth.order_lines:,} order lines in the source"))
+        total = _cents(one(f"SELECT COALESCE(SUM({amount}), 0) FROM {fact}"))
+        expected_total = _cents(truth.total_revenue)
+        checks.append(("total revenue", total == expected_total,
+                       f"{total:,} vs {expected_total:,} in the source"))
+
+        by_country = dict(con.execute(
+            f"SELECT l.country, SUM(f.{amount}) FROM {fact} AS f "
+            f"JOIN {keys.location_dimension} AS l ON l.{keys.dimension_keys[keys.location_dimension]} "
+            f"= f.{keys.location_key} GROUP BY l.country").fetchall())
+        expected = {c: _cents(v) for c, v in truth.revenue_by_country.items()}
+        actual = {c: _cents(v) for c, v in by_country.items()}
+        wrong = [f"{c}: {actual.get(c, 'missing')} vs {expected.get(c, 'absent')}"
+                 for c in sorted(set(expected) | set(actual), key=str) if actual.get(c) != expected.get(c)]
+        checks.append(("revenue per customer country", not wrong,
+                       "all countries match" if not wrong else "star vs source: " + "; ".join(wrong[:8])))
+
+        for dim, key in keys.dimension_keys.items():
+            bad = one(f"SELECT COUNT(*) - COUNT(DISTINCT {key}) + COUNT(*) FILTER (WHERE {key} IS NULL) "
+                      f"FROM {dim}")
+            checks.append((f"{dim}.{key} unique and not null", bad == 0,
+                           f"{bad} duplicate or NULL key value(s)" if bad else "ok"))
+        for column, (dim, key) in keys.fact_keys.items():
+            orphans = one(f"SELECT COUNT(*) FROM {fact} AS f WHERE f.{column} IS NULL OR NOT EXISTS "
+                          f"(SELECT 1 FROM {dim} AS d WHERE d.{key} = f.{column})")
+            checks.append((f"{fact}.{column} found in {dim}", orphans == 0,
+                           f"{orphans:,} fact row(s) without a match" if orphans else "ok"))
+    finally:
+        con.close()
+    result = Reconciliation(checks)
+    for name, passed, detail in checks:
+        log("reconcile", f"{'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    if raise_on_failure and not result.ok:
+        raise ReconciliationError("The star schema does not reconcile with the source; nothing was "
+                                  "published:\n  " + "\n  ".join(result.failures()))
+    return result
+
+
+def _cents(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(CENT) if value is not None else Decimal("0.00")
+
+
+# ----------------------------------------------------------------------- load
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix/`` -> (``bucket``, ``some/prefix``)."""
+    if not uri.startswith("s3://"):
+        raise EtlError(f"Not an S3 path: {uri!r} (expected s3://bucket/prefix)")
+    bucket, _, prefix = uri[5:].partition("/")
+    return bucket, prefix.strip("/")
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Serialise a table as one snappy Parquet file, deterministically (same rows, same bytes)."""
+    buffer = io.BytesIO()
+    pq.write_table(table.combine_chunks(), buffer, compression="snappy")
+    return buffer.getvalue()
+
+
+def table_key(prefix: str, table: str) -> str:
+    """The single object that holds ``table`` under a gold prefix."""
+    return f"{prefix}/{table}/{table}.parquet" if prefix else f"{table}/{table}.parquet"
+
+
+def default_staging_path(target_path: str) -> str:
+    """Staging prefix next to the target, outside it: ``s3://b/gold`` -> ``s3://b/etl-staging``."""
+    bucket, prefix = split_s3(target_path)
+    parent = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+    return f"s3://{bucket}/{parent + '/' if parent else ''}etl-staging"
+
+
+def publish(star: dict[str, pa.Table], target_path: str, run_id: str,
+            staging_path: str | None = None, s3: Any = None,
+            before_publish: Callable[[], None] | None = None) -> dict[str, str]:
+    """Stage every table, then swap each into ``<target>/<table>/<table>.parquet``.
+
+    See the module docstring for why this never exposes a partial table.
+    ``before_publish`` is a test hook called between staging and publishing.
+    Returns the published S3 URI per table.
+    """
+    import boto3
+
+    s3 = s3 or boto3.client("s3", region_name=_region())
+    bucket, prefix = split_s3(target_path)
+    stage_bucket, stage_prefix = split_s3(staging_path or default_staging_path(target_path))
+    if stage_bucket == bucket and (stage_prefix + "/").startswith(prefix + "/" if prefix else ""):
+        raise EtlError(f"The staging path must lie outside the target path {target_path}")
+    run_prefix = f"{stage_prefix}/{run_id}" if stage_prefix else run_id
+    staged: dict[str, tuple[str, str]] = {}
+    order = [t for t in star if t != STAR_KEYS.fact] + [t for t in star if t == STAR_KEYS.fact]
+    try:
+        for table in order:
+            started = time.perf_counter()
+            body = parquet_bytes(star[table])
+            key = f"{run_prefix}/{table}.parquet"
+            etag = s3.put_object(Bucket=stage_bucket, Key=key, Body=body)["ETag"]
+            staged[table] = (key, etag)
+            log("load", f"staged {table}: {star[table].num_rows:,} rows, {len(body):,} bytes "
+                        f"in {time.perf_counter() - started:.2f} s")
+        if before_publish is not None:
+            before_publish()
+        published = {}
+        for table in order:  # dimensions first: new facts never point at missing keys
+            key, etag = staged[table]
+            target_key = table_key(prefix, table)
+            if _etag(s3, bucket, target_key) == etag:
+                log("load", f"{table}: unchanged, kept s3://{bucket}/{target_key}")
+            else:
+                s3.copy_object(Bucket=bucket, Key=target_key,
+                               CopySource={"Bucket": stage_bucket, "Key": key})
+                log("load", f"published s3://{bucket}/{target_key}")
+            for stray in _keys(s3, bucket, f"{target_key.rsplit('/', 1)[0]}/"):
+                if stray != target_key:
+                    s3.delete_object(Bucket=bucket, Key=stray)
+                    log("load", f"removed stray object s3://{bucket}/{stray}")
+            published[table] = f"s3://{bucket}/{target_key}"
+        return published
+    finally:
+        for key, _ in staged.values():
+            s3.delete_object(Bucket=stage_bucket, Key=key)
+
+
+def _etag(s3: Any, bucket: str, key: str) -> str | None:
+    try:
+        return s3.head_object(Bucket=bucket, Key=key)["ETag"]
+    except Exception:  # missing (404) or not readable: just copy
+        return None
+
+
+def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [obj["Key"] for obj in page.get("Contents", [])]
+    return keys
+
+
+# ------------------------------------------------------------------------ job
+
+def build_star(db: DbConfig) -> tuple[dict[str, pa.Table], Reconciliation, list[str]]:
+    """Extract, check drift, transform and reconcile; nothing is written."""
+    raw = extract(db)
+    tables, notes = check_source_schema(raw)
+    for note in notes:
+        log("schema", note)
+    star = transform(tables)
+    started = time.perf_counter()
+    truth = control_totals(db)
+    log("reconcile", f"control totals from MySQL in {time.perf_counter() - started:.2f} s")
+    return star, reconcile(star, truth), notes
+
+
+def run(db: DbConfig, target_path: str, run_id: str | None = None,
+        staging_path: str | None = None, s3: Any = None) -> dict[str, str]:
+    """The whole job: build and reconcile the star, then publish it atomically."""
+    run_id = run_id or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+    started = time.perf_counter()
+    log("job", f"run {run_id}: {db.user}@{db.host}:{db.port}/{db.database} -> {target_path}")
+    star, _, _ = build_star(db)
+    published = publish(star, target_path, run_id, staging_path, s3)
+    log("job", f"run {run_id} succeeded in {time.perf_counter() - started:.2f} s")
+    return published
+
+
+def parse_args(argv: list[str]) -> dict[str, str]:
+    """Glue-style ``--key value`` (or ``--key=value``) pairs; unknown keys are kept, not errors."""
+    args: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        item = argv[i]
+        if item.startswith("--"):
+            key, eq, value = item[2:].partition("=")
+            if not eq:
+                nxt = argv[i + 1] if i + 1 < len(argv) else ""
+                if nxt.startswith("--") or i + 1 >= len(argv):
+                    value = "true"
+                else:
+                    value, i = nxt, i + 1
+            args[key] = value
+        i += 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for Glue and the command line; returns the exit code."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    target = args.get("target_path") or os.environ.get("DELAB_TARGET_PATH")
+    if not target:
+        print("error: --target_path s3://<data-lake-bucket>/gold is required", file=sys.stderr)
+        return 2
+    try:
+        db = resolve_db_config(args.get("db_secret"), args.get("region"))
+        if args.get("glue_database"):
+            log("job", f"tables for Glue database {args['glue_database']} are catalogued by its crawler")
+        run(db, target, args.get("JOB_RUN_ID"), args.get("staging_path"))
+    except EtlError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
