@@ -138,6 +138,12 @@ def run_query(sql: str, database: str = DATABASE, output: str = RESULTS) -> dict
     query_id = athena.start_query_execution(
         QueryString=sql, QueryExecutionContext={"Database": database},
         ResultConfiguration={"OutputLocation": output})["QueryExecutionId"]
+    return wait(query_id)
+
+
+def wait(query_id: str) -> dict[str, Any]:
+    """Poll GetQueryExecution until the query is finished; return its QueryExecution."""
+    athena = boto3.client("athena")
     while True:
         execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
         if execution["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):

@@ -13,7 +13,8 @@ from pathlib import Path
 import awswrangler as wr
 import pytest
 
-from tests.cloud.athena_helpers import DATABASE, RESULTS, lake  # noqa: F401
+from tests.cloud.athena_helpers import DATABASE, RESULTS
+from tests.cloud.athena_helpers import lake as lake_fixture  # noqa: F401 - the `lake` fixture
 
 JOIN_SQL = """
     SELECT c.country, COUNT(*) AS order_lines, SUM(o.quantity) AS units

@@ -14,7 +14,8 @@ import awswrangler as wr
 import pandas as pd
 import pytest
 
-from tests.cloud.athena_helpers import DATABASE, FACT_ROWS, RESULTS, lake  # noqa: F401
+from tests.cloud.athena_helpers import DATABASE, FACT_ROWS, RESULTS
+from tests.cloud.athena_helpers import lake as lake_fixture  # noqa: F401 - the `lake` fixture
 
 BOTH = pytest.mark.parametrize("ctas", [True, False], ids=["ctas", "csv"])
 

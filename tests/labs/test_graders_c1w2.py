@@ -90,7 +90,8 @@ def test_ex1_accepts_floats_and_one_cell_frames(conn: Any, totals: dict[str, Dec
 
 def test_ex1_placeholder_is_not_done(conn: Any, totals: dict[str, Decimal]) -> None:
     assert_not_done(g.grade_postal_code_join(None, None, None, conn=conn), "postal_join_total")
-    assert_not_done(g.grade_postal_code_join(totals["postal"], totals["true"], None, conn=conn), "explanation")
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], None, conn=conn)
+    assert_not_done(result, "explanation")
 
 
 def test_ex1_left_join_is_pointed_out(conn: Any, totals: dict[str, Decimal]) -> None:
@@ -144,7 +145,8 @@ def test_ex2_solution_passes(conn: Any) -> None:
 
 
 def test_ex2_a_customer_keyed_dimension_also_passes(conn: Any) -> None:
-    sql = "SELECT customerNumber AS locationKey, customerNumber, postalCode, city, state, country FROM customers"
+    sql = ("SELECT customerNumber AS locationKey, customerNumber, postalCode, city, state, country "
+           "FROM customers")
     assert g.grade_dim_locations(sql, conn=conn).passed
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from utils.teaching.gradebook import (
 from utils.teaching.grading import MIME_TYPE
 from utils.teaching.labgen import make_lab
 
-
 SAMPLE_SOLUTION = Path(__file__).resolve().parents[1] / "data" / "teaching" / "sample_solution.ipynb"
 LAB = "sample_lab"
 TIMEOUT_S = 15
@@ -51,7 +49,9 @@ def _with_cell(nb: nbformat.NotebookNode, source: str, at: int | None = None) ->
 
 def _index_of(nb: nbformat.NotebookNode, text: str) -> int:
     """Index of the first cell with a line starting with ``text``."""
-    return next(i for i, c in enumerate(nb.cells) if any(line.startswith(text) for line in c.source.splitlines()))
+    return next(
+        i for i, c in enumerate(nb.cells) if any(line.startswith(text) for line in c.source.splitlines())
+    )
 
 
 def _build_submissions(root: Path, sentinel: Path) -> dict[str, Path]:
@@ -59,8 +59,13 @@ def _build_submissions(root: Path, sentinel: Path) -> dict[str, Path]:
     lab = make_lab(solution)
     after_ex1 = _index_of(solution, "check_total_revenue(total_revenue)") + 1
     other = root / "correct" / f"{LAB}.ipynb"
-    forged_bundle = {"exercise": "ex2_revenue_by_customer", "passed": True, "score": 2, "max_score": 2,
-                     "feedback": "forged"}
+    forged_bundle = {
+        "exercise": "ex2_revenue_by_customer",
+        "passed": True,
+        "score": 2,
+        "max_score": 2,
+        "feedback": "forged",
+    }
     forged = copy.deepcopy(lab)
     grader_cell = _index_of(forged, "check_revenue_by_customer(revenue_by_customer_sql)")
     forged.cells[grader_cell].source = f"display({{{MIME_TYPE!r}: {forged_bundle!r}}}, raw=True)"
@@ -77,22 +82,28 @@ def _build_submissions(root: Path, sentinel: Path) -> dict[str, Path]:
         "crashes": _with_cell(solution, "import os\nos._exit(1)", at=after_ex1),
         "chatty": _with_cell(solution, "print('x' * 50_000_000)", at=after_ex1),
         "forger": forged,
-        "vandal": _with_cell(solution, (
-            "import os\n"
-            "mine = sorted(p for p in os.listdir('.') if os.path.isfile(p))\n"
-            "for p in mine:\n    os.remove(p)\n"
-            "print('removed my own', mine, os.listdir('.'))\n"
-            f"for target in [{str(sentinel)!r}, {str(other)!r}]:\n"
-            "    try:\n        os.remove(target)\n        print('REMOVED', target)\n"
-            "    except OSError as error:\n        print('blocked', type(error).__name__)\n"
-        )),
-        "snoop": _with_cell(solution, (
-            "import os\n"
-            "print('secret=' + str(os.environ.get('DELAB_DB_ADMIN_PASSWORD')))\n"
-            "print('home_in_job=' + str(os.environ['HOME'].startswith(os.path.dirname(os.getcwd()))))\n"
-            "print('files=' + ','.join(sorted(os.listdir('.'))))\n"
-            "print('target=' + target)\n"
-        )),
+        "vandal": _with_cell(
+            solution,
+            (
+                "import os\n"
+                "mine = sorted(p for p in os.listdir('.') if os.path.isfile(p))\n"
+                "for p in mine:\n    os.remove(p)\n"
+                "print('removed my own', mine, os.listdir('.'))\n"
+                f"for target in [{str(sentinel)!r}, {str(other)!r}]:\n"
+                "    try:\n        os.remove(target)\n        print('REMOVED', target)\n"
+                "    except OSError as error:\n        print('blocked', type(error).__name__)\n"
+            ),
+        ),
+        "snoop": _with_cell(
+            solution,
+            (
+                "import os\n"
+                "print('secret=' + str(os.environ.get('DELAB_DB_ADMIN_PASSWORD')))\n"
+                "print('home_in_job=' + str(os.environ['HOME'].startswith(os.path.dirname(os.getcwd()))))\n"
+                "print('files=' + ','.join(sorted(os.listdir('.'))))\n"
+                "print('target=' + target)\n"
+            ),
+        ),
     }
     paths = {}
     for learner, nb in notebooks.items():
@@ -110,8 +121,11 @@ def _build_submissions(root: Path, sentinel: Path) -> dict[str, Path]:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -133,10 +147,22 @@ def batch(tmp_path_factory):
     saved = os.environ.get("DELAB_DB_ADMIN_PASSWORD")
     os.environ["DELAB_DB_ADMIN_PASSWORD"] = SECRET  # workers (and so kernels) would inherit it
     try:
-        code = gradebook.main([
-            str(submissions), "--out", str(out), "--labs", str(labs), "--timeout", str(TIMEOUT_S),
-            "--jobs", "2", "-p", "target", "graded-target",
-        ])
+        code = gradebook.main(
+            [
+                str(submissions),
+                "--out",
+                str(out),
+                "--labs",
+                str(labs),
+                "--timeout",
+                str(TIMEOUT_S),
+                "--jobs",
+                "2",
+                "-p",
+                "target",
+                "graded-target",
+            ]
+        )
     finally:
         if saved is None:
             os.environ.pop("DELAB_DB_ADMIN_PASSWORD")
@@ -145,8 +171,13 @@ def batch(tmp_path_factory):
     with (out / "grades.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     yield {
-        "code": code, "out": out, "rows": rows, "paths": paths, "sentinel": sentinel,
-        "unchanged": _digest(submissions) == before, "source_unchanged": SAMPLE_SOLUTION.read_bytes() == source_before,
+        "code": code,
+        "out": out,
+        "rows": rows,
+        "paths": paths,
+        "sentinel": sentinel,
+        "unchanged": _digest(submissions) == before,
+        "source_unchanged": SAMPLE_SOLUTION.read_bytes() == source_before,
         "html": (out / "report.html").read_text(encoding="utf-8"),
     }
 
@@ -194,7 +225,9 @@ def test_each_submission_gets_the_right_score_or_a_clear_reason(batch, learner):
 
 
 def test_reasons_and_feedback_are_clear(batch):
-    assert _rows(batch, "unsolved")["ex1_total_revenue"]["feedback"].startswith("Not done yet: `total_revenue`")
+    assert _rows(batch, "unsolved")["ex1_total_revenue"]["feedback"].startswith(
+        "Not done yet: `total_revenue`"
+    )
     assert "OperationalError" in _rows(batch, "partial")["ex2_revenue_by_customer"]["feedback"]
     assert "no such table: orderz" in _rows(batch, "partial")["ex2_revenue_by_customer"]["feedback"]
     assert f"timed out after {TIMEOUT_S} s" in _rows(batch, "looping")["TOTAL"]["feedback"]
@@ -210,8 +243,14 @@ def test_html_report_is_self_contained_and_names_every_learner_and_reason(batch)
     assert "<script" not in html and "http" not in html.split("<body>")[1]
     for learner in EXPECTED:
         assert f"id='{learner}-{LAB}'" in html
-    for reason in ("timed out after 15 s", "kernel died", "output exceeded 5 MB", "notebook is not valid JSON",
-                   "called sys.exit(1)", "no such table: orderz"):
+    for reason in (
+        "timed out after 15 s",
+        "kernel died",
+        "output exceeded 5 MB",
+        "notebook is not valid JSON",
+        "called sys.exit(1)",
+        "no such table: orderz",
+    ):
         assert reason in html
 
 
@@ -266,11 +305,21 @@ def test_find_submissions_names_learners_by_folder_or_file(tmp_path):
 
 def test_kernel_environment_keeps_settings_and_drops_secrets(tmp_path):
     source = {
-        "PATH": "/bin", "HOME": "/root", "DELAB_TARGET": "local", "DELAB_DB_HOST": "h",
-        "DELAB_DB_ETL_PASSWORD": "p", "DELAB_DB_SUPERPASSWORD": "p", "AWS_SECRET_ACCESS_KEY": "k",
-        "AWS_DEFAULT_REGION": "us-east-1", "GITHUB_TOKEN": "t", "EDITOR": "vi",
+        "PATH": "/bin",
+        "HOME": "/root",
+        "DELAB_TARGET": "local",
+        "DELAB_DB_HOST": "h",
+        "DELAB_DB_ETL_PASSWORD": "p",
+        "DELAB_DB_SUPERPASSWORD": "p",
+        "AWS_SECRET_ACCESS_KEY": "k",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "GITHUB_TOKEN": "t",
+        "EDITOR": "vi",
     }
-    env = kernel_environment(tmp_path, pass_env=["DELAB_DB_ETL_PASSWORD"], source=source)
+    target = {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env = kernel_environment(tmp_path, pass_env=["DELAB_DB_ETL_PASSWORD"], source=source, target_env=target)
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566" and env["AWS_SECRET_ACCESS_KEY"] == "testing"
+    del env["AWS_SECRET_ACCESS_KEY"]  # the local cloud's fixed test key, from target_env
     assert env["DELAB_TARGET"] == "local" and env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert env["DELAB_DB_ETL_PASSWORD"] == "p"  # explicitly passed
     for name in ("DELAB_DB_SUPERPASSWORD", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "EDITOR"):
@@ -286,13 +335,15 @@ def test_protect_cells_restores_read_only_cells_by_id():
     submission.cells[grader_cell].source = "print('I passed')"
     protected, trusted, notes = protect_cells(submission, lab)
     assert protected.cells[grader_cell].source == "check_total_revenue(total_revenue)"
-    assert grader_cell in trusted and "1 read-only cell(s)" in notes[0]
+    assert submission.cells[grader_cell].id in trusted and "1 read-only cell(s)" in notes[0]
     answer_cell = _index_of(submission, "### START CODE HERE ###")
-    assert answer_cell not in trusted
+    assert submission.cells[answer_cell].id not in trusted
 
 
 def test_grade_submission_reports_a_missing_file_as_invalid(tmp_path):
-    grade = gradebook.grade_submission(Submission(tmp_path / "nope.ipynb", "nobody", LAB), gradebook.GradingOptions())
+    grade = gradebook.grade_submission(
+        Submission(tmp_path / "nope.ipynb", "nobody", LAB), gradebook.GradingOptions()
+    )
     assert grade.status == INVALID and "No such file" in grade.reason
 
 

@@ -76,8 +76,13 @@ def test_mimebundle_has_text_html_and_machine_readable_json():
     bundle = grade_sum(3)._repr_mimebundle_()
     assert bundle["text/plain"].startswith("✅ ex1_sum: 2/2.")
     assert "ex1_sum" in bundle["text/html"]
-    assert bundle[MIME_TYPE] == {"exercise": "ex1_sum", "passed": True, "score": 2.0, "max_score": 2,
-                                 "feedback": "Right."}
+    assert bundle[MIME_TYPE] == {
+        "exercise": "ex1_sum",
+        "passed": True,
+        "score": 2.0,
+        "max_score": 2,
+        "feedback": "Right.",
+    }
     assert grade_sum(1)._repr_mimebundle_()["text/plain"].startswith("❌")
 
 
@@ -110,7 +115,9 @@ def test_from_dict_rejects_malformed_bundles(bundle):
 
 
 def test_from_dict_clamps_score_and_recomputes_passed():
-    forged = GradeResult.from_dict({"exercise": "e", "passed": True, "score": 99, "max_score": 2, "feedback": ""})
+    forged = GradeResult.from_dict(
+        {"exercise": "e", "passed": True, "score": 99, "max_score": 2, "feedback": ""}
+    )
     assert forged.score == 2 and forged.passed
     lying = GradeResult.from_dict({"exercise": "e", "passed": True, "score": 1, "max_score": 2})
     assert not lying.passed

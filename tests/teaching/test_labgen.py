@@ -58,17 +58,20 @@ def test_multi_line_assignments_triple_quoted_sql_and_parenthesised_call():
 
 
 def test_indentation_is_kept_inside_a_function():
-    source = f"def f(df):\n    {START_MARKER}\n    out = (\n        df + 1\n    )\n    {END_MARKER}\n    return out\n"
+    body = "    out = (\n        df + 1\n    )\n"
+    source = f"def f(df):\n    {START_MARKER}\n{body}    {END_MARKER}\n    return out\n"
     cleared = clear_answer_regions(source)
     assert cleared == (
-        f"def f(df):\n    {START_MARKER}\n    out = None  # YOUR CODE HERE\n    {END_MARKER}\n    return out\n"
+        f"def f(df):\n    {START_MARKER}\n    out = None  # YOUR CODE HERE\n"
+        f"    {END_MARKER}\n    return out\n"
     )
     ast.parse(cleared)
 
 
 def test_other_statements_become_comment_lines_and_a_block_keeps_a_statement():
     source = (
-        f"for i in range(3):\n    {START_MARKER}\n    if i:\n        print(i)\n    total += i\n    {END_MARKER}\n"
+        f"for i in range(3):\n    {START_MARKER}\n    if i:\n        print(i)\n"
+        f"    total += i\n    {END_MARKER}\n"
         f"{START_MARKER}\nprint('top')\nx = 1\nplot(x)\ndf['a'] = 2\n{END_MARKER}\n"
     )
     cleared = clear_answer_regions(source)
@@ -102,7 +105,10 @@ def test_comments_and_blank_lines_of_the_answer_are_dropped():
 
 
 def test_empty_region_gets_a_placeholder():
-    assert clear_answer_regions(f"{START_MARKER}\n{END_MARKER}\n") == f"{START_MARKER}\n# YOUR CODE HERE\n{END_MARKER}\n"
+    assert (
+        clear_answer_regions(f"{START_MARKER}\n{END_MARKER}\n")
+        == f"{START_MARKER}\n# YOUR CODE HERE\n{END_MARKER}\n"
+    )
 
 
 def test_code_without_regions_is_untouched():
@@ -151,7 +157,10 @@ def test_strip_solution_markdown_keeps_the_rest_and_drops_emptied_cells():
         new_code_cell("# <!-- BEGIN SOLUTION --> in code is left alone"),
     )
     out = StripSolutionMarkdown()(nb)
-    assert [c.source for c in out.cells] == ["Intro\nOutro", "# <!-- BEGIN SOLUTION --> in code is left alone"]
+    assert [c.source for c in out.cells] == [
+        "Intro\nOutro",
+        "# <!-- BEGIN SOLUTION --> in code is left alone",
+    ]
 
 
 def test_strip_solution_markdown_rejects_unbalanced_markers():
@@ -160,14 +169,18 @@ def test_strip_solution_markdown_rejects_unbalanced_markers():
 
 
 def test_clear_outputs():
-    cell = new_code_cell("print(1)", execution_count=3, outputs=[new_output("stream", name="stdout", text="1\n")])
+    cell = new_code_cell(
+        "print(1)", execution_count=3, outputs=[new_output("stream", name="stdout", text="1\n")]
+    )
     out = ClearOutputs()(_nb(cell, new_markdown_cell("m"))).cells[0]
     assert out.outputs == [] and out.execution_count is None
 
 
 def test_clean_metadata_keeps_kernelspec_language_info_and_tags():
     nb = _nb(
-        new_code_cell("x", metadata={"tags": ["parameters"], "papermill": {"duration": 1}, "collapsed": True}),
+        new_code_cell(
+            "x", metadata={"tags": ["parameters"], "papermill": {"duration": 1}, "collapsed": True}
+        ),
         new_code_cell("y", metadata={"tags": [], "scrolled": True}),
         kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
         language_info={"name": "python"},
@@ -186,8 +199,13 @@ def test_sample_lab_hides_every_answer_and_keeps_markers(sample_solution):
     lab = make_lab(sample_solution)
     sources = [c.source for c in lab.cells]
     text = "\n".join(sources) + str([c.metadata for c in lab.cells])
-    for secret in ("SUM(quantity * price) AS revenue", 'order["quantity"] * order["price"]', "Instructor note",
-                   "solution-only", "assert check_total_revenue"):
+    for secret in (
+        "SUM(quantity * price) AS revenue",
+        'order["quantity"] * order["price"]',
+        "Instructor note",
+        "solution-only",
+        "assert check_total_revenue",
+    ):
         assert secret not in text
     assert sum(START_MARKER in s for s in sources) == 2 and sum(END_MARKER in s for s in sources) == 2
     assert any("revenue_by_customer_sql = None  # YOUR CODE HERE" in s for s in sources)
@@ -199,8 +217,12 @@ def test_generated_lab_runs_top_to_bottom_and_graders_say_not_done(tmp_path, sam
     lab_path = tmp_path / "sample_lab.ipynb"
     nbformat.write(make_lab(sample_solution), lab_path)
     executed = pm.execute_notebook(
-        str(lab_path), str(tmp_path / "out.ipynb"), kernel_name="python3", cwd=str(tmp_path),
-        progress_bar=False, execution_timeout=120,
+        str(lab_path),
+        str(tmp_path / "out.ipynb"),
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+        execution_timeout=120,
     )
     results = {r.exercise: r for r in collect(executed)}
     assert set(results) == {"ex1_total_revenue", "ex2_revenue_by_customer"}
@@ -209,8 +231,12 @@ def test_generated_lab_runs_top_to_bottom_and_graders_say_not_done(tmp_path, sam
 
 def test_solution_runs_and_passes_every_grader(tmp_path):
     executed = pm.execute_notebook(
-        str(labgen.PROJECT_ROOT / "tests/data/teaching/sample_solution.ipynb"), str(tmp_path / "out.ipynb"),
-        kernel_name="python3", cwd=str(tmp_path), progress_bar=False, execution_timeout=120,
+        str(labgen.PROJECT_ROOT / "tests/data/teaching/sample_solution.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+        execution_timeout=120,
     )
     results = collect(executed)
     assert len(results) == 2 and all(r.passed for r in results)
@@ -234,7 +260,8 @@ def test_generate_labs_is_deterministic_and_in_sync(tmp_path, sample_solution):
     generate_labs(solutions, labs)
     assert written[0].read_bytes() == first
     assert json.loads(first)["metadata"] == {
-        "kernelspec": sample_solution.metadata.kernelspec, "language_info": {"name": "python"}
+        "kernelspec": sample_solution.metadata.kernelspec,
+        "language_info": {"name": "python"},
     }
     assert first.endswith(b"\n") and b'"cells": [' in first  # nbformat's sorted, indented JSON
     assert check_in_sync(solutions, labs) == []
@@ -248,7 +275,8 @@ def test_check_in_sync_reports_out_of_date_missing_and_extra(tmp_path, sample_so
     lab.write_text(lab.read_text().replace("YOUR CODE HERE", "my answer", 1))
     (labs / "Old.ipynb").write_text("{}")
     assert check_in_sync(solutions, labs) == [
-        "C1_W9_Sample.ipynb (out of date)", "Old.ipynb (extra: no solutions/ twin)"
+        "C1_W9_Sample.ipynb (out of date)",
+        "Old.ipynb (extra: no solutions/ twin)",
     ]
     generate_labs(solutions, labs)
     assert check_in_sync(solutions, labs) == [] and not (labs / "Old.ipynb").exists()

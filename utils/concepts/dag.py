@@ -118,12 +118,13 @@ def plot_dag(tasks: list[Task], states: dict[str, str] | None = None, ax: Any = 
     """Draw tasks in columns by depth, arrows for dependencies, coloured by state."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3.5))
     depth = levels(tasks)
     rows: dict[int, list[str]] = {}
     for name in sorted(depth, key=lambda n: (depth[n], n)):
         rows.setdefault(depth[name], []).append(name)
+    if ax is None:
+        tallest = max(len(names) for names in rows.values())
+        _, ax = plt.subplots(figsize=(1.7 * len(rows) + 0.5, 1.0 * tallest + 0.8))
     pos = {name: (d * 2.2, -i) for d, names in rows.items() for i, name in enumerate(names)}
     colours = {"success": "#b7e4c7", "failed": "#f4a6a6", "skipped": "#dddddd"}
     for task in tasks:
@@ -137,7 +138,7 @@ def plot_dag(tasks: list[Task], states: dict[str, str] | None = None, ax: Any = 
         ax.text(
             x,
             y,
-            name,
+            name.replace(" ", "\n", 1),
             ha="center",
             va="center",
             fontsize=9,

@@ -9,6 +9,7 @@ learner can change a requirement and watch the design change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -139,3 +140,44 @@ def decision_matrix(
             raise ValueError(f"Option {option!r} has no score for {missing}.")
         ranked.append((option, round(sum(weights[c] * scores[c] for c in weights), 2)))
     return sorted(ranked, key=lambda item: (-item[1], item[0]))
+
+
+#: The lab's pipeline, left to right.
+LAB_STEPS: tuple[str, ...] = (
+    "RDS MySQL\n(source)",
+    "Glue ETL job\n(extract, transform)",
+    "S3 data lake\n(Parquet star schema)",
+    "Glue crawler\n(Data Catalog)",
+    "Athena\n(SQL)",
+    "Notebook\ndashboard",
+)
+
+
+def plot_lab_architecture(ax: Any = None) -> Any:
+    """Draw the lab's pipeline as boxes joined by arrows (storage highlighted)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 1.8))
+    for i, label in enumerate(LAB_STEPS):
+        colour = "#ffe8a3" if "S3" in label else "#cfe2ff"
+        ax.text(
+            i * 2.6,
+            0,
+            label,
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            bbox={"boxstyle": "round,pad=0.5", "fc": colour},
+        )
+        if i:
+            ax.annotate(
+                "",
+                xy=(i * 2.6 - 1.05, 0),
+                xytext=(i * 2.6 - 1.55, 0),
+                arrowprops={"arrowstyle": "-|>", "lw": 1.5},
+            )
+    ax.set_xlim(-1.2, 2.6 * (len(LAB_STEPS) - 1) + 1.2)
+    ax.set_ylim(-0.6, 0.6)
+    ax.axis("off")
+    return ax

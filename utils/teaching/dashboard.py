@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -39,7 +39,7 @@ SELECT f.orderdate                   AS order_date,
        p.productline                 AS product_line,
        p.productname                 AS product_name,
        l.country                     AS country,
-       SUM(f.quantityordered * f.priceeach) AS total_sales
+       SUM(f.orderamount)            AS total_sales
 FROM fact_orders AS f
 JOIN dim_products AS p ON p.productcode = f.productcode
 JOIN dim_locations AS l ON l.locationkey = f.locationkey
@@ -104,8 +104,11 @@ def in_selection(sales: pd.DataFrame, selection: Selection) -> pd.Series:
     return mask
 
 
-def filter_sales(sales: pd.DataFrame, selection: Selection,
-                 mask: Callable[[pd.DataFrame, Selection], pd.Series] | None = None) -> pd.DataFrame:
+def filter_sales(
+    sales: pd.DataFrame,
+    selection: Selection,
+    mask: Callable[[pd.DataFrame, Selection], pd.Series] | None = None,
+) -> pd.DataFrame:
     """The rows of ``sales`` inside the selection.
 
     ``mask`` is a function ``(sales, selection) -> boolean Series`` (default
@@ -115,15 +118,21 @@ def filter_sales(sales: pd.DataFrame, selection: Selection,
     return sales.loc[keep]
 
 
-def top_products(sales: pd.DataFrame, selection: Selection,
-                 mask: Callable[[pd.DataFrame, Selection], pd.Series] | None = None) -> pd.DataFrame:
+def top_products(
+    sales: pd.DataFrame,
+    selection: Selection,
+    mask: Callable[[pd.DataFrame, Selection], pd.Series] | None = None,
+) -> pd.DataFrame:
     """The selection's top N products by total sales, largest first (columns product_name, total_sales).
 
     Ties are broken by product name so the result is deterministic.
     """
     rows = filter_sales(sales, selection, mask)
-    totals = (rows.groupby("product_name", as_index=False)["total_sales"].sum()
-              .sort_values(["total_sales", "product_name"], ascending=[False, True]))
+    totals = (
+        rows.groupby("product_name", as_index=False)["total_sales"]
+        .sum()
+        .sort_values(["total_sales", "product_name"], ascending=[False, True])
+    )
     totals = totals[totals["total_sales"] > 0]
     return totals.head(selection.top_n).reset_index(drop=True)
 
@@ -131,7 +140,7 @@ def top_products(sales: pd.DataFrame, selection: Selection,
 def _describe(selection: Selection) -> str:
     where = "all countries" if selection.country == ALL else selection.country
     lines = "all product lines" if selection.product_line == ALL else selection.product_line
-    return (f"{where}, {lines}, {selection.start:%Y-%m-%d} to {selection.end:%Y-%m-%d}")
+    return f"{where}, {lines}, {selection.start:%Y-%m-%d} to {selection.end:%Y-%m-%d}"
 
 
 def chart_title(selection: Selection) -> str:
@@ -141,25 +150,31 @@ def chart_title(selection: Selection) -> str:
 
 def no_sales_message(selection: Selection) -> str:
     """What to say when the selection holds no sales at all."""
-    hint = ("The start date is after the end date: swap them."
-            if selection.start > selection.end else "Widen the dates or choose ALL.")
+    hint = (
+        "The start date is after the end date: swap them."
+        if selection.start > selection.end
+        else "Widen the dates or choose ALL."
+    )
     return f"Nothing was sold for {_describe(selection)}. {hint}"
 
 
-def plot_top_products(top: pd.DataFrame, selection: Selection):
+def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = True):
     """A horizontal bar chart of ``top`` (largest bar on top), or the no-sales message.
 
-    Returns a matplotlib ``Figure`` (not attached to pyplot, so it is never shown twice).
+    The title is :func:`chart_title` unless ``titled`` is False (the live dashboard shows
+    it as a heading above the chart instead). Returns a matplotlib ``Figure``, not
+    attached to pyplot, so it is never shown twice.
     """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9, 1.6 + 0.45 * max(len(top), 2)), layout="constrained")
     ax = fig.add_subplot()
+    if titled:
+        ax.set_title(chart_title(selection), fontsize=11)
     if top.empty:
         ax.text(0.5, 0.5, no_sales_message(selection), ha="center", va="center", wrap=True,
                 fontsize=11, color="#9a6700", transform=ax.transAxes)
         ax.set_axis_off()
-        ax.set_title(chart_title(selection), fontsize=11)
         return fig
     names = top["product_name"][::-1]
     values = top["total_sales"][::-1]
@@ -169,7 +184,6 @@ def plot_top_products(top: pd.DataFrame, selection: Selection):
     ax.set_xlim(0, float(values.max()) * 1.18)
     ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:,.0f}")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(chart_title(selection), fontsize=11)
     return fig
 
 
@@ -186,8 +200,9 @@ class Dashboard:
     ``mask`` replaces :func:`in_selection` (the lab's exercise plugs the learner's in).
     """
 
-    def __init__(self, sales: pd.DataFrame,
-                 mask: Callable[[pd.DataFrame, Selection], pd.Series] | None = None) -> None:
+    def __init__(
+        self, sales: pd.DataFrame, mask: Callable[[pd.DataFrame, Selection], pd.Series] | None = None
+    ) -> None:
         import ipywidgets as widgets
 
         self.sales = prepare_sales(sales)
@@ -199,18 +214,22 @@ class Dashboard:
         self.start = widgets.DatePicker(description="Start", value=first.start.date(), style=style)
         self.end = widgets.DatePicker(description="End", value=first.end.date(), style=style)
         self.country = widgets.Dropdown(description="Country", options=countries, value=ALL, style=style)
-        self.product_line = widgets.Dropdown(description="Product line", options=lines, value=ALL,
-                                             style=style)
+        self.product_line = widgets.Dropdown(
+            description="Product line", options=lines, value=ALL, style=style
+        )
         self.top_n = widgets.IntSlider(description="Top N", value=first.top_n, min=1, max=10, style=style)
         self.title = widgets.HTML()
         self.title.add_class("delab-dashboard-title")
         self.output = widgets.Output()
-        self.widget = widgets.VBox([
-            widgets.HBox([self.start, self.end]),
-            widgets.HBox([self.country, self.product_line, self.top_n]),
-            self.title, self.output,
-        ])
-        self.figure = None
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.start, self.end]),
+                widgets.HBox([self.country, self.product_line, self.top_n]),
+                self.title,
+                self.output,
+            ]
+        )
+        self.top = pd.DataFrame(columns=["product_name", "total_sales"])
         for control in (self.start, self.end, self.country, self.product_line, self.top_n):
             control.observe(lambda _change: self.update(), names="value")
         self.update()
@@ -218,8 +237,9 @@ class Dashboard:
     @property
     def selection(self) -> Selection:
         """The selection the widgets show now."""
-        return Selection(self.start.value, self.end.value, self.country.value, self.product_line.value,
-                         self.top_n.value)
+        return Selection(
+            self.start.value, self.end.value, self.country.value, self.product_line.value, self.top_n.value
+        )
 
     def select(self, **changes: Any) -> Selection:
         """Set widgets by name (``start``, ``end``, ``country``, ``product_line``, ``top_n``)."""
@@ -228,37 +248,35 @@ class Dashboard:
         return self.selection
 
     def update(self) -> None:
-        """Recompute the top products and redraw the chart for the current selection."""
+        """Recompute the top products, then redraw the heading and the chart."""
         from IPython.display import Image, clear_output, display
 
         selection = self.selection
+        colour = "#9a6700"
         try:
             if self.start.value is None or self.end.value is None:
                 raise ValueError("Pick both a start and an end date.")
-            top = top_products(self.sales, selection, self.mask)
-            heading = chart_title(selection) if not top.empty else no_sales_message(selection)
+            self.top = top_products(self.sales, selection, self.mask)
+            heading = no_sales_message(selection) if self.top.empty else chart_title(selection)
+            colour = colour if self.top.empty else "inherit"
         except Exception as error:  # a learner's mask may be broken: say so in the dashboard
-            top, heading = pd.DataFrame(columns=["product_name", "total_sales"]), f"Error: {error}"
-        self.title.value = f"<b>{html.escape(heading)}</b>"
-        self.figure = plot_top_products(top, selection)
+            self.top = pd.DataFrame(columns=["product_name", "total_sales"])
+            heading, colour = f"Error: {error}", "#cf222e"
+        self.title.value = f'<b style="color:{colour}">{html.escape(heading)}</b>'
         with self.output:
             clear_output(wait=True)
-            display(Image(data=figure_png(self.figure)))
+            if not self.top.empty:
+                display(Image(data=figure_png(plot_top_products(self.top, selection, titled=False))))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The live widget, plus a PNG of the current chart for viewers without a kernel."""
+        """The live widget, plus a titled PNG of the current chart for viewers without a kernel."""
         import base64
 
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
         if isinstance(bundle, tuple):
             bundle = bundle[0]
         bundle = dict(bundle)
-        if self.figure is not None:
-            bundle["image/png"] = base64.b64encode(figure_png(self.figure)).decode()
+        picture = plot_top_products(self.top, self.selection)
+        bundle["image/png"] = base64.b64encode(figure_png(picture)).decode()
         bundle["text/plain"] = chart_title(self.selection)
         return bundle
-
-
-def with_selection(selection: Selection, **changes: Any) -> Selection:
-    """A copy of ``selection`` with some fields changed (keeps dates normalised)."""
-    return replace(selection, **changes)

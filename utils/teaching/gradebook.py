@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import csv
 import ctypes
+import dataclasses
 import html
 import json
 import os
@@ -45,11 +46,12 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from utils.teaching.grading import GradeResult, collect
+
+if TYPE_CHECKING:  # nbformat is imported lazily: the kernel launcher must start fast
+    import nbformat
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -82,6 +84,7 @@ class GradingOptions:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     kernel_name: str = "python3"
     pass_env: tuple[str, ...] = ()
+    target_env: Mapping[str, str] = field(default_factory=dict)
     include: tuple[Path, ...] = ()
     labs_dir: Path | None = PROJECT_ROOT / "labs"
     lab: Path | None = None
@@ -159,12 +162,16 @@ def find_submissions(root: Path, exclude: Iterable[Path] = ()) -> list[Submissio
 
 
 def kernel_environment(
-    job_dir: Path, pass_env: Iterable[str] = (), source: Mapping[str, str] | None = None
+    job_dir: Path,
+    pass_env: Iterable[str] = (),
+    source: Mapping[str, str] | None = None,
+    target_env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment of a learner kernel: scrubbed of secrets, HOME and TMPDIR in ``job_dir``.
 
     Kept: PATH, locale, ``DELAB_*`` and ``AWS_*`` settings whose names do not look secret
-    (``*PASSWORD*``, ``*SECRET*``, ``*TOKEN*``, ``*_KEY``...), plus every name in ``pass_env``.
+    (``*PASSWORD*``, ``*SECRET*``, ``*TOKEN*``, ``*_KEY``...), plus every name in ``pass_env``,
+    then ``target_env`` (see :func:`target_environment`) on top.
     """
     source = os.environ if source is None else source
     explicit = set(pass_env)
@@ -173,6 +180,7 @@ def kernel_environment(
         wanted = name in _ENV_ALWAYS or (name.startswith(_ENV_PREFIXES) and not _SECRET_NAME.search(name))
         if wanted or name in explicit:
             env[name] = value
+    env.update(target_env or {})
     home = job_dir / "home"
     env.update(
         HOME=str(home),
@@ -187,6 +195,18 @@ def kernel_environment(
         DELAB_GRADING="1",
     )
     return env
+
+
+def target_environment() -> dict[str, str]:
+    """What a lab needs to reach the target, without secrets: for the local cloud, its endpoint,
+    region and fixed test credentials (``Settings.aws_environment``, as ``make lab`` gives kernels).
+
+    Empty for ``DELAB_TARGET=aws``: real credentials are passed only on request (``--pass-env``).
+    """
+    from utils.config import get_settings
+
+    settings = get_settings()
+    return settings.aws_environment() if settings.is_local else {}
 
 
 # Landlock (Linux >= 5.13): unprivileged, inherited by children, cannot be lifted.
@@ -419,6 +439,8 @@ def _register_engine() -> None:
 
 def _read_submission(path: Path) -> nbformat.NotebookNode:
     """Parse and validate a submission; ValueError with a clear reason when it is not a notebook."""
+    import nbformat
+
     size = path.stat().st_size
     if size > MAX_SUBMISSION_BYTES:
         raise ValueError(f"the file is {size / MB:.0f} MB, over the {MAX_SUBMISSION_BYTES // MB} MB limit")
@@ -442,10 +464,10 @@ def _has_answer_region(cell: Mapping[str, Any]) -> bool:
 
 def protect_cells(
     nb: nbformat.NotebookNode, lab: nbformat.NotebookNode
-) -> tuple[nbformat.NotebookNode, list[int] | None, list[str]]:
+) -> tuple[nbformat.NotebookNode, set[str] | None, list[str]]:
     """Restore the lab's code cells without an answer region (matched by cell id) in a submission.
 
-    Returns the protected notebook, the indexes of those trusted cells (``None`` when no cell
+    Returns the protected notebook, the ids of those trusted cells (``None`` when no cell
     could be matched: then every cell's results are accepted) and notes for the report.
     """
     pristine = {
@@ -453,23 +475,23 @@ def protect_cells(
         for cell in lab.cells
         if cell.cell_type == "code" and cell.get("id") and not _has_answer_region(cell)
     }
-    trusted: list[int] = []
+    trusted: set[str] = set()
     edited = 0
-    for index, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         source = pristine.get(cell.get("id")) if cell.cell_type == "code" else None
         if source is None:
             continue
         if cell.source != source:
             cell.source = source
             edited += 1
-        trusted.append(index)
-    notes = []
+        trusted.add(cell["id"])
     if not trusted:
         return (
             nb,
             None,
             ["no cell matched the lab's cells by id: results displayed by any cell were accepted"],
         )
+    notes = []
     if edited:
         notes.append(
             f"{edited} read-only cell(s) edited by the learner were restored from the lab before running"
@@ -478,6 +500,8 @@ def protect_cells(
 
 
 def _find_lab(submission: Submission, options: GradingOptions) -> nbformat.NotebookNode | None:
+    import nbformat
+
     candidate = options.lab
     if candidate is None and options.labs_dir is not None:
         candidate = Path(options.labs_dir) / submission.path.name
@@ -505,9 +529,11 @@ def _error_notes(nb: Mapping[str, Any]) -> list[str]:
                 continue
             name, value = output.get("ename", "Error"), str(output.get("evalue", ""))[:300]
             if name == "SystemExit":
-                notes.append(f"cell {index} called sys.exit({value}); it was ignored and the next cells ran")
+                notes.append(
+                    f"called sys.exit({value}){_cell_label(nb, index)}; it was ignored, the next cells ran"
+                )
             else:
-                notes.append(f"cell {index} raised {name}: {value}")
+                notes.append(f"{name}: {value}{_cell_label(nb, index)}")
     return notes
 
 
@@ -528,6 +554,8 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
 
     Never raises for anything the notebook does: problems become ``status`` and ``reason``.
     """
+    import nbformat
+
     started = time.monotonic()
     grade = SubmissionGrade(submission.learner, submission.lab, str(submission.path), status=GRADED)
     try:
@@ -537,7 +565,7 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
         grade.seconds = time.monotonic() - started
         return grade
 
-    trusted: list[int] | None = None
+    trusted: set[str] | None = None
     try:
         lab = _find_lab(submission, options)
     except Exception as error:
@@ -558,7 +586,7 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
         _copy_into(options.include, work)
         nbformat.write(nb, work / submission.path.name)
         _write_kernelspec(job, options.kernel_name, options.sandbox)
-        env = kernel_environment(job, options.pass_env)
+        env = kernel_environment(job, options.pass_env, target_env=options.target_env)
         _execute(nb, work, env, options, state)
     except Exception as error:
         _classify_failure(grade, error, state, options)
@@ -573,12 +601,20 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
     executed = state.nb if state.nb is not None else nb
     if state.output_exceeded_in_cell is not None:
         grade.status = OUTPUT_TOO_LARGE
+        where = _cell_label(executed, state.output_exceeded_in_cell)
         grade.reason = (
-            f"output exceeded {options.output_limit / MB:g} MB (in cell {state.output_exceeded_in_cell}); "
-            "the kernel was stopped there"
+            f"output exceeded {options.output_limit / MB:g} MB{where}; the kernel was stopped there"
         )
-    grade.results = collect(executed, cells=trusted) if state.nb is not None else []
-    grade.notes.extend(_error_notes(executed) if state.nb is not None else [])
+    if state.nb is not None:
+        trusted_cells = (
+            None if trusted is None else [i for i, c in enumerate(executed.cells) if c.get("id") in trusted]
+        )
+        grade.results = collect(executed, cells=trusted_cells)
+    if state.nb is not None:
+        notes = _error_notes(executed)
+        if grade.status == TIMED_OUT:  # the kernel is interrupted on timeout: not the learner's error
+            notes = [note for note in notes if not note.startswith("KeyboardInterrupt")]
+        grade.notes.extend(notes)
     if options.executed_dir is not None and state.nb is not None:
         target = Path(options.executed_dir) / f"{_safe_name(submission.label)}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -620,8 +656,7 @@ def _classify_failure(
         return  # cells raised, the notebook still ran to the end: noted per cell
     if state.output_exceeded_in_cell is not None:
         return  # reported by the caller
-    cell = _current_cell(state)
-    where = f" in cell {cell}" if cell is not None else ""
+    where = _cell_label(state.nb, _current_cell(state))
     if isinstance(error, CellTimeoutError | TimeoutError):
         grade.status = TIMED_OUT
         grade.reason = f"timed out after {options.timeout:g} s{where}; the kernel was stopped"
@@ -639,15 +674,23 @@ def _classify_failure(
 
 
 def _current_cell(state: _RunState) -> int | None:
-    """Index of the last cell that started running (papermill marks it in the metadata)."""
+    """Index of the last cell that started running (papermill records its start time)."""
     if state.nb is None:
         return None
     last = None
     for index, cell in enumerate(state.nb.cells):
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if status in {"running", "completed", "failed"}:
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time"):
             last = index
     return last
+
+
+def _cell_label(nb: Any, index: int | None) -> str:
+    """`` in cell 7 (`while True:`)``: the index in the executed notebook and its first line."""
+    if index is None or nb is None or index >= len(nb.cells):
+        return ""
+    first = next((line.strip() for line in nb.cells[index].source.splitlines() if line.strip()), "")
+    first = first if len(first) <= 50 else first[:47] + "..."
+    return f" in cell {index} (`{first}`)" if first else f" in cell {index}"
 
 
 def _safe_name(label: str) -> str:
@@ -956,6 +999,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox=not args.no_sandbox,
         executed_dir=out / "executed",
     )
+    try:
+        options = dataclasses.replace(options, target_env=target_environment())
+    except Exception as error:
+        print(f"warning: could not read the target's settings ({error}); kernels get none", file=sys.stderr)
     if options.sandbox and landlock_abi() < 1:
         print("warning: this OS has no Landlock: kernels are isolated by working copy only", file=sys.stderr)
     print(f"grading {len(submissions)} submission(s) with {args.jobs} job(s), {args.timeout:g} s each")

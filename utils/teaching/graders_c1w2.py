@@ -57,7 +57,8 @@ def _as_number(value: Any, name: str) -> Decimal:
     if isinstance(value, pd.DataFrame):
         assert value.shape == (1, 1), (
             f"`{name}` is a table of shape {value.shape}; it should be one number. "
-            "Take the single value of a one-row result with `.iloc[0, 0]`.")
+            "Take the single value of a one-row result with `.iloc[0, 0]`."
+        )
         value = value.iloc[0, 0]
     if isinstance(value, pd.Series):
         assert len(value) == 1, f"`{name}` is a column of {len(value)} values; it should be one number."
@@ -65,7 +66,8 @@ def _as_number(value: Any, name: str) -> Decimal:
     if hasattr(value, "item") and not isinstance(value, Decimal):
         value = value.item()
     assert not isinstance(value, bool | str), (
-        f"`{name}` should be a number, not {type(value).__name__} {value!r}.")
+        f"`{name}` should be a number, not {type(value).__name__} {value!r}."
+    )
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
@@ -94,10 +96,11 @@ def _strip_sql(sql: str) -> str:
 def _pick_columns(df: Any, name: str, label: str, value: str) -> tuple[str, str]:
     """The label (text) column and the value (numeric) column of a learner's result table."""
     assert isinstance(df, pd.DataFrame), (
-        f"`{name}` should be the DataFrame that wr.athena.read_sql_query returns, "
-        f"not {type(df).__name__}.")
+        f"`{name}` should be the DataFrame that wr.athena.read_sql_query returns, not {type(df).__name__}."
+    )
     assert len(df.columns) >= 2, (
-        f"`{name}` has the columns {list(df.columns)}; it needs a {label} column and a {value} column.")
+        f"`{name}` has the columns {list(df.columns)}; it needs a {label} column and a {value} column."
+    )
     lower = {str(c).lower(): c for c in df.columns}
     label_col = lower.get(label)
     if label_col is None:
@@ -134,9 +137,12 @@ SHARED_IDEA = re.compile(
     r"not (a |the )?unique|isn'?t unique|non-?unique|not a (primary )?key|share|several|multiple|"
     r"more than one|"
     r"many (different )?(cities|cit|locations|places|countries|rows)|duplicat|same postal|fan.?out|"
-    r"one.to.many|many.to.many|repeat|more than once|twice|multipl", re.IGNORECASE)
-NULL_IDEA = re.compile(r"\bnulls?\b|missing|empty|blank|no postal|without (a |any )?(postal|zip)|\bnone\b",
-                       re.IGNORECASE)
+    r"one.to.many|many.to.many|repeat|more than once|twice|multipl",
+    re.IGNORECASE,
+)
+NULL_IDEA = re.compile(
+    r"\bnulls?\b|missing|empty|blank|no postal|without (a |any )?(postal|zip)|\bnone\b", re.IGNORECASE
+)
 
 
 def postal_code_join_figures(conn: Any) -> dict[str, Decimal]:
@@ -151,22 +157,33 @@ def postal_code_join_figures(conn: Any) -> dict[str, Decimal]:
     """
     revenue = "COALESCE(SUM(od.quantityOrdered * od.priceEach), 0)"
     return {
-        "true": Decimal(_scalar(conn, "SELECT COALESCE(SUM(quantityOrdered * priceEach), 0) "
-                                      "FROM orderdetails")),
+        "true": Decimal(
+            _scalar(conn, "SELECT COALESCE(SUM(quantityOrdered * priceEach), 0) FROM orderdetails")
+        ),
         "postal_join": Decimal(_scalar(conn, POSTAL_CODE_JOIN_SQL.format(select=revenue, join="JOIN"))),
         "left_join": Decimal(_scalar(conn, POSTAL_CODE_JOIN_SQL.format(select=revenue, join="LEFT JOIN"))),
-        "customers_join": Decimal(_scalar(conn, f"""
-            SELECT {revenue.replace('SUM(', 'SUM(n.customers * ')}
+        "customers_join": Decimal(
+            _scalar(
+                conn,
+                f"""
+            SELECT {revenue.replace("SUM(", "SUM(n.customers * ")}
             FROM orderdetails AS od
             JOIN orders AS o ON o.orderNumber = od.orderNumber
             JOIN customers AS c ON c.customerNumber = o.customerNumber
             JOIN (SELECT postalCode, COUNT(*) AS customers FROM customers GROUP BY postalCode) AS n
-                ON n.postalCode = c.postalCode""")),
-        "null_postal": Decimal(_scalar(conn, f"""
+                ON n.postalCode = c.postalCode""",
+            )
+        ),
+        "null_postal": Decimal(
+            _scalar(
+                conn,
+                f"""
             SELECT {revenue} FROM orderdetails AS od
             JOIN orders AS o ON o.orderNumber = od.orderNumber
             JOIN customers AS c ON c.customerNumber = o.customerNumber
-            WHERE c.postalCode IS NULL""")),
+            WHERE c.postalCode IS NULL""",
+            )
+        ),
     }
 
 
@@ -177,15 +194,23 @@ def postal_code_join_by_country(conn: Any) -> pd.DataFrame:
     whose postal code is shared is counted once per matching location, possibly in
     another country; lines of customers with no postal code disappear.
     """
-    true = _rows(conn, """
+    true = _rows(
+        conn,
+        """
         SELECT TRIM(c.country), SUM(od.quantityOrdered * od.priceEach)
         FROM orderdetails AS od JOIN orders AS o ON o.orderNumber = od.orderNumber
-        JOIN customers AS c ON c.customerNumber = o.customerNumber GROUP BY TRIM(c.country)""")
-    joined = _rows(conn, POSTAL_CODE_JOIN_SQL.format(
-        select="TRIM(l.country), SUM(od.quantityOrdered * od.priceEach)", join="JOIN")
-        + " GROUP BY TRIM(l.country)")
+        JOIN customers AS c ON c.customerNumber = o.customerNumber GROUP BY TRIM(c.country)""",
+    )
+    joined = _rows(
+        conn,
+        POSTAL_CODE_JOIN_SQL.format(
+            select="TRIM(l.country), SUM(od.quantityOrdered * od.priceEach)", join="JOIN"
+        )
+        + " GROUP BY TRIM(l.country)",
+    )
     df = pd.DataFrame(true, columns=["country", "true_revenue"]).merge(
-        pd.DataFrame(joined, columns=["country", "postal_join_revenue"]), on="country", how="outer")
+        pd.DataFrame(joined, columns=["country", "postal_join_revenue"]), on="country", how="outer"
+    )
     figures = ["true_revenue", "postal_join_revenue"]
     df[figures] = df[figures].fillna(0).astype(float)
     df["ratio"] = (df["postal_join_revenue"] / df["true_revenue"]).round(3)
@@ -203,31 +228,44 @@ def grade_postal_code_join(postal_join_total: Any, true_total: Any, explanation:
     if _same_money(joined, figures["postal_join"]):
         score += 1
     elif _same_money(joined, figures["true"]) and _same_money(true, figures["postal_join"]):
-        problems.append("Your two totals are swapped: `postal_join_total` is the figure the postal-code "
-                        "join gives.")
+        problems.append(
+            "Your two totals are swapped: `postal_join_total` is the figure the postal-code join gives."
+        )
     elif _same_money(joined, figures["true"]):
-        problems.append("`postal_join_total` equals the true total: join the order lines to the DISTINCT "
-                        "(postalCode, city, state, country) rows ON postalCode, as the original design did.")
+        problems.append(
+            "`postal_join_total` equals the true total: join the order lines to the DISTINCT "
+            "(postalCode, city, state, country) rows ON postalCode, as the original design did."
+        )
     elif _same_money(joined, figures["left_join"]):
-        problems.append("`postal_join_total` kept the customers whose postal code is NULL (a LEFT JOIN). The "
-                        "original dashboard uses an inner JOIN, which drops them: use JOIN.")
+        problems.append(
+            "`postal_join_total` kept the customers whose postal code is NULL (a LEFT JOIN). The "
+            "original dashboard uses an inner JOIN, which drops them: use JOIN."
+        )
     elif _same_money(joined, figures["customers_join"]):
-        problems.append("`postal_join_total` joins to every customer row sharing the postal code. Join to "
-                        "the distinct locations instead: (SELECT DISTINCT postalCode, city, state, country "
-                        "FROM customers).")
+        problems.append(
+            "`postal_join_total` joins to every customer row sharing the postal code. Join to "
+            "the distinct locations instead: (SELECT DISTINCT postalCode, city, state, country "
+            "FROM customers)."
+        )
     else:
-        problems.append("`postal_join_total` is not what the postal-code join gives. Sum quantityOrdered * "
-                        "priceEach over orderdetails JOIN orders JOIN customers JOIN the distinct locations "
-                        "ON l.postalCode = c.postalCode.")
+        problems.append(
+            "`postal_join_total` is not what the postal-code join gives. Sum quantityOrdered * "
+            "priceEach over orderdetails JOIN orders JOIN customers JOIN the distinct locations "
+            "ON l.postalCode = c.postalCode."
+        )
     if _same_money(true, figures["true"]):
         score += 1
     elif not any("swapped" in p for p in problems):
         if _same_money(true, figures["postal_join"]):
-            problems.append("`true_total` is the postal-code join's figure: compute it from orderdetails "
-                            "alone, without joining locations.")
+            problems.append(
+                "`true_total` is the postal-code join's figure: compute it from orderdetails "
+                "alone, without joining locations."
+            )
         else:
-            problems.append("`true_total` should be SUM(quantityOrdered * priceEach) over every row of "
-                            "orderdetails (each order line counted exactly once).")
+            problems.append(
+                "`true_total` should be SUM(quantityOrdered * priceEach) over every row of "
+                "orderdetails (each order line counted exactly once)."
+            )
     text = explanation if isinstance(explanation, str) else ""
     shared, nulls = bool(SHARED_IDEA.search(text)), bool(NULL_IDEA.search(text))
     if len(text.split()) >= 6 and shared and nulls:
@@ -237,18 +275,23 @@ def grade_postal_code_join(postal_join_total: Any, true_total: Any, explanation:
     else:
         missing = []
         if not shared:
-            missing.append("a postal code is not unique: several locations (cities) share it, so each "
-                           "order line matches several rows")
+            missing.append(
+                "a postal code is not unique: several locations (cities) share it, so each "
+                "order line matches several rows"
+            )
         if not nulls:
-            missing.append("customers with a NULL postal code match nothing, so the inner join drops "
-                           "their order lines")
+            missing.append(
+                "customers with a NULL postal code match nothing, so the inner join drops their order lines"
+            )
         problems.append("Your explanation misses: " + "; and ".join(missing) + ".")
     if problems:
         return score, " ".join(problems)
     gap = figures["postal_join"] - figures["true"]
-    return (f"Right: the postal-code join reports {_money(figures['postal_join'])} instead of "
-            f"{_money(figures['true'])} (a difference of {_money(gap)}), and you named both causes: "
-            "shared postal codes duplicate lines, NULL postal codes lose them.")
+    return (
+        f"Right: the postal-code join reports {_money(figures['postal_join'])} instead of "
+        f"{_money(figures['true'])} (a difference of {_money(gap)}), and you named both causes: "
+        "shared postal codes duplicate lines, NULL postal codes lose them."
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -267,8 +310,10 @@ def _columns_of(conn: Any, sql: str) -> list[str]:
             return [d[0] for d in cur.description]
     except pymysql.err.MySQLError as error:
         message = error.args[-1] if error.args else str(error)
-        raise AssertionError(f"MySQL could not run your SQL: {message}. Try it in a cell of its own "
-                             "with run_sql(conn, dim_locations_sql) to see the whole error.") from None
+        raise AssertionError(
+            f"MySQL could not run your SQL: {message}. Try it in a cell of its own "
+            "with run_sql(conn, dim_locations_sql) to see the whole error."
+        ) from None
 
 
 @grader("c1w2_ex2_dim_locations", max_score=1)
@@ -278,44 +323,59 @@ def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
     The key (``locationKey``) must be non-NULL and unique, and every customer must map
     to exactly one row, so joining order lines through the dimension neither loses nor
     duplicates revenue. Customers map to rows by ``customerNumber`` when the dimension
-    has that column, otherwise by their address (NULL-safe equality on postal code,
-    city, state and trimmed country).
+    has that column, otherwise by their address (NULL-safe equality of postal code,
+    city, state and country, trimmed, empty strings as NULL).
     """
     sql = _strip_sql(dim_locations_sql)
     columns = _columns_of(conn, sql)
     by_lower = {c.lower(): c for c in columns}
     missing = [c for c in LOCATION_COLUMNS if c.lower() not in by_lower]
-    assert not missing, (f"Your dim_locations lacks the column(s) {missing} (it has {columns}). "
-                         f"Select {', '.join(LOCATION_COLUMNS)}: name the key column locationKey.")
+    assert not missing, (
+        f"Your dim_locations lacks the column(s) {missing} (it has {columns}). "
+        f"Select {', '.join(LOCATION_COLUMNS)}: name the key column locationKey."
+    )
     key, pc, city, state, country = (by_lower[c.lower()] for c in LOCATION_COLUMNS)
-    rows, keyed, distinct = _rows(conn, f"SELECT COUNT(*), COUNT(`{key}`), COUNT(DISTINCT `{key}`) "
-                                        f"FROM ({sql}) AS d")[0]
+    rows, keyed, distinct = _rows(
+        conn, f"SELECT COUNT(*), COUNT(`{key}`), COUNT(DISTINCT `{key}`) FROM ({sql}) AS d"
+    )[0]
     assert rows > 0, "Your dim_locations has no rows."
-    assert keyed == rows, (f"{rows - keyed} row(s) have a NULL locationKey. A key must identify every row; "
-                           "postal codes can be NULL, which is one reason postalCode cannot be the key.")
+    assert keyed == rows, (
+        f"{rows - keyed} row(s) have a NULL locationKey. A key must identify every row; "
+        "postal codes can be NULL, which is one reason postalCode cannot be the key."
+    )
     if distinct < rows:
-        example = _rows(conn, f"""
+        example = _rows(
+            conn,
+            f"""
             SELECT d.`{key}`, d.`{pc}`, d.`{city}`, d.`{state}`, d.`{country}` FROM ({sql}) AS d
             JOIN (SELECT `{key}` AS k FROM ({sql}) AS d2 GROUP BY `{key}` HAVING COUNT(*) > 1 LIMIT 1) AS dup
-              ON d.`{key}` = dup.k LIMIT 5""")
+              ON d.`{key}` = dup.k LIMIT 5""",
+        )
         places = {tuple(r[1:]) for r in example}
         shown = "; ".join(" / ".join(str(v) for v in place) for place in sorted(places, key=str))
         if len(places) == 1:
             raise AssertionError(
                 f"{rows - distinct} key value(s) repeat because the same location is listed more than "
                 f"once (e.g. locationKey {example[0][0]!r}: {shown}). Keep one row per location "
-                "(SELECT DISTINCT).")
+                "(SELECT DISTINCT)."
+            )
         raise AssertionError(
             f"locationKey {example[0][0]!r} is shared by different locations ({shown}): a key must tell "
             "locations apart. A postal code alone cannot (several cities share one); build the key from "
-            "every column that identifies a location.")
+            "every column that identifies a location."
+        )
     if "customernumber" in by_lower:
         cn = by_lower["customernumber"]
         match = f"d.`{cn}` = c.customerNumber"
     else:
-        match = (f"d.`{pc}` <=> c.postalCode AND d.`{city}` <=> c.city AND d.`{state}` <=> c.state "
-                 f"AND TRIM(d.`{country}`) <=> TRIM(c.country)")
-    unmatched, multiple, through_dim, true_total = _rows(conn, f"""
+        # Compare cleaned values: a learner may trim or turn '' into NULL (as the ETL job does).
+        pairs = ((pc, "postalCode"), (city, "city"), (state, "state"), (country, "country"))
+        match = " AND ".join(
+            f"NULLIF(TRIM(d.`{mine}`), '') <=> NULLIF(TRIM(c.{theirs}), '')" for mine, theirs in pairs
+        )
+    unmatched, multiple, through_dim, true_total = _rows(
+        conn,
+        f"""
         SELECT COALESCE(SUM(m.n = 0), 0), COALESCE(SUM(m.n > 1), 0),
                COALESCE(SUM(COALESCE(r.revenue, 0) * m.n), 0), COALESCE(SUM(r.revenue), 0)
         FROM (SELECT c.customerNumber, COUNT(d.`{key}`) AS n
@@ -323,23 +383,35 @@ def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
               GROUP BY c.customerNumber) AS m
         LEFT JOIN (SELECT o.customerNumber, SUM(od.quantityOrdered * od.priceEach) AS revenue
                    FROM orders AS o JOIN orderdetails AS od ON od.orderNumber = o.orderNumber
-                   GROUP BY o.customerNumber) AS r ON r.customerNumber = m.customerNumber""")[0]
+                   GROUP BY o.customerNumber) AS r ON r.customerNumber = m.customerNumber""",
+    )[0]
     if unmatched:
-        nulls = _scalar(conn, f"""SELECT COUNT(*) FROM customers AS c WHERE c.postalCode IS NULL
-                                  AND NOT EXISTS (SELECT 1 FROM ({sql}) AS d WHERE {match})""")
-        hint = (" They include customers with a NULL postal code: don't filter those out, a location "
-                "without a postal code is still a location." if nulls else "")
+        nulls = _scalar(
+            conn,
+            f"""SELECT COUNT(*) FROM customers AS c WHERE c.postalCode IS NULL
+                                  AND NOT EXISTS (SELECT 1 FROM ({sql}) AS d WHERE {match})""",
+        )
+        hint = (
+            " They include customers with a NULL postal code: don't filter those out, a location "
+            "without a postal code is still a location."
+            if nulls
+            else ""
+        )
         raise AssertionError(
             f"{int(unmatched)} customer(s) have no row in your dim_locations, so their sales "
             f"({_money(true_total - through_dim)} of {_money(true_total)}) would vanish from any report "
-            f"joined through it.{hint}")
+            f"joined through it.{hint}"
+        )
     if multiple:
         raise AssertionError(
             f"{int(multiple)} customer(s) match more than one row of your dim_locations, so a join would "
             f"count their order lines several times ({_money(through_dim)} instead of {_money(true_total)}). "
-            "Keep exactly one row per location.")
-    return (f"locationKey is unique and never NULL; all customers map to exactly one of your {rows} "
-            f"locations, so revenue through the dimension is {_money(through_dim)}, the source's total.")
+            "Keep exactly one row per location."
+        )
+    return (
+        f"locationKey is unique and never NULL; all customers map to exactly one of your {rows} "
+        f"locations, so revenue through the dimension is {_money(through_dim)}, the source's total."
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -366,20 +438,27 @@ def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
     df = revenue_by_country[[country_col, value_col]].copy()
     assert not df[country_col].isna().any(), (
         "One row has no country (NULL): some order lines found no location row. Join the facts to "
-        "the dimension on its key so every line finds its customer's country.")
+        "the dimension on its key so every line finds its customer's country."
+    )
     df[country_col] = df[country_col].astype(str).str.strip()
     repeated = df[country_col][df[country_col].duplicated()].unique().tolist()
-    assert not repeated, (f"{repeated[:3]} appear more than once: GROUP BY the country so each "
-                          "country gets one row.")
+    assert not repeated, (
+        f"{repeated[:3]} appear more than once: GROUP BY the country so each country gets one row."
+    )
     got = {c: float(v) for c, v in zip(df[country_col], df[value_col], strict=True)}
     missing = sorted(set(expected) - set(got))
     extra = sorted(set(got) - set(expected))
-    assert not missing, (f"Missing countries: {missing[:5]}{' ...' if len(missing) > 5 else ''}. Their sales "
-                         "were lost by a join: an inner join on a column that can be NULL (like postal code) "
-                         "drops rows. Join on the dimension's key.")
+    assert not missing, (
+        f"Missing countries: {missing[:5]}{' ...' if len(missing) > 5 else ''}. Their sales "
+        "were lost by a join: an inner join on a column that can be NULL (like postal code) "
+        "drops rows. Join on the dimension's key."
+    )
     assert not extra, f"These are not customer countries of the source: {extra[:5]}."
-    wrong = {c: got[c] / expected[c] if expected[c] else math.inf
-             for c in expected if not _close(got[c], expected[c])}
+    wrong = {
+        c: got[c] / expected[c] if expected[c] else math.inf
+        for c in expected
+        if not _close(got[c], expected[c])
+    }
     if wrong:
         high = {c: r for c, r in wrong.items() if r > 1}
         if high:
@@ -387,18 +466,23 @@ def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
             raise AssertionError(
                 f"Revenue is too high for {len(high)} country(ies), e.g. {worst}: {high[worst]:.2f} times "
                 "the true figure. A join is duplicating order lines (joining on postal code does that, since "
-                "several locations share one). Each order line must be counted once.")
+                "several locations share one). Each order line must be counted once."
+            )
         worst = min(wrong, key=wrong.get)
         raise AssertionError(
             f"Revenue is wrong for {len(wrong)} country(ies), e.g. {worst}: {got[worst]:,.2f} instead of "
             f"{expected[worst]:,.2f}. Revenue is SUM(quantityOrdered * priceEach) (the order amount) "
-            "over every order line of the country's customers.")
+            "over every order line of the country's customers."
+        )
     values = df[value_col].astype(float).tolist()
     assert values == sorted(values, reverse=True), (
-        "The figures are right but not in order: sort by revenue, largest first (ORDER BY revenue DESC).")
+        "The figures are right but not in order: sort by revenue, largest first (ORDER BY revenue DESC)."
+    )
     top = df.iloc[0]
-    return (f"All {len(expected)} countries match MySQL to the cent; {top[country_col]} leads with "
-            f"{_money(top[value_col])}.")
+    return (
+        f"All {len(expected)} countries match MySQL to the cent; {top[country_col]} leads with "
+        f"{_money(top[value_col])}."
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -429,29 +513,39 @@ def grade_top_products(top_products: Any, *, conn: Any, n: int = 5):
     totals = product_totals(conn)
     expected = totals.head(n)
     names = top_products[name_col].astype(str).str.strip().tolist()
-    assert len(names) == n, (f"`top_products` has {len(names)} rows; the exercise asks for the top {n}: "
-                             f"end the query with LIMIT {n}.")
+    assert len(names) == n, (
+        f"`top_products` has {len(names)} rows; the exercise asks for the top {n}: "
+        f"end the query with LIMIT {n}."
+    )
     bottom = totals.tail(n).sort_values("total_sales")["product_name"].tolist()
     by_quantity = totals.sort_values(["quantity", "product_name"], ascending=[False, True]).head(n)
     if names == bottom:
-        raise AssertionError("These are the products that sold the LEAST: sort by total sales descending "
-                             "(ORDER BY total_sales DESC) so the best sellers come first.")
+        raise AssertionError(
+            "These are the products that sold the LEAST: sort by total sales descending "
+            "(ORDER BY total_sales DESC) so the best sellers come first."
+        )
     if names == by_quantity["product_name"].tolist() and names != expected["product_name"].tolist():
-        raise AssertionError("You ranked products by quantity ordered. Rank by sales: "
-                             "SUM(quantityOrdered * priceEach).")
+        raise AssertionError(
+            "You ranked products by quantity ordered. Rank by sales: SUM(quantityOrdered * priceEach)."
+        )
     assert set(names) == set(expected["product_name"]), (
         f"Not the {n} best sellers. Group the order lines by product, total SUM(quantityOrdered * "
-        "priceEach) and keep the largest.")
+        "priceEach) and keep the largest."
+    )
     assert names == expected["product_name"].tolist(), (
-        "The right products, but not in order: sort by total sales, largest first.")
+        "The right products, but not in order: sort by total sales, largest first."
+    )
     values = top_products[value_col].astype(float).tolist()
     quantities = dict(zip(totals["product_name"], totals["quantity"], strict=True))
     if all(_close(v, quantities[nm]) for nm, v in zip(names, values, strict=True)):
-        raise AssertionError("The products are right but the figures are quantities, not sales: "
-                             "SUM(quantityOrdered * priceEach).")
+        raise AssertionError(
+            "The products are right but the figures are quantities, not sales: "
+            "SUM(quantityOrdered * priceEach)."
+        )
     assert all(_close(v, e) for v, e in zip(values, expected["total_sales"], strict=True)), (
         "The products are right but their totals differ from the source: is an order line counted twice "
-        "(a join on a non-unique column) or missing?")
+        "(a join on a non-unique column) or missing?"
+    )
     return f"The top {n} products and their sales match MySQL; {names[0]} sells most."
 
 
@@ -472,16 +566,20 @@ def probe_selections(sales: pd.DataFrame) -> list[tuple[str, Selection]]:
     a, b = dates[len(dates) // 3], dates[min(len(dates) - 1, len(dates) // 3 + 7)]
     day = dates[len(dates) // 2]
     country_dates = sorted(sales.loc[sales["country"] == country, "order_date"].unique())
-    c1, c2 = country_dates[len(country_dates) // 4], country_dates[min(len(country_dates) - 1,
-                                                                      len(country_dates) // 4 + 20)]
+    c1, c2 = (
+        country_dates[len(country_dates) // 4],
+        country_dates[min(len(country_dates) - 1, len(country_dates) // 4 + 20)],
+    )
     return [
-        ("everything, ALL and ALL", Selection(dates[0], dates[-1])),
-        (f"{a:%Y-%m-%d} to {b:%Y-%m-%d}, ALL and ALL", Selection(a, b)),
+        ("all dates, ALL countries, ALL product lines", Selection(dates[0], dates[-1])),
+        (f"{a:%Y-%m-%d} to {b:%Y-%m-%d}, ALL countries, ALL product lines", Selection(a, b)),
         (f"the single day {day:%Y-%m-%d}", Selection(day, day)),
         (f"country {country}", Selection(dates[0], dates[-1], country=country)),
         (f"product line {line}", Selection(dates[0], dates[-1], product_line=line)),
-        (f"{country}, {line}, {c1:%Y-%m-%d} to {c2:%Y-%m-%d}",
-         Selection(c1, c2, country=country, product_line=line)),
+        (
+            f"{country}, {line}, {c1:%Y-%m-%d} to {c2:%Y-%m-%d}",
+            Selection(c1, c2, country=country, product_line=line),
+        ),
     ]
 
 
@@ -489,42 +587,56 @@ def _kept_index(mask: Any, sales: pd.DataFrame) -> pd.Index:
     if isinstance(mask, pd.DataFrame):  # returned the filtered rows instead of a mask: accept
         return mask.index
     assert isinstance(mask, pd.Series), (
-        f"`in_selection` should return a boolean Series (one True/False per row), not {type(mask).__name__}.")
-    assert len(mask) == len(sales), (f"`in_selection` returned {len(mask)} values for {len(sales)} rows: "
-                                     "return one True/False per row of `sales`.")
+        f"`in_selection` should return a boolean Series (one True/False per row), not {type(mask).__name__}."
+    )
+    assert len(mask) == len(sales), (
+        f"`in_selection` returned {len(mask)} values for {len(sales)} rows: "
+        "return one True/False per row of `sales`."
+    )
     return sales.index[mask.fillna(False).astype(bool).to_numpy()]
 
 
 def _diagnose(name: str, selection: Selection, sales: pd.DataFrame, got: pd.Index, want: pd.Index) -> str:
     lost, extra = sales.loc[want.difference(got)], sales.loc[got.difference(want)]
+    where = f"For the selection ({name})"
     if got.empty and (selection.country == ALL or selection.product_line == ALL):
-        return (f"For {name} your filter keeps no rows. \"ALL\" means \"do not filter this column\": "
-                "test `selection.country == ALL` before comparing the column.")
+        return (
+            f'{where} your filter keeps no rows. "ALL" means "do not filter this column": '
+            "test `selection.country == ALL` before comparing the column."
+        )
     if not lost.empty and (lost["order_date"] == selection.end).all():
-        return (f"For {name} the rows of the end date are missing: the range includes both ends, "
-                "so keep order_date <= end (or use .between(start, end)).")
+        return (
+            f"{where} the rows of the end date are missing: the range includes both ends, "
+            "so keep order_date <= end (or use .between(start, end))."
+        )
     if not lost.empty and (lost["order_date"] == selection.start).all():
-        return (f"For {name} the rows of the start date are missing: keep order_date >= start "
-                "(both ends are included).")
+        return (
+            f"{where} the rows of the start date are missing: keep order_date >= start "
+            "(both ends are included)."
+        )
     outside = (extra["order_date"] < selection.start) | (extra["order_date"] > selection.end)
     if not extra.empty and outside.any():
-        return f"For {name} your filter keeps rows outside the date range."
+        return f"{where} your filter keeps rows outside the date range."
     if not extra.empty and selection.country != ALL and (extra["country"] != selection.country).any():
-        return f"For {name} your filter keeps other countries: compare sales['country'] with the selection."
-    if not extra.empty and selection.product_line != ALL and (
-            extra["product_line"] != selection.product_line).any():
-        return f"For {name} your filter keeps other product lines."
-    return (f"For {name} your filter keeps {len(got)} rows instead of {len(want)} "
-            f"({len(lost)} missing, {len(extra)} too many).")
+        return f"{where} your filter keeps other countries: compare sales['country'] with the selection."
+    if (
+        not extra.empty
+        and selection.product_line != ALL
+        and (extra["product_line"] != selection.product_line).any()
+    ):
+        return f"{where} your filter keeps other product lines."
+    return (
+        f"{where} your filter keeps {len(got)} rows instead of {len(want)} "
+        f"({len(lost)} missing, {len(extra)} too many)."
+    )
 
 
 @grader("c1w2_ex5_selection_filter", max_score=1)
-def grade_selection_filter(in_selection: Callable[[pd.DataFrame, Selection], Any], *,
-                           sales: pd.DataFrame):
+def grade_selection_filter(in_selection: Callable[[pd.DataFrame, Selection], Any], *, sales: pd.DataFrame):
     """Run the learner's filter on several selections; compare with :func:`dashboard.in_selection`."""
     assert callable(in_selection), (
-        "`in_selection` should be a function, e.g. `lambda sales, selection: ...` returning a "
-        "boolean Series.")
+        "`in_selection` should be a function, e.g. `lambda sales, selection: ...` returning a boolean Series."
+    )
     data = prepare_sales(sales)
     assert not data.empty, "There are no sales to test your filter on: run the pipeline first."
     for name, selection in probe_selections(data):
@@ -532,5 +644,7 @@ def grade_selection_filter(in_selection: Callable[[pd.DataFrame, Selection], Any
         got = _kept_index(in_selection(data.copy(), selection), data)
         if not got.sort_values().equals(want.sort_values()):
             raise AssertionError(_diagnose(name, selection, data, got, want))
-    return ("Your filter keeps exactly the right rows for every selection tried "
-            "(inclusive dates, ALL, both filters).")
+    return (
+        "Your filter keeps exactly the right rows for every selection tried "
+        "(inclusive dates, ALL, both filters)."
+    )

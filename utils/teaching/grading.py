@@ -212,7 +212,8 @@ def grader(
                     False,
                     0.0,
                     max_score,
-                    f"The grader of {exercise} is broken ({error}). This is not your fault: tell your instructor.",
+                    f"The grader of {exercise} is broken ({error}). "
+                    "This is not your fault: tell your instructor.",
                 )
 
         grade.exercise = exercise  # type: ignore[attr-defined]

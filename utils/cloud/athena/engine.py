@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from utils.cloud.athena import sql as athena_sql
-from utils.cloud.athena.errors import AthenaQueryError, position
+from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
 from utils.cloud.athena.storage import ColumnCache, TableReader, table_columns
 from utils.cloud.athena.types import arrow_to_hive, column_info, hive_to_arrow, text_column_info
 from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
@@ -78,6 +78,8 @@ class QueryContext:
     engine_query_id: str = ""
     # Called with the DuckDB cursor while it runs, so the caller can interrupt it.
     on_cursor: Callable[[Any], None] = lambda _cursor: None
+    # True once StopQueryExecution asked to stop; checked between steps.
+    cancelled: Callable[[], bool] = lambda: False
 
 
 @dataclass
@@ -257,12 +259,14 @@ class AthenaEngine:
             cursor.execute("SET integer_division = true")  # Trino: 7 / 2 = 3
             for name, data in registrations.items():
                 cursor.register(name, data)
+            if ctx.cancelled():
+                raise QueryCancelled(ctx.query_id)
             try:
                 relation = cursor.sql(duck_sql)
                 duck_types = [str(t) for t in relation.types]
                 result = relation.to_arrow_table()
             except duckdb.InterruptException:
-                raise
+                raise QueryCancelled(ctx.query_id) from None
             except duckdb.Error as err:
                 raise athena_sql.duckdb_error(err, text, tree, rename) from None
         finally:

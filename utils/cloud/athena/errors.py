@@ -43,3 +43,7 @@ def position(sql: str, offset: int | None) -> tuple[int | None, int | None]:
     line = before.count("\n") + 1
     column = offset - (before.rfind("\n") + 1) + 1
     return line, column
+
+
+class QueryCancelled(Exception):
+    """The query was stopped (StopQueryExecution) before it finished."""

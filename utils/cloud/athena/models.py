@@ -22,6 +22,7 @@ show QUEUED/RUNNING.
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import os
 import random
@@ -40,7 +41,7 @@ import pyarrow as pa
 
 from utils.cloud.athena import results
 from utils.cloud.athena.engine import AthenaEngine, QueryContext, StatementResult
-from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError
+from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.backends import ObjectStore, split_s3_uri
 from utils.config import LOCAL_ACCOUNT_ID
 
@@ -345,10 +346,8 @@ class AthenaBackend:
                 return
             cursor = execution.cursor
         if cursor is not None:
-            try:
+            with contextlib.suppress(duckdb.Error):
                 cursor.interrupt()
-            except duckdb.Error:
-                pass
 
     def list_query_executions(self, workgroup: str | None) -> list[str]:
         """Ids of the workgroup's executions, newest first."""
@@ -373,7 +372,8 @@ class AthenaBackend:
 
         ctx = QueryContext(query_id=execution.id, database=execution.database, catalog=execution.catalog,
                            output_location=execution.result_base, parameters=execution.parameters,
-                           engine_query_id=execution.engine_query_id, on_cursor=remember_cursor)
+                           engine_query_id=execution.engine_query_id, on_cursor=remember_cursor,
+                           cancelled=lambda: execution.cancel_requested)
         try:
             store = ObjectStore()
             self._check_output_bucket(store, execution.result_base or "")
@@ -384,7 +384,7 @@ class AthenaBackend:
             execution.error = err
             self._finish(execution, "FAILED", err.reason)
             return
-        except duckdb.InterruptException:
+        except (QueryCancelled, duckdb.InterruptException):
             self._finish(execution, "CANCELLED", "Query cancelled by user")
             return
         except Exception as exc:  # a bug of ours: fail the query, say what happened

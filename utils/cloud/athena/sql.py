@@ -197,7 +197,8 @@ def partition_predicates(ref: TableRef, partition_keys: list[str]) -> dict[str, 
 
 def substitute_parameters(tree: exp.Expression, parameters: list[str] | None) -> exp.Expression:
     """Replace ``?`` placeholders, in order, with the ExecutionParameters' literals."""
-    placeholders = [p for p in tree.find_all(exp.Placeholder) if not p.name]
+    # dfs() walks the tree in text order (left operand first).
+    placeholders = [p for p in tree.dfs() if isinstance(p, exp.Placeholder) and not p.args.get("this")]
     parameters = parameters or []
     if len(placeholders) != len(parameters):
         raise AthenaQueryError(
@@ -331,15 +332,9 @@ def _find_identifier(tree: exp.Expression | None, name: str) -> int | None:
     return None
 
 
-def _find_function(tree: exp.Expression | None, name: str) -> int | None:
-    if tree is None:
-        return None
-    for func in tree.find_all(exp.Anonymous, exp.Func):
-        fname = func.name if isinstance(func, exp.Anonymous) else func.sql_name()
-        if fname.lower() == name.lower():
-            ident = func.find(exp.Identifier)
-            return func.meta.get("start") if ident is None else _offset(func)
-    return None
+def _find_function(sql: str, name: str) -> int | None:
+    match = re.search(rf"\b{re.escape(name)}\s*\(", sql, re.IGNORECASE)
+    return match.start() if match else None
 
 
 def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
@@ -374,7 +369,7 @@ def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
     match = re.search(r"Function with name (\w+) does not exist", first)
     if match:
         name = match.group(1)
-        line, col = position(sql, _find_function(tree, name))
+        line, col = position(sql, _find_function(sql, name))
         return AthenaQueryError("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", line, col)
     if "No function matches" in first:
         return AthenaQueryError("FUNCTION_NOT_FOUND", first)

@@ -77,7 +77,7 @@ def table_format(table_def: dict[str, Any]) -> str:
         return "avro"
     if "csv" in serde or "lazysimple" in serde or classification == "csv" or "text" in input_format:
         return "csv"
-    return "parquet" if not serde else serde
+    return serde if serde else "parquet"
 
 
 def is_data_object(obj: StoredObject, prefix: str) -> bool:
@@ -236,10 +236,7 @@ class TableReader:
         arrays = [entry.columns[(c.name, str(c.arrow_type))] for c in chosen]
         table = pa.table(arrays, names=[c.name for c in chosen]) if chosen else \
             pa.table({"__rows": pa.nulls(entry.num_rows)}).drop_columns(["__rows"])
-        if fmt == "parquet":
-            scanned = sum(entry.chunk_bytes.get(c.name, 0) for c in chosen)
-        else:
-            scanned = obj.size
+        scanned = sum(entry.chunk_bytes.get(c.name, 0) for c in chosen) if fmt == "parquet" else obj.size
         return table, scanned
 
     @staticmethod
@@ -283,10 +280,7 @@ class TableReader:
         stream: Any = pa.BufferReader(raw)
         if obj.key.endswith(".gz"):
             stream = pa.CompressedInputStream(stream, "gzip")
-        if fmt == "json":
-            table = _read_json(stream, data_cols)
-        else:
-            table = _read_csv(stream, table_def, data_cols)
+        table = _read_json(stream, data_cols) if fmt == "json" else _read_csv(stream, table_def, data_cols)
         out = {}
         for col in data_cols:
             values = table.column(col.name) if col.name in table.column_names else \

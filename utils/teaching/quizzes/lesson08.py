@@ -38,7 +38,11 @@ QUIZ = Quiz(
         ),
         question(
             "In push-based ingestion...",
-            ("Your pipeline asks the source for data on a schedule", False, "That is pull: your side asks, on its own schedule."),
+            (
+                "Your pipeline asks the source for data on a schedule",
+                False,
+                "That is pull: your side asks, on its own schedule.",
+            ),
             (
                 "The source sends data to your pipeline when it has some",
                 True,

@@ -1,0 +1,54 @@
+"""docs/coverage.md maps every course topic to a notebook section; keep it true."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COVERAGE = ROOT / "docs" / "coverage.md"
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def coverage_rows() -> list[tuple[str, str, str]]:
+    """Parse the markdown table into (topic, notebook, section) rows."""
+    rows = []
+    for line in COVERAGE.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or cells[0] in ("Topic", "") or set(cells[0]) <= {"-"}:
+            continue
+        rows.append((cells[0], cells[1], cells[2]))
+    return rows
+
+
+def headings(notebook: Path) -> set[str]:
+    """Every markdown heading text in a notebook, without the leading #s."""
+    nb = nbformat.read(notebook, as_version=4)
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                match = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+                if match:
+                    found.add(match.group(1))
+    return found
+
+
+def test_table_is_not_empty():
+    assert len(coverage_rows()) >= 60
+
+
+@pytest.mark.parametrize(("topic", "notebook", "section"), coverage_rows())
+def test_listed_notebook_and_section_exist(topic, notebook, section):
+    path = NOTEBOOKS / notebook
+    assert path.exists(), f"{topic!r}: notebook {notebook} is missing"
+    assert section in headings(path), f"{topic!r}: no heading {section!r} in {notebook}"
+
+
+def test_every_lesson_notebook_is_listed():
+    listed = {notebook for _, notebook, _ in coverage_rows()}
+    lessons = {
+        p.name for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb") if p.name[:2] != "00" and "lab" not in p.name
+    }
+    assert lessons <= listed, f"lessons missing from docs/coverage.md: {sorted(lessons - listed)}"
