@@ -74,8 +74,8 @@ def start_local_cloud() -> str:
         raise RuntimeError("the local cloud did not start")
     endpoint = f"http://127.0.0.1:{port}"
     os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",  # noqa: S105
-                      AWS_REGION="us-east-1")
+                      AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the local cloud's test key
+                      AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
     os.environ.pop("AWS_PROFILE", None)
     return endpoint
 
@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "benchmark": "athena",
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
         "cases": [
-            {"case": "select1", "seconds": select1, "median_s": med["select1"], "peak_rss_mib": peak_rss_mib(),
+            {"case": "select1", "seconds": select1, "median_s": med["select1"],
+             "peak_rss_mib": peak_rss_mib(),
              "how": "awswrangler.athena.read_sql_query('SELECT 1 AS one'), default args (CTAS)"},
             {"case": "select1_csv", "seconds": select1_csv, "median_s": med["select1_csv"],
              "peak_rss_mib": peak_rss_mib(), "how": "read_sql_query('SELECT 1', ctas_approach=False)"},

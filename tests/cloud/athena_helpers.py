@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 BUCKET = "athena-test-lake"
 RESULTS = f"s3://{BUCKET}/athena-results/"
@@ -126,10 +125,14 @@ def setup_lake() -> dict[str, Any]:
     return {"customers": cust, "orders": fact, "sales": parts}
 
 
-@pytest.fixture(scope="session")
-def lake(local_cloud: str) -> dict[str, Any]:
-    """The test data lake, created once per session on the local cloud."""
-    return setup_lake()
+_LAKE: dict[str, Any] = {}
+
+
+def ensure_lake() -> dict[str, Any]:
+    """The test data lake, created on the local cloud once per test session."""
+    if not _LAKE:
+        _LAKE.update(setup_lake())
+    return _LAKE
 
 
 def run_query(sql: str, database: str = DATABASE, output: str = RESULTS) -> dict[str, Any]:

@@ -11,9 +11,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cloud.athena_helpers import BUCKET, DATABASE, FACT_ROWS, RESULTS, run_query, wait
-from tests.cloud.athena_helpers import lake as lake_fixture  # noqa: F401 - the `lake` fixture
+from tests.cloud.athena_helpers import BUCKET, DATABASE, FACT_ROWS, RESULTS, ensure_lake, run_query, wait
 from utils.cloud.athena.results import read_metadata
+
+
+@pytest.fixture(scope="module")
+def lake(local_cloud: str) -> dict:
+    """Small Parquet tables in the local S3, registered in Glue (shared by every Athena test)."""
+    return ensure_lake()
 
 
 def s3_text(uri: str) -> str:
@@ -156,7 +161,8 @@ def test_stop_a_running_query(lake: dict) -> None:
     athena = boto3.client("athena")
     # A triple self-join: billions of row combinations, streamed (slow, little memory).
     query_id = athena.start_query_execution(
-        QueryString="SELECT COUNT(*) AS n FROM fact_orders a CROSS JOIN fact_orders b CROSS JOIN fact_orders c "
+        QueryString="SELECT COUNT(*) AS n FROM fact_orders a CROSS JOIN fact_orders b "
+                    "CROSS JOIN fact_orders c "
                     "WHERE (a.order_line_id * b.order_line_id + c.order_line_id) % 7 = 3",
         QueryExecutionContext={"Database": DATABASE},
         ResultConfiguration={"OutputLocation": RESULTS})["QueryExecutionId"]
@@ -214,7 +220,8 @@ def test_show_and_describe(lake: dict) -> None:
     assert DATABASE in [r["Data"][0]["VarCharValue"] for r in rows]
     described = run_query(f"DESCRIBE {DATABASE}.dim_customers")
     rows = athena.get_query_results(QueryExecutionId=described["QueryExecutionId"])["ResultSet"]["Rows"]
-    assert [(r["Data"][0]["VarCharValue"].strip(), r["Data"][1]["VarCharValue"].strip()) for r in rows] == [
+    pairs = [(r["Data"][0]["VarCharValue"].strip(), r["Data"][1]["VarCharValue"].strip()) for r in rows]
+    assert pairs == [
         ("customer_id", "int"), ("customer_name", "string"), ("country", "string"),
         ("credit_limit", "decimal(10,2)"), ("active", "boolean")]
 
@@ -248,7 +255,8 @@ def test_ctas_registers_glue_table_and_drop_keeps_data(lake: dict) -> None:
     assert dropped["ResultConfiguration"]["OutputLocation"].endswith(".txt")
     with pytest.raises(ClientError):
         boto3.client("glue").get_table(DatabaseName=DATABASE, Name="country_revenue")
-    assert s3_bytes(files[0]).startswith(b"PAR1")  # DROP TABLE leaves the data, as Athena does for external tables
+    # DROP TABLE leaves the data, as Athena does for external tables.
+    assert s3_bytes(files[0]).startswith(b"PAR1")
     assert run_query("DROP TABLE IF EXISTS country_revenue")["Status"]["State"] == "SUCCEEDED"
     missing = run_query("DROP TABLE country_revenue")
     assert missing["Status"]["StateChangeReason"].startswith("TABLE_NOT_FOUND")
@@ -327,7 +335,8 @@ def test_workgroups(lake: dict) -> None:
 def test_catalog_operations(lake: dict) -> None:
     athena = boto3.client("athena")
     assert athena.list_data_catalogs()["DataCatalogsSummary"][0]["CatalogName"] == "AwsDataCatalog"
-    assert DATABASE in [d["Name"] for d in athena.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]]
+    databases = athena.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]
+    assert DATABASE in [d["Name"] for d in databases]
     meta = athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName=DATABASE,
                                      TableName="sales")["TableMetadata"]
     assert [c["Name"] for c in meta["PartitionKeys"]] == ["year"]

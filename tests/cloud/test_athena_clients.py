@@ -13,8 +13,13 @@ from pathlib import Path
 import awswrangler as wr
 import pytest
 
-from tests.cloud.athena_helpers import DATABASE, RESULTS
-from tests.cloud.athena_helpers import lake as lake_fixture  # noqa: F401 - the `lake` fixture
+from tests.cloud.athena_helpers import DATABASE, RESULTS, ensure_lake
+
+
+@pytest.fixture(scope="module")
+def lake(local_cloud: str) -> dict:
+    """Small Parquet tables in the local S3, registered in Glue (shared by every Athena test)."""
+    return ensure_lake()
 
 JOIN_SQL = """
     SELECT c.country, COUNT(*) AS order_lines, SUM(o.quantity) AS units
@@ -60,7 +65,8 @@ def test_pyathena_pages_large_results(cursor, lake: dict) -> None:  # noqa: ANN0
 def test_pyathena_failure_is_an_error(cursor) -> None:  # noqa: ANN001
     from pyathena.error import OperationalError
 
-    with pytest.raises(OperationalError, match="COLUMN_NOT_FOUND: line 1:8: Column 'no_col' cannot be resolved"):
+    reason = "COLUMN_NOT_FOUND: line 1:8: Column 'no_col' cannot be resolved"
+    with pytest.raises(OperationalError, match=reason):
         cursor.execute("SELECT no_col FROM dim_customers")
 
 

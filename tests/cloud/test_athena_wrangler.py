@@ -14,8 +14,13 @@ import awswrangler as wr
 import pandas as pd
 import pytest
 
-from tests.cloud.athena_helpers import DATABASE, FACT_ROWS, RESULTS
-from tests.cloud.athena_helpers import lake as lake_fixture  # noqa: F401 - the `lake` fixture
+from tests.cloud.athena_helpers import DATABASE, FACT_ROWS, RESULTS, ensure_lake
+
+
+@pytest.fixture(scope="module")
+def lake(local_cloud: str) -> dict:
+    """Small Parquet tables in the local S3, registered in Glue (shared by every Athena test)."""
+    return ensure_lake()
 
 BOTH = pytest.mark.parametrize("ctas", [True, False], ids=["ctas", "csv"])
 

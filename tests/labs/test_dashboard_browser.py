@@ -112,7 +112,8 @@ def test_dashboard_in_jupyterlab(jupyter_lab: tuple[str, str]) -> None:
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
             title = page.locator(TITLE)
-            expect(title).to_contain_text("Top 5 products by sales: all countries", timeout=RUN_ALL_TIMEOUT_MS)
+            expect(title).to_contain_text("Top 5 products by sales: all countries",
+                                          timeout=RUN_ALL_TIMEOUT_MS)
             before = title.inner_text()
 
             country = page.locator(".widget-dropdown", has=page.locator("label", has_text="Country"))

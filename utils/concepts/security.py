@@ -70,28 +70,27 @@ def pseudonymise(value: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()[:12]
 
 
-def mysql_least_privilege_demo(admin_connection: Any, reader_user: str, reader_connect: Any) -> list[str]:
-    """Optional live demo on MySQL/MariaDB (not used by the lessons; needs a server).
+def least_privilege_demo(reader_connection: Any) -> list[str]:
+    """Live demo on MySQL/MariaDB: what the ETL's read-only user may and may not do.
 
-    ``admin_connection`` is an open DB-API connection allowed to grant; the
-    reader user must already exist. Grants SELECT on ``classicmodels.*`` to the
-    reader, then ``reader_connect()`` opens a connection as the reader, runs a
-    SELECT (allowed) and a DELETE (refused). Returns what happened, line by line.
+    ``reader_connection`` is an open DB-API connection as that user. Shows its
+    grants (password hashes removed), a SELECT that works and a DELETE that the
+    server refuses. Returns what happened, line by line.
     """
+    import re
+
     log = []
-    with admin_connection.cursor() as cursor:
-        cursor.execute(f"GRANT SELECT ON classicmodels.* TO '{reader_user}'@'%'")
-    log.append(f"granted SELECT on classicmodels.* to {reader_user}")
-    reader = reader_connect()
-    try:
-        with reader.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM classicmodels.customers")
-            log.append(f"SELECT works: {cursor.fetchone()[0]} customers")
-            try:
-                cursor.execute("DELETE FROM classicmodels.customers WHERE customerNumber = -1")
-                log.append("DELETE was allowed: the reader has too many privileges!")
-            except Exception as error:  # the driver's OperationalError: access denied
-                log.append(f"DELETE refused: {error}")
-    finally:
-        reader.close()
+    with reader_connection.cursor() as cursor:
+        cursor.execute("SHOW GRANTS FOR CURRENT_USER()")
+        for (grant,) in cursor.fetchall():
+            grant = re.sub(r" IDENTIFIED BY PASSWORD '[^']*'", "", grant)
+            log.append(f"grant:   {re.sub(r'`[^`]*`@`[^`]*`', 'the ETL user', grant)}")
+        cursor.execute("SELECT COUNT(*) > 0 FROM customers")
+        log.append(f"SELECT:  allowed (customers visible: {bool(cursor.fetchone()[0])})")
+        try:
+            cursor.execute("DELETE FROM customers WHERE customerNumber = -1")
+            log.append("DELETE:  allowed: this user has too many privileges!")
+        except Exception as error:  # pymysql's OperationalError 1142: command denied
+            code = error.args[0] if error.args else "?"
+            log.append(f"DELETE:  refused by the server (error {code}: DELETE command denied)")
     return log

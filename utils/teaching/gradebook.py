@@ -945,7 +945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         metavar=("KEY", "VALUE"),
-        help="papermill parameter for every notebook, e.g. -p target local -p scale_factor 1",
+        help="papermill parameter for every notebook, e.g. -p TARGET local (names of the parameters cell)",
     )
     parser.add_argument(
         "--output-limit-mb",

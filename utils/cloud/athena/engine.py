@@ -446,8 +446,8 @@ class AthenaEngine:
 
     # --------------------------------------------------------- UNLOAD/INSERT
 
-    _UNLOAD = re.compile(r"^\s*UNLOAD\s*\((?P<query>.*)\)\s*TO\s*'(?P<to>[^']+)'\s*WITH\s*\((?P<props>.*)\)\s*$",
-                         re.IGNORECASE | re.DOTALL)
+    _UNLOAD = re.compile(r"^\s*UNLOAD\s*\((?P<query>.*)\)\s*TO\s*'(?P<to>[^']+)'\s*"
+                         r"WITH\s*\((?P<props>.*)\)\s*$", re.IGNORECASE | re.DOTALL)
 
     def _unload(self, text: str, ctx: QueryContext) -> StatementResult:
         match = self._UNLOAD.match(text)
@@ -515,8 +515,8 @@ class AthenaEngine:
         existing = {tuple(p["Values"]) for p in glue.partitions(database, name)} if part_cols else set()
         for values, part_location in partitions:
             if tuple(values) not in existing:
-                glue.put_partition(database, name, {"Values": values,
-                                                    "StorageDescriptor": {**storage, "Location": part_location}})
+                glue.put_partition(database, name, {
+                    "Values": values, "StorageDescriptor": {**storage, "Location": part_location}})
         return StatementResult("DML", "INSERT", table=_rows_table(rows.num_rows),
                                columns=[column_info("rows", pa.int64())], output="ctas", data_files=files,
                                bytes_scanned=scanned, rows_read=rows_read, planning_ms=planning)
@@ -562,7 +562,8 @@ class AthenaEngine:
             elif isinstance(prop, exp.LocationProperty):
                 location = athena_sql.literal_value(prop.this)
             elif isinstance(prop, exp.Property):
-                parameters[athena_sql.literal_value(prop.this)] = athena_sql.literal_value(prop.args.get("value"))
+                value = athena_sql.literal_value(prop.args.get("value"))
+                parameters[athena_sql.literal_value(prop.this)] = value
         if not location:
             raise AthenaQueryError("SYNTAX_ERROR", "External tables need a LOCATION 's3://bucket/prefix/'")
         storage = {"Columns": columns, "Location": location, "Compressed": False,
@@ -575,7 +576,8 @@ class AthenaEngine:
         match = re.match(rf"^\s*(CREATE|DROP)\s+(?:DATABASE|SCHEMA)\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?"
                          rf"({athena_sql.QUALIFIED_NAME})(.*)$", text, re.IGNORECASE | re.DOTALL)
         if not match:
-            raise AthenaQueryError("SYNTAX_ERROR", "Expected CREATE|DROP DATABASE [IF [NOT] EXISTS] name", 1, 1)
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected CREATE|DROP DATABASE [IF [NOT] EXISTS] name",
+                                   1, 1)
         verb, if_clause, name_text, rest = match.groups()
         name = athena_sql.split_name(name_text)[-1]
         glue = self.glue()
@@ -629,7 +631,8 @@ class AthenaEngine:
         match = re.match(rf"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+({athena_sql.QUALIFIED_NAME})\s+AS\s+(.*)$",
                          text, re.IGNORECASE | re.DOTALL)
         if not match:
-            raise AthenaQueryError("SYNTAX_ERROR", "Expected CREATE [OR REPLACE] VIEW name AS SELECT ...", 1, 1)
+            raise AthenaQueryError("SYNTAX_ERROR", "Expected CREATE [OR REPLACE] VIEW name AS SELECT ...",
+                                   1, 1)
         replace, name_text, query_text = match.groups()
         parts = athena_sql.split_name(name_text)
         database, name = (parts[-2] if len(parts) > 1 else ctx.database.lower()), parts[-1]
@@ -647,7 +650,8 @@ class AthenaEngine:
             probe = probe.limit(0)
         result, _, _, _ = self.run_query(probe, text, ctx, for_table=True)
         view = {"originalSql": query_text.strip(), "catalog": DEFAULT_CATALOG, "schema": database,
-                "columns": [{"name": f.name, "type": _trino_type(arrow_to_hive(f.type))} for f in result.schema],
+                "columns": [{"name": f.name, "type": _trino_type(arrow_to_hive(f.type))}
+                            for f in result.schema],
                 "owner": "local", "runAsInvoker": False}
         encoded = base64.b64encode(json.dumps(view).encode()).decode()
         glue.put_table(database, {
@@ -662,7 +666,8 @@ class AthenaEngine:
         return _ddl("CREATE_VIEW")
 
     def _msck_repair(self, text: str, ctx: QueryContext) -> StatementResult:
-        match = re.match(rf"^\s*MSCK\s+REPAIR\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s*$", text, re.IGNORECASE)
+        match = re.match(rf"^\s*MSCK\s+REPAIR\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s*$", text,
+                         re.IGNORECASE)
         if not match:
             raise AthenaQueryError("SYNTAX_ERROR", "Expected MSCK REPAIR TABLE [db.]table", 1, 1)
         database, name, table_def = self._named_table(match.group(1), text, ctx, match.start(1))
@@ -709,7 +714,8 @@ class AthenaEngine:
         storage = table_def.get("StorageDescriptor") or {}
         glue = self.glue()
         existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
-        clauses = re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", match.group(3), re.IGNORECASE)
+        clauses = re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", match.group(3),
+                             re.IGNORECASE)
         for spec_text, location in clauses:
             spec = {k.strip().strip('`"').lower(): v.strip().strip("'\"") for k, v in
                     (item.split("=", 1) for item in spec_text.split(",") if "=" in item)}
@@ -743,9 +749,11 @@ class AthenaEngine:
                 raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
             names = sorted(t["Name"] for t in glue.tables(database))
             return _ddl("SHOW_TABLES", [[n] for n in _like(names, m.group(2))], ["tab_name"], "UTILITY")
-        if m := re.match(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$", text, re.IGNORECASE):
+        if m := re.match(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$", text,
+                         re.IGNORECASE):
             names = sorted(glue.databases())
-            return _ddl("SHOW_DATABASES", [[n] for n in _like(names, m.group(1))], ["database_name"], "UTILITY")
+            return _ddl("SHOW_DATABASES", [[n] for n in _like(names, m.group(1))], ["database_name"],
+                        "UTILITY")
         if m := re.match(rf"^\s*SHOW\s+COLUMNS\s+(?:IN|FROM)\s+({name})(?:\s+(?:IN|FROM)\s+({name}))?\s*$",
                          text, re.IGNORECASE):
             table_text = f"{m.group(2)}.{m.group(1)}" if m.group(2) else m.group(1)
@@ -780,8 +788,8 @@ class AthenaEngine:
 
         rows = [line(c["Name"], c["Type"], c.get("Comment") or "") for c in cols + parts]
         if parts:
-            rows += [line("", ""), line("# Partition Information", ""), line("# col_name", "data_type", "comment"),
-                     line("", "")]
+            rows += [line("", ""), line("# Partition Information", ""),
+                     line("# col_name", "data_type", "comment"), line("", "")]
             rows += [line(c["Name"], c["Type"], c.get("Comment") or "") for c in parts]
         return _ddl("DESCRIBE_TABLE", rows, ["col_name", "data_type", "comment"], "UTILITY")
 
@@ -801,7 +809,8 @@ _INFORMATION_SCHEMA = {
 }
 
 
-def _information_schema_table(ref: athena_sql.TableRef, where: tuple[int | None, int | None]) -> dict[str, Any]:
+def _information_schema_table(ref: athena_sql.TableRef,
+                              where: tuple[int | None, int | None]) -> dict[str, Any]:
     schema = _INFORMATION_SCHEMA.get(ref.name)
     if schema is None:
         raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{ref.qualified}' does not exist", *where)
@@ -850,7 +859,8 @@ def _check_table_columns(table: pa.Table) -> None:
     seen: set[str] = set()
     for f in table.schema:
         if f.name in seen:
-            raise AthenaQueryError("DUPLICATE_COLUMN_NAME", f"Column name '{f.name}' specified more than once")
+            raise AthenaQueryError("DUPLICATE_COLUMN_NAME",
+                                   f"Column name '{f.name}' specified more than once")
         seen.add(f.name)
         if pa.types.is_null(f.type):
             raise AthenaQueryError("COLUMN_TYPE_UNKNOWN", f"Column type is unknown: {f.name}. Cast it, "
@@ -872,7 +882,8 @@ def _properties(tree: exp.Create) -> dict[str, str]:
             if prop.args.get("no"):
                 out["with_no_data"] = "true"
         elif isinstance(prop, exp.Property):
-            out[athena_sql.literal_value(prop.this).lower()] = athena_sql.literal_value(prop.args.get("value"))
+            value = athena_sql.literal_value(prop.args.get("value"))
+            out[athena_sql.literal_value(prop.this).lower()] = value
     return out
 
 
@@ -936,7 +947,8 @@ def _create_table_text(database: str, name: str, table_def: dict[str, Any]) -> l
     storage = table_def.get("StorageDescriptor") or {}
     cols = storage.get("Columns") or []
     lines = [f"CREATE EXTERNAL TABLE `{database}`.`{name}`("]
-    lines += [f"  `{c['Name']}` {c['Type']}" + ("," if i < len(cols) - 1 else ")") for i, c in enumerate(cols)]
+    lines += [f"  `{c['Name']}` {c['Type']}" + ("," if i < len(cols) - 1 else ")")
+              for i, c in enumerate(cols)]
     parts = table_def.get("PartitionKeys") or []
     if parts:
         lines.append("PARTITIONED BY ( ")

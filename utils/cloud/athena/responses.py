@@ -33,7 +33,8 @@ def _int(body: dict[str, Any], key: str, default: int, low: int, high: int) -> i
     return value
 
 
-def _page(items: list[Any], body: dict[str, Any], kind: str, default: int, high: int) -> tuple[list[Any], str | None]:
+def _page(items: list[Any], body: dict[str, Any], kind: str, default: int,
+          high: int) -> tuple[list[Any], str | None]:
     size = _int(body, "MaxResults", default, 1, high)
     start = decode_token(body.get("NextToken"), kind)
     chunk = items[start:start + size]
@@ -198,7 +199,8 @@ def _catalog_name(body: dict[str, Any], key: str = "CatalogName") -> str:
 
 def list_data_catalogs(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
     """ListDataCatalogs: the Glue catalog."""
-    return {"DataCatalogsSummary": [{"CatalogName": DATA_CATALOG, "Type": "GLUE", "Status": "CREATE_COMPLETE"}]}
+    summary = {"CatalogName": DATA_CATALOG, "Type": "GLUE", "Status": "CREATE_COMPLETE"}
+    return {"DataCatalogsSummary": [summary]}
 
 
 def get_data_catalog(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +214,8 @@ def get_data_catalog(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, 
 def _database_doc(glue: GlueCatalog, name: str) -> dict[str, Any]:
     db = glue.backend.get_database(name)
     info = db.as_dict() if hasattr(db, "as_dict") else {}
-    return {"Name": name, "Description": info.get("Description", ""), "Parameters": info.get("Parameters") or {}}
+    return {"Name": name, "Description": info.get("Description", ""),
+            "Parameters": info.get("Parameters") or {}}
 
 
 def list_databases(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
@@ -243,8 +246,8 @@ def _table_metadata(table: dict[str, Any]) -> dict[str, Any]:
     storage = table.get("StorageDescriptor") or {}
 
     def columns(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in (("Name", c["Name"]), ("Type", c.get("Type")), ("Comment", c.get("Comment")))
-                 if v is not None} for c in items]
+        keys = ("Name", "Type", "Comment")
+        return [{k: c[k] for k in keys if c.get(k) is not None} for c in items]
 
     parameters = dict(table.get("Parameters") or {})
     if storage.get("Location"):
@@ -278,7 +281,8 @@ def get_table_metadata(backend: AthenaBackend, body: dict[str, Any]) -> dict[str
     glue, database = _glue_database(backend, body)
     table = glue.get_table(database, body["TableName"])
     if table is None:
-        raise AthenaApiError("MetadataException", f"Table {body['TableName']} not found in database {database}.")
+        raise AthenaApiError("MetadataException",
+                             f"Table {body['TableName']} not found in database {database}.")
     return {"TableMetadata": _table_metadata(table)}
 
 
