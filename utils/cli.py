@@ -68,7 +68,8 @@ def up(seed: bool = True) -> Settings:
         _step(f"Seeding classicmodels (scale factor {settings.scale_factor:g})")
         from utils.classicmodels.__main__ import main as seed_main
 
-        seed_main(["seed", "--sf", f"{settings.scale_factor:g}"])
+        if seed_main(["seed", "--sf", f"{settings.scale_factor:g}"]):
+            raise SystemExit("error: seeding classicmodels failed (see above); nothing was replaced.")
     _step("Lab resources")
     created = provision.apply(settings)
     print(f"{len(created)} created, the rest already there.", flush=True)
