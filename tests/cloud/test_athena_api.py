@@ -167,8 +167,9 @@ def test_stop_a_running_query(lake: dict) -> None:
         QueryExecutionContext={"Database": DATABASE},
         ResultConfiguration={"OutputLocation": RESULTS})["QueryExecutionId"]
     time.sleep(0.3)
-    assert athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]["State"] == \
-        "RUNNING"
+    # BatchGetQueryExecution answers at once (GetQueryExecution would wait a little for the end).
+    running = athena.batch_get_query_execution(QueryExecutionIds=[query_id])["QueryExecutions"][0]
+    assert running["Status"]["State"] == "RUNNING"
     athena.stop_query_execution(QueryExecutionId=query_id)
     execution = wait(query_id)
     assert execution["Status"]["State"] == "CANCELLED"
@@ -349,3 +350,17 @@ def test_catalog_operations(lake: dict) -> None:
 def test_unknown_operation_is_a_clear_error(lake: dict) -> None:
     with pytest.raises(ClientError, match="does not implement ListPreparedStatements"):
         boto3.client("athena").list_prepared_statements(WorkGroup="primary")
+
+
+def test_results_reread_from_s3_when_evicted(lake: dict) -> None:
+    from utils.cloud.athena.models import athena_backend
+
+    execution = run_query("SELECT customer_id, CAST(NULL AS varchar) AS nothing, '' AS blank "
+                          "FROM dim_customers ORDER BY customer_id LIMIT 2")
+    query_id = execution["QueryExecutionId"]
+    athena = boto3.client("athena")
+    in_memory = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+    athena_backend().execution(query_id).rendered = None  # as if evicted by newer results
+    from_s3 = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+    assert from_s3 == in_memory
+    assert in_memory[1]["Data"] == [{"VarCharValue": "1"}, {}, {"VarCharValue": ""}]

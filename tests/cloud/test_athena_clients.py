@@ -11,9 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import awswrangler as wr
+import boto3
 import pytest
 
-from tests.cloud.athena_helpers import DATABASE, RESULTS, ensure_lake
+from tests.cloud.athena_helpers import DATABASE, RESULTS, ensure_lake, wait
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ JOIN_SQL = """
 def cursor(lake: dict):  # noqa: ANN201 - a DB-API cursor
     pyathena = pytest.importorskip("pyathena")
     connection = pyathena.connect(s3_staging_dir=RESULTS, region_name="us-east-1", schema_name=DATABASE,
-                                  endpoint_url=os.environ["AWS_ENDPOINT_URL"], poll_interval=0.05)
+                                  endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     yield connection.cursor()
     connection.close()
 
@@ -39,8 +40,7 @@ def cursor(lake: dict):  # noqa: ANN201 - a DB-API cursor
 def test_pyathena_matches_awswrangler(cursor) -> None:  # noqa: ANN001
     cursor.execute(JOIN_SQL)
     rows = cursor.fetchall()
-    df = wr.athena.read_sql_query(JOIN_SQL, database=DATABASE, s3_output=RESULTS,
-                                  athena_query_wait_polling_delay=0.05)
+    df = wr.athena.read_sql_query(JOIN_SQL, database=DATABASE, s3_output=RESULTS)
     assert rows == [tuple(r) for r in df.itertuples(index=False, name=None)]
     assert [d[0] for d in cursor.description] == ["country", "order_lines", "units"]
     assert [d[1] for d in cursor.description] == ["varchar", "bigint", "bigint"]
@@ -84,9 +84,16 @@ def test_aws_cli_start_query_execution(lake: dict) -> None:
                    "--query-execution-context", f"Database={DATABASE}",
                    "--result-configuration", f"OutputLocation={RESULTS}")
     query_id = started["QueryExecutionId"]
-    execution = _aws("athena", "get-query-execution", "--query-execution-id", query_id)["QueryExecution"]
-    assert execution["Status"]["State"] == "SUCCEEDED"
-    results = _aws("athena", "get-query-results", "--query-execution-id", query_id)
+    assert wait(query_id)["Status"]["State"] == "SUCCEEDED"
+    results = boto3.client("athena").get_query_results(QueryExecutionId=query_id)
     rows = [[d.get("VarCharValue") for d in r["Data"]] for r in results["ResultSet"]["Rows"]]
     counts = lake["customers"].to_pandas()["country"].value_counts().sort_index()
     assert rows == [["country", "n"]] + [[c, str(n)] for c, n in counts.items()]
+
+
+def test_pyathena_finds_the_endpoint_from_the_environment(lake: dict) -> None:
+    pyathena = pytest.importorskip("pyathena")
+    with pyathena.connect(s3_staging_dir=RESULTS, region_name="us-east-1") as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT COUNT(*) FROM {DATABASE}.dim_customers")
+        assert cursor.fetchone() == (lake["customers"].num_rows,)

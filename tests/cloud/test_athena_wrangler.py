@@ -26,8 +26,7 @@ BOTH = pytest.mark.parametrize("ctas", [True, False], ids=["ctas", "csv"])
 
 
 def read(sql: str, ctas: bool, **kwargs: Any) -> pd.DataFrame:
-    return wr.athena.read_sql_query(sql, database=DATABASE, ctas_approach=ctas, s3_output=RESULTS,
-                                    athena_query_wait_polling_delay=0.05, **kwargs)
+    return wr.athena.read_sql_query(sql, database=DATABASE, ctas_approach=ctas, s3_output=RESULTS, **kwargs)
 
 
 @BOTH
@@ -180,14 +179,14 @@ def test_empty_result_keeps_types(lake: dict) -> None:
 def test_unload_approach(lake: dict) -> None:
     df = wr.athena.read_sql_query("SELECT customer_id, country FROM dim_customers ORDER BY customer_id",
                                   database=DATABASE, ctas_approach=False, unload_approach=True,
-                                  s3_output=f"{RESULTS}unload/run1/", athena_query_wait_polling_delay=0.05)
+                                  s3_output=f"{RESULTS}unload/run1/")
     assert df["customer_id"].tolist() == list(range(1, 11))
 
 
 def test_start_query_execution_and_wait(lake: dict) -> None:
     query_id = wr.athena.start_query_execution("SELECT COUNT(*) AS n FROM fact_orders", database=DATABASE,
                                                s3_output=RESULTS)
-    response = wr.athena.wait_query(query_id, athena_query_wait_polling_delay=0.05)
+    response = wr.athena.wait_query(query_id)
     assert response["Status"]["State"] == "SUCCEEDED"
     assert response["StatementType"] == "DML"
     df = wr.athena.get_query_results(query_id)
@@ -205,3 +204,14 @@ def test_describe_and_show_tables_helpers(lake: dict) -> None:
     assert described["Column Name"].tolist() == ["region", "amount", "year"]
     assert described["Partition"].tolist() == [False, False, True]
     assert described["Type"].tolist() == ["string", "double", "string"]
+
+
+@BOTH
+@pytest.mark.filterwarnings("ignore:No `s3_output`")
+def test_defaults_without_s3_output(lake: dict, ctas: bool) -> None:
+    """No s3_output and no workgroup location: awswrangler creates Athena's default results bucket."""
+    df = wr.athena.read_sql_query("SELECT COUNT(*) AS n FROM fact_orders", database=DATABASE,
+                                  ctas_approach=ctas)
+    assert df["n"].tolist() == [FACT_ROWS]
+    location = df.query_metadata["ResultConfiguration"]["OutputLocation"]
+    assert location.startswith("s3://aws-athena-query-results-123456789012-us-east-1/")

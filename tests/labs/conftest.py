@@ -7,12 +7,15 @@ reading the shared ``classicmodels`` that notebooks and other tests may reseed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from tests.conftest import BASE_ENVIRONMENT  # imported at collection, before any fixture changes it
 from utils.classicmodels.testing import scratch_database
 
 # Aggregated like the dashboard's Athena query (utils.teaching.dashboard.SALES_SQL), from MySQL.
@@ -25,6 +28,38 @@ JOIN customers AS c ON c.customerNumber = o.customerNumber
 JOIN products AS p ON p.productCode = od.productCode
 GROUP BY o.orderDate, p.productLine, p.productName, TRIM(c.country)
 """
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Replace ``os.environ`` with ``values`` for the block (child processes inherit it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def kernel_environment() -> dict[str, str]:
+    """The environment for notebook kernels and JupyterLab: the one the test run started with.
+
+    ``make test`` points it at the local cloud daemon, where the lab is provisioned; fixtures
+    such as ``local_cloud`` repoint ``os.environ`` at an empty in-process cloud, which
+    kernels must not see. When the run started without an endpoint on the local target,
+    the daemon's address comes from the settings.
+    """
+    from utils.config import get_settings
+
+    env = dict(BASE_ENVIRONMENT)
+    with environment(env):
+        settings = get_settings()
+        if settings.is_local and "AWS_ENDPOINT_URL" not in env:
+            env.update(settings.aws_environment())
+    return env
 
 
 @pytest.fixture(scope="session")

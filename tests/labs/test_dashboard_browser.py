@@ -23,8 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from utils.config import get_settings
-
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "solutions" / "C1W2_3_dashboard.ipynb"
 ARTIFACT = ROOT / "test-artifacts" / "dashboard.png"
@@ -56,14 +54,23 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 
 @pytest.fixture
-def jupyter_lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """(base URL, token) of a JupyterLab serving a temporary copy of the dashboard notebook."""
+def chromium() -> Path:
+    """Debian's Chromium; the test FAILS (not skips) without it, saying how to install it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: this test drives Debian's Chromium. Install it with "
+                    "`apt-get install -y chromium` (as root), then run the test again.", pytrace=False)
+    return CHROMIUM
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path: Path, kernel_environment: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """(base URL, token) of a JupyterLab serving a temporary copy of the dashboard notebook.
+
+    Its kernels get ``kernel_environment``: the local cloud daemon (or the configured target).
+    """
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ)
-    settings = get_settings()
-    if settings.is_local and "AWS_ENDPOINT_URL" not in env:
-        env.update(settings.aws_environment())
+    env = dict(kernel_environment)
     # Keep JupyterLab's own state (workspaces, settings, runtime files) inside the temporary folder.
     for name in ("JUPYTER_RUNTIME_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTERLAB_SETTINGS_DIR"):
         env[name] = str(tmp_path / ".jupyter" / name.lower())
@@ -91,15 +98,12 @@ def jupyter_lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 @pytest.mark.timeout(600)
-def test_dashboard_in_jupyterlab(jupyter_lab: tuple[str, str]) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: this test drives Debian's Chromium. Install it with "
-                    "`apt-get install -y chromium` (as root), then run the test again.", pytrace=False)
+def test_dashboard_in_jupyterlab(chromium: Path, jupyter_lab: tuple[str, str]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     base, token = jupyter_lab
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}")

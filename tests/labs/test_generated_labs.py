@@ -8,7 +8,6 @@ local cloud). A placeholder answer must give "Not done yet", never a crash of a 
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from utils.config import get_settings
+from tests.labs.conftest import environment
 from utils.teaching import labgen
 from utils.teaching.grading import collect
 
@@ -31,9 +30,6 @@ LABS = {
 @pytest.fixture(scope="module")
 def generated_labs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The C1W2 labs generated from the current solutions into a temporary folder."""
-    settings = get_settings()
-    if settings.is_local and "AWS_ENDPOINT_URL" not in os.environ:
-        os.environ.update(settings.aws_environment())  # kernels inherit it: the running local cloud
     root = tmp_path_factory.mktemp("c1w2")
     solutions, labs = root / "solutions", root / "labs"
     solutions.mkdir()
@@ -45,10 +41,12 @@ def generated_labs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", sorted(LABS))
-def test_lab_runs_and_reports_not_done(generated_labs: Path, name: str) -> None:
+def test_lab_runs_and_reports_not_done(generated_labs: Path, kernel_environment: dict[str, str],
+                                       name: str) -> None:
     output = generated_labs / f"executed_{name}"
-    pm.execute_notebook(str(generated_labs / name), str(output), kernel_name="python3",
-                        cwd=str(generated_labs), execution_timeout=600, progress_bar=False)
+    with environment(kernel_environment):  # the kernel sees the daemon, not an in-process test cloud
+        pm.execute_notebook(str(generated_labs / name), str(output), kernel_name="python3",
+                            cwd=str(generated_labs), execution_timeout=600, progress_bar=False)
     results = collect(nbformat.read(output, as_version=4))
     assert {r.exercise for r in results} == LABS[name]
     for result in results:

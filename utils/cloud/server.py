@@ -146,6 +146,10 @@ def serve(port: int, host: str = "127.0.0.1", ready: threading.Event | None = No
         raise ValueError("The local cloud binds to loopback only (127.0.0.1).")
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+    import logging
+
+    # One line per request drowns the useful lines (job runs, errors) in the log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(host, port, build_app(), threaded=True,
                          request_handler=MotoRequestHandler)
     # Handlers that start work of their own (Glue job scripts) point it back at THIS endpoint.

@@ -303,9 +303,13 @@ class DbConfig:
     origin: str = "arguments"  # where the credentials came from, for error messages
 
     def url(self) -> str:
-        """connectorx URL (user and password percent-encoded)."""
+        """connectorx URL (user and password percent-encoded).
+
+        ``prefer_socket=false``: the Rust MySQL driver otherwise switches a loopback
+        TCP connection to the server's unix socket, silently bypassing host and port.
+        """
         return (f"mysql://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
-                f"@{self.host}:{self.port}/{quote(self.database, safe='')}")
+                f"@{self.host}:{self.port}/{quote(self.database, safe='')}?prefer_socket=false")
 
 
 def db_config_from_secret(secret_name: str, region: str | None = None) -> DbConfig:
@@ -768,7 +772,20 @@ def run(db: DbConfig, target_path: str, run_id: str | None = None,
     star, _, _ = build_star(db)
     published = publish(star, target_path, run_id, staging_path, s3)
     log("job", f"run {run_id} succeeded in {time.perf_counter() - started:.2f} s")
+    rss = peak_rss_mib()
+    if rss is not None:
+        log("job", f"peak RSS {rss:,.0f} MiB")
     return published
+
+
+def peak_rss_mib() -> float | None:
+    """This process's peak resident memory (native DuckDB/connectorx memory included)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)  # KiB on Linux, bytes on macOS
 
 
 def parse_args(argv: list[str]) -> dict[str, str]:

@@ -21,11 +21,14 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from utils.config import GLUE_DATABASE
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ALL = "ALL"
 """Dropdown value meaning "do not filter on this column"."""
@@ -158,7 +161,7 @@ def no_sales_message(selection: Selection) -> str:
     return f"Nothing was sold for {_describe(selection)}. {hint}"
 
 
-def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = True):
+def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = True) -> Figure:
     """A horizontal bar chart of ``top`` (largest bar on top), or the no-sales message.
 
     The title is :func:`chart_title` unless ``titled`` is False (the live dashboard shows

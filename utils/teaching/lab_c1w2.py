@@ -24,7 +24,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pandas as pd
@@ -32,6 +32,9 @@ import pymysql
 from botocore.exceptions import ClientError
 
 from utils.config import DB_SECRET_NAME, GLUE_CRAWLER, GLUE_DATABASE, GLUE_JOB, RDS_INSTANCE_ID
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # CloudWatch log groups where AWS Glue writes a job run's stdout and stderr.
 JOB_OUTPUT_LOG_GROUP = "/aws-glue/jobs/output"
@@ -182,7 +185,7 @@ def _layout(tables: Iterable[str]) -> dict[str, tuple[int, int]]:
     return known
 
 
-def draw_relational_model(columns: pd.DataFrame, fks: pd.DataFrame, title: str = "classicmodels"):
+def draw_relational_model(columns: pd.DataFrame, fks: pd.DataFrame, title: str = "classicmodels") -> Figure:
     """Draw tables (boxes listing their columns) and foreign keys (arrows) with matplotlib.
 
     ``columns`` and ``fks`` are the frames of :func:`table_columns` and :func:`foreign_keys`.

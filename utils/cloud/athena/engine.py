@@ -180,10 +180,6 @@ class AthenaEngine:
         word = athena_sql.leading_keywords(text).split(" ")[0] if text else ""
         if not word:
             raise AthenaQueryError("SYNTAX_ERROR", "Empty query: nothing to run", 1, 1)
-        try:
-            athena_sql.parse(text)
-        except AthenaQueryError:
-            raise
         raise AthenaQueryError("NOT_SUPPORTED", f"'{word}' statements are not supported by the local "
                                "Athena (it runs SELECT, CTAS, UNLOAD, INSERT INTO, SHOW, DESCRIBE and "
                                "table/database DDL)", 1, 1)
@@ -192,6 +188,12 @@ class AthenaEngine:
 
     def _select(self, text: str, ctx: QueryContext) -> StatementResult:
         tree = athena_sql.parse(text)
+        if isinstance(tree, exp.Values):
+            # A bare VALUES is a query in Trino; its columns are _col0, _col1...
+            width = len(tree.expressions[0].expressions) if tree.expressions else 1
+            alias = exp.TableAlias(this=exp.to_identifier("_values"),
+                                   columns=[exp.to_identifier(f"_col{i}") for i in range(width)])
+            tree = exp.select("*").from_(exp.Subquery(this=tree, alias=alias))
         if not isinstance(tree, exp.Query):
             return self._unsupported(text, ctx)
         table, scanned, rows, planning = self.run_query(tree, text, ctx)

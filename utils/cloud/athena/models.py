@@ -47,7 +47,8 @@ from utils.config import LOCAL_ACCOUNT_ID
 
 STATUS_WAIT_S = float(os.environ.get("DELAB_ATHENA_STATUS_WAIT_S", "2.0"))
 MAX_HISTORY = 5000
-MAX_RESULTS_IN_MEMORY = 64
+# Rendered results kept in memory for GetQueryResults; older ones are re-read from their S3 file.
+MAX_RESULT_BYTES = int(os.environ.get("DELAB_ATHENA_RESULT_CACHE_MIB", "256")) * 2**20
 ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 
@@ -463,7 +464,11 @@ class AthenaBackend:
         execution.rendered = rendered
         with self._lock:
             kept = [e for e in self.executions.values() if e.rendered is not None]
-            for old in kept[:-MAX_RESULTS_IN_MEMORY]:
+            total = sum(col.nbytes for e in kept for col in e.rendered or [])
+            for old in kept[:-1]:  # oldest first; the newest result always stays
+                if total <= MAX_RESULT_BYTES:
+                    break
+                total -= sum(col.nbytes for col in old.rendered or [])
                 old.rendered = None  # re-read from S3 on demand (see result_rows)
 
     # ----------------------------------------------------------------- results

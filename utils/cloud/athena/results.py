@@ -87,7 +87,8 @@ def render_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
         millis = pc.cast(column, pa.timestamp("ms", tz=dtype.tz), safe=False)
         text = pc.strftime(millis, format="%Y-%m-%d %H:%M:%S")
         if dtype.tz:
-            text = pc.binary_join_element_wise(text, pa.scalar(f" {dtype.tz}"), "")
+            zone = "UTC" if dtype.tz in ("Etc/UTC", "+00:00", "UTC") else dtype.tz
+            text = pc.binary_join_element_wise(text, pa.scalar(f" {zone}"), "")
         return text
     if pa.types.is_floating(dtype):
         return _render_doubles(column)

@@ -375,7 +375,12 @@ def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
         return AthenaQueryError("FUNCTION_NOT_FOUND", first)
     if "Division by zero" in first or "division by zero" in first:
         return AthenaQueryError("DIVISION_BY_ZERO", "Division by zero")
-    if kind == "ConversionException" or "Could not convert" in first:
+    match = re.search(r"Could not convert string '(.*)' to ([A-Z]+)", first)
+    if match:
+        target = {"INT32": "INTEGER", "INT64": "BIGINT", "INT16": "SMALLINT", "INT8": "TINYINT"}.get(
+            match.group(2), match.group(2))
+        return AthenaQueryError("INVALID_CAST_ARGUMENT", f"Cannot cast '{match.group(1)}' to {target}")
+    if kind == "ConversionException":
         return AthenaQueryError("INVALID_CAST_ARGUMENT", first)
     if "Cannot compare values" in first or "Cannot mix values" in first or "Cannot cast" in first:
         return AthenaQueryError("TYPE_MISMATCH", first)
