@@ -211,3 +211,13 @@ def test_stopped_run_leaves_previous_tables_queryable(lab: Settings, sf10_source
     assert _athena_revenue(database) == before
     staged = boto3.client("s3").list_objects_v2(Bucket=lab.data_lake_bucket, Prefix="e2e/sf10/gold/")
     assert all(o["Key"].endswith(".parquet") for o in staged.get("Contents", []))
+
+
+def test_make_demo_reconciles_and_draws(lab: Settings, tmp_path) -> None:
+    from utils.demo import run_demo
+
+    summary = run_demo(tmp_path)
+    assert summary["job_state"] == "SUCCEEDED"
+    assert summary["reconciled"], summary
+    for name in ("revenue_by_country.png", "top_products.png", "summary.json"):
+        assert (tmp_path / name).stat().st_size > 1000 or name == "summary.json"

@@ -77,6 +77,11 @@ def resources(settings: Settings | None = None) -> list[Resource]:
     iam = boto3.client("iam", region_name=s.region)
     rds = boto3.client("rds", region_name=s.region)
     secrets = boto3.client("secretsmanager", region_name=s.region)
+    athena = boto3.client("athena", region_name=s.region)
+
+    def workgroup_has_output() -> bool:
+        config = athena.get_work_group(WorkGroup="primary")["WorkGroup"].get("Configuration", {})
+        return bool(config.get("ResultConfiguration", {}).get("OutputLocation"))
     account = boto3.client("sts", region_name=s.region).get_caller_identity()["Account"]
     role_arn = f"arn:aws:iam::{account}:role/{GLUE_ROLE}"
 
@@ -154,6 +159,11 @@ def resources(settings: Settings | None = None) -> list[Resource]:
                      DefaultArguments=job_args, Connections={"Connections": [GLUE_CONNECTION]},
                      MaxCapacity=1.0, Timeout=5, GlueVersion="3.0",
                      ExecutionProperty={"MaxConcurrentRuns": 1})),
+        # Query results go to the lab's bucket, not a guessed global default bucket. Only set
+        # when the workgroup has no output location (a real account's setting is kept).
+        Resource("athena workgroup output", f"primary -> {s.athena_output}", workgroup_has_output,
+                 lambda: athena.update_work_group(WorkGroup="primary", ConfigurationUpdates={
+                     "ResultConfigurationUpdates": {"OutputLocation": s.athena_output}})),
         Resource("glue crawler", GLUE_CRAWLER,
                  lambda: not _missing(lambda: glue.get_crawler(Name=GLUE_CRAWLER), "EntityNotFoundException"),
                  lambda: glue.create_crawler(

@@ -64,6 +64,9 @@ _FORMAT_SERDES: dict[str, dict[str, Any]] = {
              "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.avro.AvroSerDe"}},
 }
 _VIEW_PREFIX = "/* Presto View: "
+# Statements Athena knows but the local Athena does not run (NOT_SUPPORTED, not a syntax error).
+_OTHER_STATEMENTS = {"EXPLAIN", "MERGE", "UPDATE", "DELETE", "PREPARE", "EXECUTE", "DEALLOCATE", "OPTIMIZE",
+                     "VACUUM", "GRANT", "REVOKE", "USE", "SET", "RESET", "CALL", "COMMENT", "ANALYZE"}
 
 
 @dataclass
@@ -180,6 +183,11 @@ class AthenaEngine:
         word = athena_sql.leading_keywords(text).split(" ")[0] if text else ""
         if not word:
             raise AthenaQueryError("SYNTAX_ERROR", "Empty query: nothing to run", 1, 1)
+        if word not in _OTHER_STATEMENTS:
+            original = text.strip().split()[0] if text.strip() else word
+            raise AthenaQueryError("SYNTAX_ERROR", f"mismatched input '{original}'. Expecting: 'ALTER', "
+                                   "'CREATE', 'DESCRIBE', 'DROP', 'INSERT', 'MSCK', 'SELECT', 'SHOW', "
+                                   "'UNLOAD', 'VALUES', 'WITH'", 1, 1)
         raise AthenaQueryError("NOT_SUPPORTED", f"'{word}' statements are not supported by the local "
                                "Athena (it runs SELECT, CTAS, UNLOAD, INSERT INTO, SHOW, DESCRIBE and "
                                "table/database DDL)", 1, 1)
