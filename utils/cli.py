@@ -131,6 +131,8 @@ def lab() -> int:
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
            f"--port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={PROJECT_ROOT}",
            f"--IdentityProvider.token={token}"]
+    if os.geteuid() == 0:  # JupyterLab refuses root unless told; containers and CI run as root
+        cmd.append("--allow-root")
     os.environ["PATH"] = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"
     os.execv(sys.executable, cmd)  # noqa: S606 - replaces this process with JupyterLab
     return 0  # not reached

@@ -32,6 +32,11 @@ GROUP BY l.country ORDER BY revenue DESC
 """
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the project when it is inside it."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
 def _timed(label: str, started: float) -> None:
     print(f"    {label} in {time.monotonic() - started:.1f}s", flush=True)
 
@@ -97,7 +102,7 @@ def run_demo(output_dir: Path = OUTPUT_DIR) -> dict:
         "revenue_source_mysql": str(source_total),
         "reconciled": star_total == source_total,
         "top_country": str(revenue["country"].iloc[0]),
-        "figures": sorted(str(p.relative_to(PROJECT_ROOT)) for p in output_dir.glob("*.png")),
+        "figures": sorted(_shown(p) for p in output_dir.glob("*.png")),
         "wall_time_s": round(time.monotonic() - total, 1),
     }
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -7,6 +7,7 @@ the real server that other tests share.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -61,18 +62,14 @@ class TcpProxy:
             pass
         finally:
             for sock in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self) -> None:
         """The database 'goes down': every connection drops and new ones are refused."""
         self.cut.set()
-        try:
+        with contextlib.suppress(OSError):
             self._listener.close()
-        except OSError:
-            pass
         with self._lock:
             for sock in self._sockets:
                 try:

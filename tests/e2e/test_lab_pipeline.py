@@ -74,7 +74,8 @@ def _crawler_for(name: str, target: str) -> tuple[str, str]:
 
 def _run_job(arguments: dict[str, str] | None = None) -> dict:
     glue = boto3.client("glue")
-    run_id = glue.start_job_run(JobName=GLUE_JOB, **({"Arguments": arguments} if arguments else {}))["JobRunId"]
+    extra = {"Arguments": arguments} if arguments else {}
+    run_id = glue.start_job_run(JobName=GLUE_JOB, **extra)["JobRunId"]
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         run = glue.get_job_run(JobName=GLUE_JOB, RunId=run_id)["JobRun"]

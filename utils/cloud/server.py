@@ -144,9 +144,9 @@ def serve(port: int, host: str = "127.0.0.1", ready: threading.Event | None = No
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("The local cloud binds to loopback only (127.0.0.1).")
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
     import logging
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     # One line per request drowns the useful lines (job runs, errors) in the log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

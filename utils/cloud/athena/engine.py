@@ -372,7 +372,7 @@ class AthenaEngine:
         name = table.name.lower()
         if not glue.database_exists(database):
             raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist",
-                                   *position(text, athena_sql._offset(table)))
+                                   *position(text, athena_sql.offset_of(table)))
         return database, name
 
     def _ctas(self, tree: exp.Create, text: str, ctx: QueryContext) -> StatementResult:
@@ -491,7 +491,8 @@ class AthenaEngine:
         target = tree.this
         table_node = target.this if isinstance(target, exp.Schema) else target
         database, name = (table_node.db or ctx.database).lower(), table_node.name.lower()
-        ref = athena_sql.TableRef(table_node, DEFAULT_CATALOG, database, name, athena_sql._offset(table_node))
+        ref = athena_sql.TableRef(table_node, DEFAULT_CATALOG, database, name,
+                                  athena_sql.offset_of(table_node))
         table_def = self._lookup(ref, text, glue)
         data_cols, part_cols = table_columns(table_def)
         all_cols = data_cols + part_cols

@@ -112,7 +112,8 @@ class TableRef:
         return self.node.alias or self.name
 
 
-def _offset(node: exp.Expression) -> int | None:
+def offset_of(node: exp.Expression) -> int | None:
+    """Character offset of the first identifier in a node (for error positions)."""
     starts = [part.meta.get("start") for part in node.find_all(exp.Identifier)
               if part.meta.get("start") is not None]
     return min(starts) if starts else None
@@ -135,7 +136,7 @@ def table_refs(tree: exp.Expression, database: str, catalog: str) -> list[TableR
             catalog=(node.catalog or catalog).lower(),
             database=(node.db or database).lower(),
             name=node.name.lower(),
-            offset=_offset(node),
+            offset=offset_of(node),
         ))
     return refs
 
@@ -232,7 +233,7 @@ def name_result_columns(query: exp.Expression) -> list[tuple[int, int | None]]:
     for index, projection in enumerate(select.expressions):
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
-        unnamed.append((index + 1, _offset(projection) if projection.find(exp.Identifier) else
+        unnamed.append((index + 1, offset_of(projection) if projection.find(exp.Identifier) else
                         projection.meta.get("start")))
         projection.replace(exp.alias_(projection.copy(), f"_col{index}"))
     return unnamed
@@ -325,7 +326,7 @@ def _find_identifier(tree: exp.Expression | None, name: str) -> int | None:
     wanted = name.lower().split(".")[-1]
     for column in tree.find_all(exp.Column):
         if column.name.lower() == wanted:
-            return _offset(column)
+            return offset_of(column)
     for ident in tree.find_all(exp.Identifier):
         if ident.name.lower() == wanted:
             return ident.meta.get("start")

@@ -280,7 +280,7 @@ class TableReader:
         stream: Any = pa.BufferReader(raw)
         if obj.key.endswith(".gz"):
             stream = pa.CompressedInputStream(stream, "gzip")
-        table = _read_json(stream, data_cols) if fmt == "json" else _read_csv(stream, table_def, data_cols)
+        table = _read_json(stream) if fmt == "json" else _read_csv(stream, table_def, data_cols)
         out = {}
         for col in data_cols:
             values = table.column(col.name) if col.name in table.column_names else \
@@ -387,7 +387,7 @@ def _read_csv(stream: Any, table_def: dict[str, Any], data_cols: list[Column]) -
     return table
 
 
-def _read_json(stream: Any, data_cols: list[Column]) -> pa.Table:
+def _read_json(stream: Any) -> pa.Table:
     import pyarrow.json as pajson
 
     table = pajson.read_json(stream)
