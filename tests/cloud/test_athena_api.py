@@ -364,3 +364,27 @@ def test_results_reread_from_s3_when_evicted(lake: dict) -> None:
     from_s3 = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
     assert from_s3 == in_memory
     assert in_memory[1]["Data"] == [{"VarCharValue": "1"}, {}, {"VarCharValue": ""}]
+
+
+def test_cached_data_follows_object_changes(lake: dict) -> None:
+    import pyarrow as pa
+
+    from tests.cloud.athena_helpers import put_parquet, register_table
+
+    key = "gold/changing/data.parquet"
+    first = pa.table({"n": pa.array([1, 2, 3], pa.int64())})
+    put_parquet(BUCKET, key, first)
+    register_table(DATABASE, "changing", f"s3://{BUCKET}/gold/changing/", first.schema)
+    athena = boto3.client("athena")
+
+    def total() -> str:
+        execution = run_query("SELECT SUM(n) AS s FROM changing")
+        rows = athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])["ResultSet"]["Rows"]
+        return rows[1]["Data"][0]["VarCharValue"]
+
+    assert total() == "6"
+    assert total() == "6"  # served from the cache
+    put_parquet(BUCKET, key, pa.table({"n": pa.array([10, 20], pa.int64())}))  # new ETag
+    assert total() == "30"
+    put_parquet(BUCKET, "gold/changing/more.parquet", pa.table({"n": pa.array([5], pa.int64())}))
+    assert total() == "35"

@@ -5,6 +5,8 @@ It knows nothing of HTTP or of query-execution bookkeeping (that is
 parameters, where CTAS data may go), it resolves the tables in the Glue
 catalog, reads their objects from the local S3 in process (``storage.py``),
 runs the translated SQL in DuckDB and returns a :class:`StatementResult`.
+A table scan, once read, is kept as a DuckDB table (:class:`NativeTables`) until
+its objects change, so repeated queries cost about what DuckDB itself costs.
 
 Statements: SELECT / WITH / VALUES, CREATE TABLE AS SELECT, UNLOAD, INSERT INTO,
 CREATE EXTERNAL TABLE, CREATE/DROP DATABASE, DROP TABLE, CREATE/DROP VIEW,
@@ -35,7 +37,7 @@ from sqlglot import exp
 
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
-from utils.cloud.athena.storage import ColumnCache, TableReader, table_columns
+from utils.cloud.athena.storage import ColumnCache, TableReader, choose_columns, table_columns
 from utils.cloud.athena.types import arrow_to_hive, column_info, hive_to_arrow, text_column_info
 from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
 
@@ -112,6 +114,125 @@ def _ddl(substatement: str, lines: list[list[str]] | None = None, names: list[st
                            columns=[text_column_info(n) for n in names], output="txt")
 
 
+@dataclass
+class _NativeTable:
+    """Decoded table data copied into DuckDB's own storage, shared by queries."""
+
+    name: str
+    signature: tuple[Any, ...]
+    columns: frozenset[str]
+    column_bytes: dict[str, int]
+    rows: int
+    nbytes: int
+    in_use: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+
+    def bytes_for(self, columns: set[str]) -> int:
+        """What reading these columns costs (Athena's DataScannedInBytes)."""
+        return sum(v for k, v in self.column_bytes.items() if k in columns or k == "*")
+
+
+@dataclass
+class _Plan:
+    """What one query reads: its tables, cached or to scan, and what that costs."""
+
+    refs: list[tuple[athena_sql.TableRef, dict[str, Any]]]
+    wanted: set[str] | None
+    started: float
+    reader: TableReader
+    registrations: dict[str, pa.Table] = field(default_factory=dict)
+    # (reference, table definition, scan signature, planned objects) of tables not cached yet
+    to_scan: list[tuple[athena_sql.TableRef, dict[str, Any], tuple[Any, ...], Any]] = field(
+        default_factory=list)
+    in_use: list[_NativeTable] = field(default_factory=list)
+    scanned: int = 0
+    rows_read: int = 0
+    date_columns: set[str] = field(default_factory=set)
+    fractional_columns: set[str] = field(default_factory=set)
+
+
+class NativeTables:
+    """LRU cache of table scans materialised as DuckDB tables (thread-safe, bounded in bytes).
+
+    DuckDB scans its own tables about twice as fast as Arrow tables or Parquet
+    files (measured on the benchmark's 3M-row join: 0.04 s against 0.08-0.1 s),
+    so repeated queries over the same data copy it in once. A scan is identified
+    by its table and the exact object versions (and partitions) read: a changed
+    object has a new ETag, hence a new signature, and stale copies are dropped.
+    """
+
+    def __init__(self, database: Any, max_bytes: int) -> None:
+        self._database = database
+        self.max_bytes = max_bytes
+        self._tables: list[_NativeTable] = []
+        self._lock = threading.Lock()
+        self._sequence = 0
+
+    def acquire(self, signature: tuple[Any, ...], columns: set[str]) -> _NativeTable | None:
+        """A cached copy holding at least these columns, marked in use (release it after)."""
+        with self._lock:
+            for table in self._tables:
+                if table.signature == signature and columns <= table.columns:
+                    table.in_use += 1
+                    table.last_used = time.monotonic()
+                    return table
+        return None
+
+    def materialise(self, signature: tuple[Any, ...], data: pa.Table, column_bytes: dict[str, int],
+                    cursor: Any) -> _NativeTable:
+        """Copy a scan into DuckDB (with the query's cursor); return it marked in use."""
+        with self._lock:
+            self._sequence += 1
+            name = f"__athena_cache_{self._sequence}"
+        cursor.register("__athena_scan", data)
+        cursor.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __athena_scan')
+        cursor.unregister("__athena_scan")
+        table = _NativeTable(name, signature, frozenset(data.column_names), dict(column_bytes),
+                             data.num_rows, data.nbytes, in_use=1)
+        with self._lock:
+            self._tables.append(table)
+            doomed = self._evictable(table)
+        self._drop(doomed)
+        return table
+
+    def release(self, table: _NativeTable) -> None:
+        """The query using it is done."""
+        with self._lock:
+            table.in_use -= 1
+
+    def _evictable(self, newest: _NativeTable) -> list[_NativeTable]:
+        """Idle copies to drop: stale versions of the same table, then LRU beyond the budget."""
+        same_table = newest.signature[:2]
+        doomed = [t for t in self._tables if t is not newest and t.in_use == 0
+                  and t.signature[:2] == same_table and t.signature != newest.signature]
+        total = sum(t.nbytes for t in self._tables if t not in doomed)
+        for table in sorted(self._tables, key=lambda t: t.last_used):
+            if total <= self.max_bytes:
+                break
+            if table is not newest and table.in_use == 0 and table not in doomed:
+                doomed.append(table)
+                total -= table.nbytes
+        self._tables = [t for t in self._tables if t not in doomed]
+        return doomed
+
+    def _drop(self, tables: list[_NativeTable]) -> None:
+        if not tables:
+            return
+        cursor = self._database.cursor()
+        try:
+            for table in tables:
+                cursor.execute(f'DROP TABLE IF EXISTS "{table.name}"')
+        finally:
+            cursor.close()
+
+    def clear(self) -> None:
+        """Drop every idle copy."""
+        with self._lock:
+            idle = [t for t in self._tables if t.in_use == 0]
+            self._tables = [t for t in self._tables if t.in_use]
+        self._drop(idle)
+
+
 class AthenaEngine:
     """Executes Athena statements against the local Glue catalog and S3 with DuckDB."""
 
@@ -122,6 +243,8 @@ class AthenaEngine:
         # isolated connection: its registered tables are invisible to other queries).
         self._duckdb = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
         self._duckdb.execute("SELECT 1").fetchall()  # first query pays DuckDB's warm-up
+        self.native = NativeTables(self._duckdb, int(os.environ.get("DELAB_ATHENA_NATIVE_CACHE_MIB", "1024"))
+                                   * 2**20)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------- adapters
@@ -220,54 +343,79 @@ class AthenaEngine:
         glue = self.glue()
         refs = self._resolve(tree, text, ctx, glue)
         wanted = athena_sql.needed_columns(tree)
-        reader = TableReader(self.store(), self.cache)
-        registrations: dict[str, pa.Table] = {}
-        date_columns: set[str] = set()
-        fractional_columns: set[str] = set()
-        scanned = rows_read = 0
-        renames: dict[str, str] = {}
+        plan = _Plan(refs=refs, wanted=wanted, started=planning_started,
+                     reader=TableReader(self.store(), self.cache))
         for index, (ref, table_def) in enumerate(refs):
             data_cols, part_cols = table_columns(table_def)
-            date_columns |= {c.name for c in data_cols + part_cols if pa.types.is_date(c.arrow_type)}
-            fractional_columns |= {c.name for c in data_cols + part_cols
-                                   if pa.types.is_floating(c.arrow_type) or pa.types.is_decimal(c.arrow_type)}
+            all_cols = data_cols + part_cols
+            plan.date_columns |= {c.name for c in all_cols if pa.types.is_date(c.arrow_type)}
+            plan.fractional_columns |= {c.name for c in all_cols if pa.types.is_floating(c.arrow_type)
+                                        or pa.types.is_decimal(c.arrow_type)}
             if ref.database == "information_schema":
-                data = self._information_schema(ref, glue)
+                ref.registered_as = f"__athena_{index}_{ref.name}"
+                plan.registrations[ref.registered_as] = self._information_schema(ref, glue)
+                continue
+            ref.partition_filter = athena_sql.partition_predicates(ref, [c.name for c in part_cols])
+            planned = plan.reader.plan(table_def, list(glue.iter_locations(ref.database, ref.name)),
+                                       ref.partition_filter)
+            chosen, chosen_parts = choose_columns(table_def, wanted)
+            columns = {c.name for c in chosen + chosen_parts}
+            signature = (ref.database, ref.name, tuple(
+                (o.bucket, o.key, o.etag, tuple(sorted(v.items()))) for o, v in planned))
+            native = self.native.acquire(signature, columns)
+            if native is None:
+                plan.to_scan.append((ref, table_def, signature, planned))
             else:
-                ref.partition_filter = athena_sql.partition_predicates(ref, [c.name for c in part_cols])
-                locations = list(glue.iter_locations(ref.database, ref.name))
-                scan = reader.scan(table_def, locations, wanted, ref.partition_filter)
-                data, scanned, rows_read = scan.table, scanned + scan.bytes_scanned, \
-                    rows_read + scan.rows_read
-            ref.registered_as = f"__athena_{index}_{ref.name}"
-            renames[ref.registered_as] = ref.name
-            registrations[ref.registered_as] = data
-            node = ref.node
-            if not node.alias:
-                node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.name)))
-            node.set("this", exp.to_identifier(ref.registered_as))
-            node.set("db", None)
-            node.set("catalog", None)
-        athena_sql.keep_dates(tree, date_columns)
-        athena_sql.round_integer_casts(tree, fractional_columns)
-        unnamed = athena_sql.name_result_columns(tree)
-        if for_table and unnamed:
-            index, offset = unnamed[0]
-            raise AthenaQueryError("MISSING_COLUMN_NAME", f"Column name not specified at position {index}",
-                                   *position(text, offset))
-        duck_sql = athena_sql.to_duckdb(tree)
-        planning_ms = int((time.perf_counter() - planning_started) * 1000)
+                plan.in_use.append(native)
+                ref.registered_as = native.name
+                plan.scanned += native.bytes_for(columns)
+                plan.rows_read += native.rows
+        try:
+            return self._execute(tree, text, ctx, for_table, plan)
+        finally:
+            for native in plan.in_use:
+                self.native.release(native)
 
-        def rename(message: str) -> str:
-            for registered, original in renames.items():
-                message = message.replace(registered, original)
-            return message
-
+    def _execute(self, tree: exp.Expression, text: str, ctx: QueryContext, for_table: bool,
+                 plan: _Plan) -> tuple[pa.Table, int, int, int]:
+        """Read what is not cached yet, rewrite the SQL for DuckDB, run it on one cursor."""
+        renames: dict[str, str] = {}
         cursor = self._duckdb.cursor()
         try:
             ctx.on_cursor(cursor)
+            for ref, table_def, signature, planned in plan.to_scan:
+                scan = plan.reader.scan(table_def, planned, plan.wanted)
+                native = self.native.materialise(signature, scan.table, scan.column_bytes, cursor)
+                plan.in_use.append(native)
+                ref.registered_as = native.name
+                plan.scanned += scan.bytes_scanned
+                plan.rows_read += scan.rows_read
+            for ref, _ in plan.refs:
+                renames[ref.registered_as] = ref.name
+                node = ref.node
+                if not node.alias:
+                    node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.name)))
+                node.set("this", exp.to_identifier(ref.registered_as))
+                node.set("db", None)
+                node.set("catalog", None)
+            athena_sql.keep_dates(tree, plan.date_columns)
+            athena_sql.round_integer_casts(tree, plan.fractional_columns)
+            unnamed = athena_sql.name_result_columns(tree)
+            if for_table and unnamed:
+                index, offset = unnamed[0]
+                raise AthenaQueryError("MISSING_COLUMN_NAME",
+                                       f"Column name not specified at position {index}",
+                                       *position(text, offset))
+            duck_sql = athena_sql.to_duckdb(tree)
+            planning_ms = int((time.perf_counter() - plan.started) * 1000)
+
+            def rename(message: str) -> str:
+                for registered, original in renames.items():
+                    message = message.replace(registered, original)
+                return message
+
             cursor.execute("SET integer_division = true")  # Trino: 7 / 2 = 3
-            for name, data in registrations.items():
+            for name, data in plan.registrations.items():
                 cursor.register(name, data)
             if ctx.cancelled():
                 raise QueryCancelled(ctx.query_id)
@@ -284,7 +432,7 @@ class AthenaEngine:
         result = _athena_shaped(result, duck_types)
         if for_table:
             _check_table_columns(result)
-        return result, scanned, rows_read, planning_ms
+        return result, plan.scanned, plan.rows_read, planning_ms
 
     def _resolve(self, tree: exp.Expression, text: str, ctx: QueryContext,
                  glue: GlueCatalog) -> list[tuple[athena_sql.TableRef, dict[str, Any]]]:

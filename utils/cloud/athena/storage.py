@@ -31,6 +31,9 @@ from utils.cloud.athena.errors import AthenaQueryError
 from utils.cloud.athena.types import family, hive_to_arrow
 from utils.cloud.backends import NoSuchBucket, ObjectStore, StoredObject
 
+# The objects a query reads from a table, each with its partition values.
+Planned = list[tuple[StoredObject, dict[str, str]]]
+
 DEFAULT_CACHE_MIB = int(os.environ.get("DELAB_ATHENA_CACHE_MIB", "1024"))
 HIVE_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -159,6 +162,18 @@ class Scan:
     bytes_scanned: int = 0
     files_read: int = 0
     rows_read: int = 0
+    # Compressed bytes per column read (Parquet), or "*" for whole objects (text formats).
+    column_bytes: dict[str, int] = field(default_factory=dict)
+
+
+def choose_columns(table_def: dict[str, Any], wanted: set[str] | None) -> tuple[list[Column], list[Column]]:
+    """(data columns, partition columns) a query needs from a table (None: all of them)."""
+    data_cols, part_cols = table_columns(table_def)
+    chosen = [c for c in data_cols if wanted is None or c.name in wanted]
+    chosen_parts = [c for c in part_cols if wanted is None or c.name in wanted]
+    if not chosen and not chosen_parts and data_cols:
+        chosen = [data_cols[0]]  # COUNT(*) still needs the row count of each file
+    return chosen, chosen_parts
 
 
 class TableReader:
@@ -168,22 +183,16 @@ class TableReader:
         self.store = store
         self.cache = cache
 
-    def scan(self, table_def: dict[str, Any], locations: list[tuple[dict[str, str], str]],
-             wanted: set[str] | None, partition_filter: dict[str, set[str]] | None = None) -> Scan:
-        """Rows of the table restricted to the wanted columns (None: all) and partitions."""
-        data_cols, part_cols = table_columns(table_def)
+    def plan(self, table_def: dict[str, Any], locations: list[tuple[dict[str, str], str]],
+             partition_filter: dict[str, set[str]] | None = None) -> Planned:
+        """The data objects to read, with their partition values (pruned partitions skipped)."""
         fmt = table_format(table_def)
         if fmt not in ("parquet", "csv", "json"):
             raise AthenaQueryError(
                 "NOT_SUPPORTED", f"Table format '{fmt}' is not supported by the local Athena "
                 "(it reads PARQUET, CSV and JSON). Convert the data with a CTAS ... format='PARQUET'.")
-        chosen = [c for c in data_cols if wanted is None or c.name in wanted]
-        chosen_parts = [c for c in part_cols if wanted is None or c.name in wanted]
-        if not chosen and not chosen_parts and data_cols:
-            chosen = [data_cols[0]]  # COUNT(*) still needs the row count of each file
-        schema = pa.schema([pa.field(c.name, c.arrow_type) for c in chosen + chosen_parts])
-        pieces: list[pa.Table] = []
-        scan = Scan(table=schema.empty_table())
+        _, part_cols = table_columns(table_def)
+        planned = []
         for values, location in locations:
             if not _partition_matches(values, part_cols, partition_filter or {}):
                 continue
@@ -195,17 +204,28 @@ class TableReader:
                     "Check the table's LOCATION.") from None
             prefix = location.split("://", 1)[1].partition("/")[2]
             prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
-            for obj in objects:
-                if not is_data_object(obj, prefix):
-                    continue
-                piece, scanned = self._read_object(obj, fmt, table_def, data_cols, chosen)
-                for col in chosen_parts:
-                    piece = piece.append_column(col.name, self._partition_column(
-                        obj, col, values.get(col.name), piece.num_rows))
-                pieces.append(piece.select(schema.names))
-                scan.bytes_scanned += scanned
-                scan.files_read += 1
-                scan.rows_read += piece.num_rows
+            planned += [(obj, values) for obj in objects if is_data_object(obj, prefix)]
+        return planned
+
+    def scan(self, table_def: dict[str, Any], planned: Planned, wanted: set[str] | None) -> Scan:
+        """Rows of the planned objects, restricted to the wanted columns (None: all)."""
+        data_cols, part_cols = table_columns(table_def)
+        fmt = table_format(table_def)
+        chosen, chosen_parts = choose_columns(table_def, wanted)
+        schema = pa.schema([pa.field(c.name, c.arrow_type) for c in chosen + chosen_parts])
+        pieces: list[pa.Table] = []
+        scan = Scan(table=schema.empty_table())
+        for obj, values in planned:
+            piece, scanned = self._read_object(obj, fmt, table_def, data_cols, chosen)
+            for col in chosen_parts:
+                piece = piece.append_column(col.name, self._partition_column(
+                    obj, col, values.get(col.name), piece.num_rows))
+            pieces.append(piece.select(schema.names))
+            for name, size in scanned.items():
+                scan.column_bytes[name] = scan.column_bytes.get(name, 0) + size
+            scan.files_read += 1
+            scan.rows_read += piece.num_rows
+        scan.bytes_scanned = sum(scan.column_bytes.values())
         if pieces:
             scan.table = pa.concat_tables(pieces)
         return scan
@@ -213,7 +233,8 @@ class TableReader:
     # ---------------------------------------------------------------- objects
 
     def _read_object(self, obj: StoredObject, fmt: str, table_def: dict[str, Any],
-                     data_cols: list[Column], chosen: list[Column]) -> tuple[pa.Table, int]:
+                     data_cols: list[Column], chosen: list[Column]) -> tuple[pa.Table, dict[str, int]]:
+        """One object's chosen columns, and the bytes read per column (``*``: the whole object)."""
         key = (obj.bucket, obj.key, obj.etag)
         entry = self.cache.get(key)
         raw: bytes | None = None
@@ -236,8 +257,9 @@ class TableReader:
         arrays = [entry.columns[(c.name, str(c.arrow_type))] for c in chosen]
         table = pa.table(arrays, names=[c.name for c in chosen]) if chosen else \
             pa.table({"__rows": pa.nulls(entry.num_rows)}).drop_columns(["__rows"])
-        scanned = sum(entry.chunk_bytes.get(c.name, 0) for c in chosen) if fmt == "parquet" else obj.size
-        return table, scanned
+        if fmt == "parquet":
+            return table, {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
+        return table, {"*": obj.size}
 
     @staticmethod
     def _describe(raw: bytes, fmt: str, obj: StoredObject) -> _Entry:
