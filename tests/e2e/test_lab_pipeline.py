@@ -182,7 +182,7 @@ def test_database_down_mid_run_fails_and_keeps_previous_tables(lab: Settings, sf
                     "--target_path": target})
     assert proxy.cut.is_set(), f"the proxy never cut ({proxy.sent} bytes sent): {run}"
     assert run["JobRunState"] == "FAILED"
-    assert "MariaDB" in run["ErrorMessage"] or "connect" in run["ErrorMessage"].lower()
+    assert "connection to MariaDB" in run["ErrorMessage"], run["ErrorMessage"]
     assert _athena_revenue(database) == before  # the previous good tables are still served
 
 

@@ -433,6 +433,13 @@ def _extract_table(db: DbConfig, table: str) -> pa.Table:
         if "doesn't exist" in str(exc):
             raise SchemaDriftError(f"Source table {db.database}.{table} does not exist; "
                                    "the star schema needs it (seed the source: make seed).") from exc
+        lost = ("io error", "ioerror", "bytes remaining", "disconnected", "connection reset",
+                "broken pipe", "connection refused", "timed out", "lost connection")
+        if any(s in str(exc).lower() for s in lost):
+            raise SourceConnectionError(
+                f"Lost the connection to MariaDB at {db.host}:{db.port} while reading "
+                f"{db.database}.{table} ({exc}). Is the server still running (make up)? Nothing "
+                "was published: the previous tables are untouched; run the job again.") from exc
         raise EtlError(f"Reading {db.database}.{table} failed: {exc}") from exc
     log("extract", f"{table}: {data.num_rows:,} rows in {time.perf_counter() - started:.2f} s")
     return data
