@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from utils.config import PROJECT_ROOT, STATE_DIR, Settings, get_settings
-from utils.services.mariadb import port_answers
+from utils.services.mariadb import pid_alive, port_answers
 
 CLOUD_DIR = STATE_DIR / "cloud"
 PID_FILE = CLOUD_DIR / "cloud.pid"
@@ -32,10 +32,9 @@ def running_pid() -> int | None:
     """Pid of the local cloud we started, if it is alive."""
     try:
         pid = int(PID_FILE.read_text().strip())
-        os.kill(pid, 0)
-        return pid
     except (OSError, ValueError):
         return None
+    return pid if pid_alive(pid) else None
 
 
 def answers(settings: Settings | None = None, timeout: float = 2.0) -> bool:

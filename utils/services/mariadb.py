@@ -204,14 +204,26 @@ def start_server(settings: Settings, binary: str, timeout: float = 60.0) -> int:
                        f"within {timeout:.0f}s; see {log}.")
 
 
+def pid_alive(pid: int) -> bool:
+    """True when the process exists and is not a zombie (killed but not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): trust kill(0)
+
+
 def our_pid() -> int | None:
     """Pid of the server we started, when it is still running."""
     try:
         pid = int(pid_file().read_text().strip())
-        os.kill(pid, 0)
-        return pid
     except (OSError, ValueError):
         return None
+    return pid if pid_alive(pid) else None
 
 
 def stop_server(timeout: float = 30.0) -> bool:
