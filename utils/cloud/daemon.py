@@ -91,9 +91,7 @@ def stop(timeout: float = 15.0) -> bool:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if not pid_alive(pid):
             return True
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)

@@ -234,9 +234,7 @@ def stop_server(timeout: float = 30.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if not pid_alive(pid):
             return True
         time.sleep(0.2)
     os.kill(pid, signal.SIGKILL)
