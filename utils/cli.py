@@ -17,6 +17,7 @@ import shlex
 import socket
 import sys
 import time
+from pathlib import Path
 
 from utils.config import PROJECT_ROOT, Settings, ensure_env_file, get_settings
 
@@ -117,9 +118,35 @@ def _free_port(preferred: int, attempts: int = 50) -> int:
     raise SystemExit(f"No free port in {preferred}-{preferred + attempts - 1}: set DELAB_LAB_PORT.")
 
 
+def _terminal_rcfile(settings: Settings) -> str:
+    """A bash rcfile for JupyterLab terminals: the user's ~/.bashrc, then our venv and target.
+
+    Terminals start a shell that re-reads profile files, which can put another Python (and
+    another ``aws``) first on PATH; this puts the lab's back on top.
+    """
+    import json
+
+    rc = PROJECT_ROOT / ".delab" / "jupyter" / "bashrc"
+    rc.parent.mkdir(parents=True, exist_ok=True)
+    lines = ['[ -f ~/.bashrc ] && . ~/.bashrc',
+             f'export PATH={shlex.quote(os.path.dirname(sys.executable))}:"$PATH"',
+             *env_lines(), f"cd {shlex.quote(str(PROJECT_ROOT))}"]
+    if settings.is_local:
+        lines.append("echo 'This terminal talks to the local cloud. Try: "
+                     "aws glue get-job --job-name de-c1w2-etl-job --query Job.Name'")
+    rc.write_text("\n".join(lines) + "\n")
+    # No "news" pop-up (it would try the internet): JupyterLab settings overrides.
+    overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True, exist_ok=True)
+    overrides.write_text(json.dumps({"@jupyterlab/apputils-extension:notification": {
+        "fetchNews": "false", "checkForUpdates": False}}, indent=2))
+    return str(rc)
+
+
 def lab() -> int:
     """Bring everything up, then serve JupyterLab on 127.0.0.1 (blocks)."""
     settings = up()
+    rcfile = _terminal_rcfile(settings)
     port = _free_port(settings.lab_port)
     if port != settings.lab_port:
         print(f"Port {settings.lab_port} is taken; using {port} instead "
@@ -130,7 +157,9 @@ def lab() -> int:
     os.environ["JUPYTER_TOKEN"] = token
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
            f"--port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={PROJECT_ROOT}",
-           f"--IdentityProvider.token={token}"]
+           f"--IdentityProvider.token={token}",
+           "--ServerApp.terminado_settings="
+           + repr({"shell_command": ["/bin/bash", "--rcfile", rcfile, "-i"]})]
     if os.geteuid() == 0:  # JupyterLab refuses root unless told; containers and CI run as root
         cmd.append("--allow-root")
     os.environ["PATH"] = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"
