@@ -31,11 +31,9 @@ import logging
 import os
 import platform
 import resource
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -66,22 +64,10 @@ ORDER BY revenue DESC
 
 def start_local_cloud() -> str:
     """Run the local cloud in a thread on a free loopback port; point AWS clients at it."""
-    from utils.cloud.server import serve
+    from utils.cloud.server import start_in_thread
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request would skew timings
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    ready = threading.Event()
-    threading.Thread(target=serve, args=(port,), kwargs={"ready": ready}, daemon=True).start()
-    if not ready.wait(60):
-        raise RuntimeError("the local cloud did not start")
-    endpoint = f"http://127.0.0.1:{port}"
-    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the local cloud's test key
-                      AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
-    os.environ.pop("AWS_PROFILE", None)
-    return endpoint
+    return start_in_thread()
 
 
 def make_tables(rows: int, seed: int = 7) -> tuple[pa.Table, pa.Table]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -24,6 +25,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Replace ``os.environ`` with ``values`` for the block (child processes inherit it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def local_cloud() -> str:
     """Start a local cloud in this process on a free loopback port; point AWS clients at it.
@@ -32,25 +46,6 @@ def local_cloud() -> str:
     HTTP (boto3, awswrangler, the aws CLI) and inspect its stores in-process
     (``utils.cloud.backends``).
     """
-    from utils.cloud.server import serve
+    from utils.cloud.server import start_in_thread
 
-    port = free_port()
-    ready = threading.Event()
-    thread = threading.Thread(target=serve, args=(port,), kwargs={"ready": ready}, daemon=True)
-    thread.start()
-    assert ready.wait(30), "local cloud did not start"
-    endpoint = f"http://127.0.0.1:{port}"
-    from utils.config import ensure_aws_config_file
-
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(ensure_aws_config_file()),
-        DELAB_TARGET="local",
-        DELAB_CLOUD_PORT=str(port),
-    )
-    os.environ.pop("AWS_PROFILE", None)
-    return endpoint
+    return start_in_thread()

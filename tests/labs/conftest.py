@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import BASE_ENVIRONMENT  # imported at collection, before any fixture changes it
+from tests.conftest import BASE_ENVIRONMENT, environment  # imported before any fixture changes it
 from utils.classicmodels.testing import scratch_database
 
 # Aggregated like the dashboard's Athena query (utils.teaching.dashboard.SALES_SQL), from MySQL.
@@ -28,20 +28,6 @@ JOIN customers AS c ON c.customerNumber = o.customerNumber
 JOIN products AS p ON p.productCode = od.productCode
 GROUP BY o.orderDate, p.productLine, p.productName, TRIM(c.country)
 """
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Replace ``os.environ`` with ``values`` for the block (child processes inherit it)."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
 
 @pytest.fixture(scope="session")
 def kernel_environment() -> dict[str, str]:

@@ -15,7 +15,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from tests.labs.conftest import environment
+from tests.conftest import environment
 from utils.teaching import labgen
 from utils.teaching.grading import collect
 

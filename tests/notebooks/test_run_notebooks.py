@@ -8,15 +8,12 @@ cloud). Executed copies land in ``test-artifacts/notebooks/`` for inspection.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import papermill as pm
 import pytest
 
-from tests.conftest import BASE_ENVIRONMENT
+from tests.conftest import BASE_ENVIRONMENT, environment
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb")])
@@ -29,23 +26,12 @@ CELL_TIMEOUT_S = 600
 def test_notebook_runs_top_to_bottom(notebook: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     output = ARTIFACTS / f"{notebook.parent.name}__{notebook.name}"
-    with _environment(BASE_ENVIRONMENT):  # the kernel sees the daemon, not an in-process test cloud
+    with environment(BASE_ENVIRONMENT):  # the kernel sees the daemon, not an in-process test cloud
         pm.execute_notebook(
             str(notebook), str(output), kernel_name="python3", cwd=str(notebook.parent),
             execution_timeout=CELL_TIMEOUT_S, progress_bar=False, log_output=False,
         )
 
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def test_every_notebook_has_a_parameters_cell() -> None:

@@ -160,3 +160,34 @@ def serve(port: int, host: str = "127.0.0.1", ready: threading.Event | None = No
     if ready is not None:
         ready.set()
     server.serve_forever()
+
+
+def start_in_thread(port: int = 0, timeout: float = 60.0) -> str:
+    """Serve the local cloud from a daemon thread of THIS process; return its endpoint.
+
+    For tests and benchmarks: the caller can use the stores in-process and over HTTP.
+    Points this process's AWS clients at it (endpoint, region, the local test key).
+    ``port=0`` picks a free loopback port.
+    """
+    import os
+    import socket
+
+    if not port:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    ready = threading.Event()
+    threading.Thread(target=serve, args=(port,), kwargs={"ready": ready}, daemon=True).start()
+    if not ready.wait(timeout):
+        raise RuntimeError(f"the local cloud did not start on 127.0.0.1:{port}")
+    from utils.config import ensure_aws_config_file
+
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the local cloud's fixed test key
+        AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(ensure_aws_config_file()), DELAB_TARGET="local",
+        DELAB_CLOUD_PORT=str(port))
+    os.environ.pop("AWS_PROFILE", None)
+    return endpoint

@@ -33,6 +33,7 @@ from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s
 from utils.cloud.glue import logs
 from utils.cloud.glue.exceptions import CrawlerNotRunning, CrawlerRunning, from_moto
 from utils.cloud.glue.inference import ObjectSchema, TableDefinition, infer_tables, split_target
+from utils.cloud.glue.regional import RegionalGlue
 from utils.config import get_settings
 
 # How long a finished crawl stays in STOPPING before READY. Glue takes a minute or
@@ -277,22 +278,8 @@ def _apply_partitions(catalog: GlueCatalog, crawler: FakeCrawler, table: TableDe
                         f"because SchemaChangePolicy.DeleteBehavior is {delete_behavior}.")
 
 
-class CrawlerRunner:
+class CrawlerRunner(RegionalGlue):
     """Starts, tracks and describes real crawls for one region of the local cloud."""
-
-    def __init__(self, region: str | None = None) -> None:
-        self.region = region or get_settings().region
-
-    # Looked up on each use: moto's reset replaces its backends, so a cached one goes stale.
-    @property
-    def catalog(self) -> GlueCatalog:
-        """The region's Glue Data Catalog (moto's Glue backend)."""
-        return GlueCatalog(self.region)
-
-    @property
-    def store(self) -> ObjectStore:
-        """The local S3."""
-        return ObjectStore()
 
     def _crawler(self, name: str) -> FakeCrawler:
         try:

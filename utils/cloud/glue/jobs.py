@@ -39,9 +39,10 @@ from urllib.parse import urlparse
 
 from moto.glue.models import FakeJob, FakeJobRun
 
-from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
+from utils.cloud.backends import NoSuchBucket, split_s3_uri
 from utils.cloud.glue import logs
 from utils.cloud.glue.exceptions import ConcurrentRunsExceeded, EntityNotFound, InvalidInput, from_moto
+from utils.cloud.glue.regional import RegionalGlue
 from utils.config import PROJECT_ROOT, get_settings
 
 # Folder holding the ``awsglue`` compatibility package every run can import.
@@ -218,22 +219,8 @@ def error_line(stderr_tail: list[str], exit_code: int) -> str:
     return f"Command failed with exit code {exit_code}"
 
 
-class JobRunner:
+class JobRunner(RegionalGlue):
     """Starts, tracks and stops real Glue job runs for one region of the local cloud."""
-
-    def __init__(self, region: str | None = None) -> None:
-        self.region = region or get_settings().region
-
-    # Looked up on each use: moto's reset replaces its backends, so a cached one goes stale.
-    @property
-    def catalog(self) -> GlueCatalog:
-        """The region's Glue Data Catalog (moto's Glue backend)."""
-        return GlueCatalog(self.region)
-
-    @property
-    def store(self) -> ObjectStore:
-        """The local S3."""
-        return ObjectStore()
 
     def _job(self, job_name: str) -> FakeJob:
         try:
