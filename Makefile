@@ -21,9 +21,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: Python 3.11 or newer is needed; $(PYTHON) is older. Install python3.11 and run again." >&2; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "==> Python environment ($(VENV), pinned in requirements.lock)"
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
-	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@echo "==> Python environment ($(VENV), pinned in requirements.lock)" >&2
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock >&2
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e . >&2
 	@$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (delab)" >/dev/null
 	@touch $@
 

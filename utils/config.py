@@ -54,8 +54,9 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
 }
 
 
-def _read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
+def _read_env_file(path: Path | None = None) -> dict[str, str]:
     """Parse ``KEY=value`` lines of a .env file (comments and blanks ignored)."""
+    path = path or ENV_FILE
     values: dict[str, str] = {}
     if not path.exists():
         return values
@@ -69,11 +70,12 @@ def _read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
     return values
 
 
-def ensure_env_file(path: Path = ENV_FILE) -> dict[str, str]:
+def ensure_env_file(path: Path | None = None) -> dict[str, str]:
     """Create ``.env`` with generated passwords when they are missing; return its values.
 
     Existing values are kept, so passwords stay stable across runs.
     """
+    path = path or ENV_FILE
     values = _read_env_file(path)
     changed = False
     for key in ("DELAB_DB_ADMIN_PASSWORD", "DELAB_DB_ETL_PASSWORD"):
