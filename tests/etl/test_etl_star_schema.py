@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pytest
 
 from utils.classicmodels import truth as truth_module
+from utils.classicmodels.testing import scratch_database
 from utils.classicmodels.truth import ground_truth
-from utils.etl import job
+from utils.etl import job, source_config
 from utils.etl.job import (
     STAR_SQL,
     DbConfig,
@@ -23,6 +25,7 @@ from utils.etl.job import (
     transform,
 )
 from utils.etl.original import ORIGINAL_KEYS, ORIGINAL_STAR_SQL
+from utils.services.mariadb import connect
 
 
 def _country_revenue(star: dict[str, pa.Table]) -> dict[str, Decimal]:
@@ -108,11 +111,88 @@ def test_transform_is_deterministic(sf1_db: DbConfig) -> None:
         assert parquet_bytes(first[name]) == parquet_bytes(second[name]), name
 
 
+def test_parquet_bytes_do_not_depend_on_chunking(sf1_db: DbConfig) -> None:
+    fact = transform(_source(sf1_db))["fact_orders"]
+    rechunked = pa.Table.from_batches(fact.to_batches(max_chunksize=777))
+    assert parquet_bytes(rechunked) == parquet_bytes(fact.combine_chunks())
+
+
 def test_job_control_totals_match_the_truth_module() -> None:
     # job.py must be self-contained (Glue), so it carries its own copy of the SQL.
-    assert job.ORDER_LINES_SQL == truth_module.ORDER_LINES_SQL
-    assert job.TOTAL_REVENUE_SQL == truth_module.TOTAL_REVENUE_SQL
-    assert job.REVENUE_BY_COUNTRY_SQL == truth_module.REVENUE_BY_COUNTRY_SQL
+    assert job.CONTROL_TOTALS_SQL == truth_module.CONTROL_TOTALS_SQL
+
+
+# The one-pass control totals must equal what the obvious statements say.
+PLAIN_ORDER_LINES_SQL = "SELECT COUNT(*) FROM orderdetails"
+PLAIN_TOTAL_REVENUE_SQL = "SELECT COALESCE(SUM(quantityOrdered * priceEach), 0) FROM orderdetails"
+PLAIN_REVENUE_BY_COUNTRY_SQL = """
+SELECT TRIM(c.country), SUM(od.quantityOrdered * od.priceEach)
+FROM orderdetails AS od
+JOIN orders AS o ON o.orderNumber = od.orderNumber
+JOIN customers AS c ON c.customerNumber = o.customerNumber
+GROUP BY TRIM(c.country)
+"""
+
+
+def _plain_totals(conn: Any) -> tuple[int, Decimal, dict[Any, Decimal]]:
+    with conn.cursor() as cur:
+        cur.execute(PLAIN_ORDER_LINES_SQL)
+        lines = int(cur.fetchone()[0])
+        cur.execute(PLAIN_TOTAL_REVENUE_SQL)
+        total = Decimal(cur.fetchone()[0])
+        cur.execute(PLAIN_REVENUE_BY_COUNTRY_SQL)
+        return lines, total, {c: Decimal(r) for c, r in cur.fetchall()}
+
+
+def _assert_one_pass_equals_plain(database: str, db: DbConfig) -> None:
+    conn = connect("admin", database=database)
+    try:
+        lines, total, by_country = _plain_totals(conn)
+        truth = ground_truth(conn)
+    finally:
+        conn.close()
+    totals = job.control_totals(db)
+    assert (truth.order_lines, truth.total_revenue, truth.revenue_by_country) == (lines, total, by_country)
+    assert (totals.order_lines, totals.total_revenue, totals.revenue_by_country) == (lines, total, by_country)
+    assert list(truth.revenue_by_country) == sorted(by_country, key=lambda c: (c is not None, c or ""))
+
+
+@pytest.mark.parametrize("source", ["sf1_db", "quirks_db"])
+def test_one_pass_control_totals_equal_the_plain_statements(
+        source: str, request: pytest.FixtureRequest) -> None:
+    db: DbConfig = request.getfixturevalue(source)
+    _assert_one_pass_equals_plain(db.database, db)
+
+
+def test_one_pass_control_totals_with_orphans_and_null_countries() -> None:
+    # Broken references (no foreign keys here): lines of a missing order, an
+    # order of a missing customer, a customer without a country. They count in
+    # the line and revenue totals, and only the NULL country is a country.
+    with scratch_database("etl_orphans") as name:
+        conn = connect("admin", database=None, autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"CREATE DATABASE `{name}`")
+                cur.execute(f"USE `{name}`")
+                cur.execute("CREATE TABLE customers (customerNumber INT PRIMARY KEY, country VARCHAR(50))")
+                cur.execute("CREATE TABLE orders (orderNumber INT PRIMARY KEY, customerNumber INT)")
+                cur.execute("CREATE TABLE orderdetails (orderNumber INT, productCode VARCHAR(15), "
+                            "quantityOrdered INT, priceEach DECIMAL(10,2), "
+                            "PRIMARY KEY (orderNumber, productCode))")
+                cur.execute("INSERT INTO customers VALUES "
+                            "(1, 'Norway  '), (2, 'Norway'), (3, NULL), (4, 'France')")
+                cur.execute("INSERT INTO orders VALUES (10, 1), (11, 2), (12, 3), (13, 99), (14, 4)")
+                cur.execute("INSERT INTO orderdetails VALUES (10, 'A', 2, 10.50), (10, 'B', 1, 0.01), "
+                            "(11, 'A', 3, 1.00), (12, 'A', 1, 7.00), (13, 'A', 5, 2.00), "
+                            "(99, 'A', 1, 100.00), "
+                            "(99, 'B', 2, 0.25)")
+            admin = source_config("admin", database=name)
+            _assert_one_pass_equals_plain(name, admin)
+            truth = ground_truth(database=name)
+            assert truth.order_lines == 7 and truth.total_revenue == Decimal("141.51")
+            assert truth.revenue_by_country == {None: Decimal("7.00"), "Norway": Decimal("24.01")}
+        finally:
+            conn.close()
 
 
 def test_star_has_the_documented_columns(sf1_db: DbConfig) -> None:

@@ -17,16 +17,33 @@ from decimal import Decimal
 
 import pymysql
 
-ORDER_LINES_SQL = "SELECT COUNT(*) FROM orderdetails"
-TOTAL_REVENUE_SQL = "SELECT COALESCE(SUM(quantityOrdered * priceEach), 0) FROM orderdetails"
-REVENUE_BY_COUNTRY_SQL = """
-SELECT TRIM(c.country) AS country,
-       SUM(od.quantityOrdered * od.priceEach) AS revenue
-FROM orderdetails AS od
-JOIN orders AS o ON o.orderNumber = od.orderNumber
-JOIN customers AS c ON c.customerNumber = o.customerNumber
-GROUP BY TRIM(c.country)
-ORDER BY country
+# Every control total in one statement and one pass over orderdetails: order
+# lines and revenue per order first (grouped in primary-key order, no join),
+# then the per-order sums joined to their order's customer. The LEFT JOINs keep
+# lines whose order or customer is missing (hasCustomer = 0): they count in the
+# totals but belong to no country. So:
+#   order lines   = SUM(orderLines) over all rows
+#   total revenue = SUM(revenue) over all rows
+#   per country   = the rows with hasCustomer = 1
+# (Joining the 3M order lines themselves to orders and customers gives the same
+# figures but costs MySQL about twice as much CPU at SF1000.)
+CONTROL_TOTALS_SQL = """
+WITH order_totals AS (
+    SELECT orderNumber,
+           COUNT(*) AS orderLines,
+           SUM(quantityOrdered * priceEach) AS revenue
+    FROM orderdetails
+    GROUP BY orderNumber
+)
+SELECT c.customerNumber IS NOT NULL AS hasCustomer,
+       TRIM(c.country) AS country,
+       SUM(t.orderLines) AS orderLines,
+       SUM(t.revenue) AS revenue
+FROM order_totals AS t
+LEFT JOIN orders AS o ON o.orderNumber = t.orderNumber
+LEFT JOIN customers AS c ON c.customerNumber = o.customerNumber
+GROUP BY hasCustomer, TRIM(c.country)
+ORDER BY hasCustomer, country
 """
 
 
@@ -37,6 +54,18 @@ class Truth:
     order_lines: int
     total_revenue: Decimal
     revenue_by_country: dict[str, Decimal]
+
+
+def fold_control_totals(rows: list[tuple]) -> Truth:
+    """:data:`CONTROL_TOTALS_SQL`'s rows -> order lines, total revenue, revenue per country."""
+    lines, total, by_country = 0, Decimal(0), {}
+    for has_customer, country, order_lines, revenue in rows:
+        revenue = Decimal(revenue if revenue is not None else 0)
+        lines += int(order_lines)
+        total += revenue
+        if has_customer:
+            by_country[country] = revenue
+    return Truth(lines, total, by_country)
 
 
 def _open(conn: pymysql.connections.Connection | None, database: str | None):
@@ -56,13 +85,8 @@ def ground_truth(conn: pymysql.connections.Connection | None = None, database: s
     conn, owned = _open(conn, database)
     try:
         with conn.cursor() as cur:
-            cur.execute(ORDER_LINES_SQL)
-            lines = int(cur.fetchone()[0])
-            cur.execute(TOTAL_REVENUE_SQL)
-            total = Decimal(cur.fetchone()[0])
-            cur.execute(REVENUE_BY_COUNTRY_SQL)
-            by_country = {country: Decimal(revenue) for country, revenue in cur.fetchall()}
-        return Truth(lines, total, by_country)
+            cur.execute(CONTROL_TOTALS_SQL)
+            return fold_control_totals(cur.fetchall())
     finally:
         if owned:
             conn.close()
