@@ -103,8 +103,14 @@ def status() -> int:
 
 
 def env_lines() -> list[str]:
-    """``export`` lines for ``eval "$(make -s env)"``."""
-    return [f"export {k}={shlex.quote(v)}" for k, v in sorted(get_settings().aws_environment().items())]
+    """``export`` lines for ``eval "$(make -s env)"``.
+
+    The venv's bin goes first on PATH: its ``aws`` is the one that loads our CLI plugin
+    (another ``aws`` on the machine could not import it).
+    """
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in sorted(get_settings().aws_environment().items())]
+    lines.append(f'export PATH={shlex.quote(os.path.dirname(sys.executable))}:"$PATH"')
+    return lines
 
 
 def _free_port(preferred: int, attempts: int = 50) -> int:
@@ -128,9 +134,7 @@ def _terminal_rcfile(settings: Settings) -> str:
 
     rc = PROJECT_ROOT / ".delab" / "jupyter" / "bashrc"
     rc.parent.mkdir(parents=True, exist_ok=True)
-    lines = ['[ -f ~/.bashrc ] && . ~/.bashrc',
-             f'export PATH={shlex.quote(os.path.dirname(sys.executable))}:"$PATH"',
-             *env_lines(), f"cd {shlex.quote(str(PROJECT_ROOT))}"]
+    lines = ['[ -f ~/.bashrc ] && . ~/.bashrc', *env_lines(), f"cd {shlex.quote(str(PROJECT_ROOT))}"]
     if settings.is_local:
         lines.append("echo 'This terminal talks to the local cloud. Try: "
                      "aws glue get-job --job-name de-c1w2-etl-job --query Job.Name'")

@@ -1,17 +1,29 @@
 """Read an EC2 instance-type name such as ``t3a.micro`` or ``c7gn.2xlarge``.
 
-An instance type is ``<family><generation><capabilities>.<size>``:
+Most instance types are ``<family><generation><capabilities>[-flex].<size>``:
 
 - family (series): one or more letters saying what the machine is tuned for
   (``t`` burstable, ``m`` general purpose, ``c`` compute, ``r`` memory...);
 - generation: a number, higher is newer (and usually cheaper per unit of work);
+  each family has only reached a certain generation (``m8`` yes, ``m99`` no);
 - capabilities: optional letters for the processor or extras (``a`` AMD,
-  ``g`` Graviton, ``d`` local NVMe disks, ``n`` faster networking...), plus an
-  optional ``-flex`` suffix;
-- size: ``nano`` ... ``large``, ``xlarge``, ``2xlarge`` ... or ``metal``.
+  ``g`` Graviton, ``d`` local NVMe disks, ``n`` faster networking...);
+- ``-flex``: a cheaper variant that only 7th-generation-and-later Intel general
+  purpose, compute and memory types offer (``m7i-flex``, ``c7i-flex``, ``r8i-flex``);
+- size: ``nano`` ... ``xlarge``, ``Nxlarge`` for the multipliers AWS uses
+  (2, 4, 8, 12, 16, 24, 48...), ``metal``, or ``metal-Nxl``.
 
-High-memory ``u-`` types (``u-6tb1.metal``) and ``mac2-m2pro.metal`` use special
-names this teaching parser does not cover.
+A few families have their own shapes, which this parser also reads:
+
+- high memory: ``u-6tb1.112xlarge`` (6 TB of RAM, generation 1) and
+  ``u7i-12tb.224xlarge`` (generation 7, Intel, 12 TB);
+- Mac: ``mac1.metal``, ``mac2.metal``, ``mac2-m2.metal``, ``mac2-m2pro.metal``,
+  ``mac2-m1ultra.metal`` (always a whole Mac, so always ``metal``).
+
+Accepting a name means it is *well-formed*, not that AWS sells that exact
+size of that family in every region: check the AWS instance-type list for that.
+The one family whose size list is checked exactly is ``t`` (burstable:
+``nano`` to ``2xlarge``, never ``metal``).
 
 :func:`parse_instance_type` returns an :class:`InstanceType` or raises
 :class:`InvalidInstanceType` with a message saying what is wrong and how to fix it.
@@ -31,9 +43,11 @@ FAMILIES: dict[str, str] = {
     "c": "compute optimized (more CPU per GiB of memory)",
     "r": "memory optimized (more memory per vCPU)",
     "x": "memory intensive (very large memory)",
+    "u": "high memory (terabytes of RAM, for large in-memory databases)",
     "z": "high single-thread frequency and memory",
     "p": "accelerated computing with GPUs for training",
     "g": "accelerated computing with GPUs for graphics and inference",
+    "gr": "accelerated computing with GPUs, with more memory per vCPU than g",
     "inf": "accelerated computing with AWS Inferentia chips (ML inference)",
     "trn": "accelerated computing with AWS Trainium chips (ML training)",
     "dl": "deep learning accelerators",
@@ -47,6 +61,14 @@ FAMILIES: dict[str, str] = {
     "hpc": "high performance computing",
 }
 
+#: The newest generation of each family when this was written (2025). A bigger
+#: number is rejected as implausible; raise it here when AWS launches a new one.
+NEWEST_GENERATION: dict[str, int] = {
+    "t": 4, "m": 8, "a": 1, "mac": 2, "c": 8, "r": 8, "x": 8, "u": 7, "z": 1,
+    "p": 6, "g": 6, "gr": 6, "inf": 2, "trn": 2, "dl": 2, "f": 2, "vt": 1,
+    "i": 8, "im": 4, "is": 4, "d": 3, "h": 1, "hpc": 7,
+}  # fmt: skip
+
 #: Optional capability letters that follow the generation number.
 CAPABILITIES: dict[str, str] = {
     "a": "AMD processor",
@@ -58,18 +80,39 @@ CAPABILITIES: dict[str, str] = {
     "n": "network and EBS optimized (more bandwidth)",
     "z": "high frequency",
     "q": "Qualcomm inference accelerators",
+    "h": "high-performance (extra network bandwidth) variant",
 }
 
+#: Families that have a -flex variant: 7th generation or later, Intel ("i").
+FLEX_FAMILIES = {"m", "c", "r"}
+FLEX_MIN_GENERATION = 7
+
+#: Apple chips named after mac2- (``mac2-m2pro.metal``).
+MAC_CHIPS = {"m2": "Apple M2", "m2pro": "Apple M2 Pro", "m1ultra": "Apple M1 Ultra"}
+
 _NAMED_SIZES = ["nano", "micro", "small", "medium", "large", "xlarge"]
+#: The N in ``Nxlarge`` that AWS uses (there is no ``1xlarge``: that is ``xlarge``).
+XLARGE_MULTIPLIERS = (2, 3, 4, 6, 8, 9, 10, 12, 16, 18, 24, 32, 36, 48, 56, 96, 112, 224, 480)
+#: The N in ``metal-Nxl`` (a bare-metal server sold in a smaller slice).
+METAL_MULTIPLIERS = (16, 24, 32, 48, 96)
+#: Burstable (t) types come only in these sizes.
+BURSTABLE_SIZES = ("nano", "micro", "small", "medium", "large", "xlarge", "2xlarge")
 
 # Longest families first so "inf2" is read as family "inf", not "i" + "nf".
-_FAMILY_ALTERNATION = "|".join(sorted(FAMILIES, key=len, reverse=True))
+# "u" and "mac" have their own shapes and are matched separately.
+_STANDARD_FAMILIES = [f for f in FAMILIES if f not in ("u", "mac")]
+_FAMILY_ALTERNATION = "|".join(sorted(_STANDARD_FAMILIES, key=len, reverse=True))
 _PATTERN = re.compile(
     rf"^(?P<family>{_FAMILY_ALTERNATION})(?P<generation>[1-9]\d?)"
     r"(?P<capabilities>[a-z]*)(?P<flex>-flex)?\.(?P<size>[a-z0-9-]+)$"
 )
+_HIGH_MEMORY_V1 = re.compile(r"^u-(?P<tb>[1-9]\d?)tb(?P<generation>1)\.(?P<size>[a-z0-9-]+)$")
+_HIGH_MEMORY_V7 = re.compile(
+    r"^u(?P<generation>7)(?P<capabilities>[a-z]*)-(?P<tb>[1-9]\d?)tb\.(?P<size>[a-z0-9-]+)$"
+)
+_MAC = re.compile(r"^mac(?P<generation>[1-9])(?:-(?P<chip>[a-z0-9]+))?\.(?P<size>[a-z0-9-]+)$")
 _SIZE_PATTERN = re.compile(
-    r"^(?:nano|micro|small|medium|large|xlarge|(?P<n>[1-9]\d*)xlarge|metal(?:-\d+xl)?)$"
+    r"^(?:nano|micro|small|medium|large|xlarge|(?P<n>[1-9]\d*)xlarge|metal(?:-(?P<m>\d+)xl)?)$"
 )
 
 

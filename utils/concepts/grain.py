@@ -44,7 +44,7 @@ JOIN customers c USING (customerNumber)
 
 
 def toy_tables() -> dict[str, pd.DataFrame]:
-    """Five customers, six orders, ten order lines; deterministic."""
+    """Five customers, six orders, ten order lines and their ten products; deterministic."""
     customers = pd.DataFrame(
         {
             "customerNumber": [103, 112, 124, 129, 141],
@@ -87,7 +87,39 @@ def toy_tables() -> dict[str, pd.DataFrame]:
             "priceEach": [136.00, 55.09, 75.46, 35.29, 108.06, 96.57, 171.00, 132.00, 29.06, 44.80],
         }
     )
-    return {"customers": customers, "orders": orders, "orderdetails": orderdetails}
+    # The product line is an attribute of the product, looked up by its key.
+    # The code's prefix (S10, S12, S18, S24...) is the model's scale, not its line.
+    products = pd.DataFrame(
+        {
+            "productCode": [
+                "S12_1099",
+                "S18_1589",
+                "S18_1749",
+                "S18_2248",
+                "S18_2325",
+                "S18_2795",
+                "S18_4409",
+                "S24_1937",
+                "S24_2022",
+                "S24_3969",
+            ],
+            "productName": [
+                "1968 Ford Mustang",
+                "1965 Aston Martin DB5",
+                "1917 Grand Touring Sedan",
+                "1911 Ford Town Car",
+                "1932 Model A Ford J-Coupe",
+                "1928 Mercedes-Benz SSK",
+                "1932 Alfa Romeo 8C2300 Spider Sport",
+                "1939 Chevrolet Deluxe Coupe",
+                "1938 Cadillac V-16 Presidential Limousine",
+                "1936 Mercedes Benz 500k Roadster",
+            ],
+            "productLine": ["Classic Cars", "Classic Cars"] + ["Vintage Cars"] * 8,
+            "productScale": ["1:12", "1:18", "1:18", "1:18", "1:18", "1:18", "1:18", "1:24", "1:24", "1:24"],
+        }
+    )
+    return {"customers": customers, "orders": orders, "orderdetails": orderdetails, "products": products}
 
 
 def run_sql(sql: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
