@@ -297,6 +297,8 @@ class JobRunner(RegionalGlue):
         workdir = Path(tempfile.mkdtemp(prefix="glue-job-run-"))
         output = logs.StreamWriter(logs.JOB_OUTPUT_GROUP, run.job_run_id, self.region)
         errors = logs.StreamWriter(logs.JOB_ERROR_GROUP, run.job_run_id, self.region)
+        for group in (logs.JOB_OUTPUT_GROUP, logs.JOB_ERROR_GROUP):
+            logs.ensure_stream(group, run.job_run_id, self.region)
         try:
             merged = {**(job.default_arguments or {}), **(run.arguments or {}),
                       **(job.non_overridable_arguments or {})}

@@ -46,6 +46,14 @@ def put_lines(group: str, stream: str, lines: list[tuple[int, str]], region: str
         backend.put_log_events(group, stream, events)
 
 
+def ensure_stream(group: str, stream: str, region: str) -> None:
+    """Create the group and stream now (AWS Glue opens both of a run's streams at its start)."""
+    with _LOCK:
+        backend = _backend(region)
+        backend.ensure_log_group(group)
+        backend.ensure_log_stream(group, stream)
+
+
 def now_ms() -> int:
     """The current time as CloudWatch event timestamps count it."""
     return int(time.time() * 1000)
