@@ -43,10 +43,8 @@ import logging
 import os
 import platform
 import re
-import socket
 import statistics
 import sys
-import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -66,22 +64,10 @@ TARGETS = {"sf1_median_s": 3.0, "sf1000_vs_extract": 2.0, "sf1000_peak_rss_mib":
 
 def start_local_cloud() -> str:
     """Run the local cloud in a thread on a free loopback port; point AWS clients at it."""
-    from utils.cloud.server import serve
+    from utils.cloud.server import start_in_thread
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a log line per poll would skew timings
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    ready = threading.Event()
-    threading.Thread(target=serve, args=(port,), kwargs={"ready": ready}, daemon=True).start()
-    if not ready.wait(60):
-        raise RuntimeError("the local cloud did not start")
-    endpoint = f"http://127.0.0.1:{port}"
-    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the local cloud's test key
-                      AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
-    os.environ.pop("AWS_PROFILE", None)
-    return endpoint
+    return start_in_thread()
 
 
 def database_name(sf: float) -> str:
