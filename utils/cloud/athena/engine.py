@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from utils.cloud.athena import dialect as athena_dialect
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
 from utils.cloud.athena.storage import ColumnCache, TableReader, choose_columns, table_columns
@@ -270,6 +271,8 @@ class AthenaEngine:
         ctx.database = athena_sql.unquote(ctx.database or "default")
         head = athena_sql.leading_keywords(text)
         handler = self._handler_for(head)
+        if athena_dialect.runs_on_trino(text):
+            athena_dialect.check_trino_sql(text)  # MySQL-isms that sqlglot would quietly accept
         result = handler(text, ctx)
         result.engine_ms = int((time.perf_counter() - started) * 1000)
         return result
@@ -400,6 +403,7 @@ class AthenaEngine:
                 node.set("catalog", None)
             athena_sql.keep_dates(tree, plan.date_columns)
             athena_sql.round_integer_casts(tree, plan.fractional_columns)
+            athena_dialect.rewrite_trino_functions(tree)
             unnamed = athena_sql.name_result_columns(tree)
             if for_table and unnamed:
                 index, offset = unnamed[0]

@@ -243,7 +243,7 @@ _DAY_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
 
 
 def keep_dates(tree: exp.Expression, date_columns: set[str]) -> exp.Expression:
-    """Keep ``date_trunc`` / ``date_add`` of a DATE a DATE (Trino's typing).
+    """Keep ``date_trunc`` / ``date_add`` / ``+ INTERVAL`` of a DATE a DATE (Trino's typing).
 
     DuckDB returns TIMESTAMP for both, which would turn a learner's monthly
     dates into timestamps. We know which columns are dates from the catalog;
@@ -266,6 +266,13 @@ def keep_dates(tree: exp.Expression, date_columns: set[str]) -> exp.Expression:
         for node in reversed(list(tree.dfs())):
             if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.DateAdd, exp.DateSub)):
                 unit = (node.text("unit") or "DAY").upper()
+                parent = node.parent
+                wrapped = isinstance(parent, exp.Cast) and parent.to.is_type(exp.DataType.Type.DATE)
+                if not wrapped and unit in _DAY_UNITS and is_date(node.this):
+                    node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("date")))
+            elif isinstance(node, (exp.Add, exp.Sub)) and isinstance(node.expression, exp.Interval):
+                # date + INTERVAL '1' DAY is a DATE in Trino
+                unit = (node.expression.text("unit") or "DAY").upper()
                 parent = node.parent
                 wrapped = isinstance(parent, exp.Cast) and parent.to.is_type(exp.DataType.Type.DATE)
                 if not wrapped and unit in _DAY_UNITS and is_date(node.this):
