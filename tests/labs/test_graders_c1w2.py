@@ -26,8 +26,7 @@ JOIN customers AS c ON c.customerNumber = o.customerNumber
 {join} (SELECT DISTINCT postalCode, city, state, country FROM customers) AS l ON l.postalCode = c.postalCode
 """
 TRUE_SQL = "SELECT SUM(quantityOrdered * priceEach) FROM orderdetails"
-GOOD_EXPLANATION = ("Postal codes are not unique: several cities share the same postal code, so order lines "
-                    "are duplicated; customers with a NULL postal code are dropped by the inner join.")
+GOOD_EXPLANATION = ["B", "D"]
 
 DIM_LOCATIONS_SOLUTION = """
 SELECT DISTINCT
@@ -112,16 +111,61 @@ def test_ex1_join_without_distinct(conn: Any) -> None:
     assert_fails(result, "every customer row", "DISTINCT")
 
 
-def test_ex1_explanation_must_name_both_causes(conn: Any, totals: dict[str, Decimal]) -> None:
-    only_shared = "Several cities share the same postal code, so the join duplicates order lines."
-    result = g.grade_postal_code_join(totals["postal"], totals["true"], only_shared, conn=conn)
-    assert_fails(result, "NULL postal code")
+def test_ex1_the_true_statements_are_the_two_causes(conn: Any) -> None:
+    assert g.explanation_causes(conn) == {"B", "D"}
+    assert {letter for letter, (_, why) in g.EXPLANATION_CHOICES.items() if " is true" in why} == {"B", "D"}
+
+
+@pytest.mark.parametrize("answer", [["B", "D"], ("d", "b"), {"B", "D"}, "B, D", "b and d", "BD", [" B", "D "]])
+def test_ex1_choice_forms_are_accepted(conn: Any, totals: dict[str, Decimal], answer: Any) -> None:
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], answer, conn=conn)
+    assert result.passed and result.score == 3, result.summary()
+
+
+def test_ex1_only_one_cause_misses_the_other(conn: Any, totals: dict[str, Decimal]) -> None:
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], ["B"], conn=conn)
+    assert_fails(result, "You left out D", "NULL = NULL")
     assert result.score == 2
-    only_nulls = "Customers with a NULL postal code have no location row and their sales are dropped."
-    assert_fails(g.grade_postal_code_join(totals["postal"], totals["true"], only_nulls, conn=conn),
-                 "not unique")
-    assert_fails(g.grade_postal_code_join(totals["postal"], totals["true"], "join bug", conn=conn),
-                 "a sentence or two")
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], ["D"], conn=conn)
+    assert_fails(result, "You left out B", "not unique")
+    assert "A is false" not in result.feedback
+
+
+def test_ex1_tempting_wrong_choices_are_explained(conn: Any, totals: dict[str, Decimal]) -> None:
+    # The reviewer's "prices were rounded and null duplicates happen here", as choices.
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], ["A", "E"], conn=conn)
+    assert_fails(result, "A is false", "exact DECIMAL", "E is false", "lost, not multiplied",
+                 "You left out B", "You left out D")
+    assert result.score == 2
+    result = g.grade_postal_code_join(totals["postal"], totals["true"], ["B", "C", "D", "F"], conn=conn)
+    assert_fails(result, "C is false", "F is false", "time zones")
+    assert "left out" not in result.feedback
+
+
+def test_ex1_malformed_choices(conn: Any, totals: dict[str, Decimal]) -> None:
+    def grade(answer: Any) -> Any:
+        return g.grade_postal_code_join(totals["postal"], totals["true"], answer, conn=conn)
+
+    sentence = "Some customers have no zip code, so their orders are dropped."
+    assert_fails(grade(sentence), "not a sentence", "list of letters")
+    assert_fails(grade(["B", "Z"]), "Z is not an option")
+    assert_fails(grade([]), "is empty")
+    assert_fails(grade([2, 4]), "single letters")
+    assert_fails(grade(2), "list of letters")
+
+
+def test_ex1_lab_lists_every_choice(conn: Any) -> None:
+    import nbformat
+
+    from tests.labs.test_generated_labs import ROOT
+
+    for folder in ("solutions", "labs"):
+        nb = nbformat.read(ROOT / folder / "C1W2_1_source_system.ipynb", as_version=4)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        for letter, (text, _) in g.EXPLANATION_CHOICES.items():
+            assert f"- **{letter}.** {text}" in markdown, (folder, letter)
+    lab = nbformat.read(ROOT / "labs" / "C1W2_1_source_system.ipynb", as_version=4)
+    assert any("explanation = None  # YOUR CODE HERE" in c.source for c in lab.cells)
 
 
 def test_ex1_wrong_true_total(conn: Any, totals: dict[str, Decimal]) -> None:
@@ -182,6 +226,39 @@ def test_ex2_key_ignoring_the_country_collides(conn: Any) -> None:
     assert_fails(g.grade_dim_locations(sql, conn=conn), "shared by different locations")
 
 
+def test_ex2_concat_ws_without_coalesce_collides_on_nulls(conn: Any) -> None:
+    no_coalesce = DIM_LOCATIONS_SOLUTION.replace(
+        "MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, COALESCE(state, ''), TRIM(country)))",
+        "MD5(CONCAT_WS('|', country, state, city, postalCode))")
+    assert no_coalesce != DIM_LOCATIONS_SOLUTION
+    assert_fails(g.grade_dim_locations(no_coalesce, conn=conn), "same locationKey", "skips NULL", "COALESCE")
+    # The same mistake inside the learner's own WITH clause (the notebook's solution shape).
+    with_clause = ("WITH cleaned AS (SELECT TRIM(postalCode) AS postalCode, TRIM(city) AS city, "
+                   "TRIM(state) AS state, TRIM(country) AS country FROM customers)\n"
+                   "SELECT DISTINCT MD5(CONCAT_WS('|', country, state, city, postalCode)) AS locationKey, "
+                   "postalCode, city, state, country FROM cleaned")
+    assert_fails(g.grade_dim_locations(with_clause, conn=conn), "skips NULL")
+    no_separator = DIM_LOCATIONS_SOLUTION.replace("CONCAT_WS('|', ", "CONCAT(")
+    assert_fails(g.grade_dim_locations(no_separator, conn=conn), "same locationKey", "separator")
+
+
+def test_ex2_the_notebook_solution_passes(conn: Any) -> None:
+    import nbformat
+
+    from tests.labs.test_generated_labs import ROOT
+
+    nb = nbformat.read(ROOT / "solutions" / "C1W2_1_source_system.ipynb", as_version=4)
+    source = next(c.source for c in nb.cells if "dim_locations_sql = " in c.source)
+    sql = source.split('"""')[1]
+    result = g.grade_dim_locations(sql, conn=conn)
+    assert result.passed, result.summary()
+
+
+def test_ex2_bad_sql_names_the_lab_helper(conn: Any) -> None:
+    result = g.grade_dim_locations("SELEC city FROM customers", conn=conn)
+    assert_fails(result, "lab.run_sql(conn, dim_locations_sql)")
+
+
 def test_ex2_missing_columns_and_bad_sql(conn: Any) -> None:
     assert_fails(g.grade_dim_locations("SELECT DISTINCT city, country FROM customers", conn=conn),
                  "locationKey")
@@ -240,6 +317,43 @@ def test_ex3_missing_group_by(conn: Any, truth: Any) -> None:
     assert_fails(g.grade_revenue_by_country(answer, truth=truth), "more than once", "GROUP BY")
 
 
+def with_count_first(conn: Any, answer: pd.DataFrame) -> pd.DataFrame:
+    lines = query(conn, """SELECT TRIM(c.country) AS country, COUNT(*) AS order_lines
+                           FROM orderdetails od JOIN orders o ON o.orderNumber = od.orderNumber
+                           JOIN customers c ON c.customerNumber = o.customerNumber GROUP BY TRIM(c.country)""")
+    merged = answer.merge(lines, on="country", how="left")
+    return merged[["order_lines", "country", *[c for c in answer.columns if c != "country"]]]
+
+
+def test_ex3_extra_count_column_still_passes(conn: Any, truth: Any) -> None:
+    answer = query(conn, REVENUE_BY_COUNTRY_SQL.format(order="DESC"))
+    answer["revenue"] = answer["revenue"].astype(float)
+    extended = with_count_first(conn, answer)
+    assert list(extended.columns)[0] == "order_lines"
+    result = g.grade_revenue_by_country(extended, truth=truth)
+    assert result.passed, result.summary()
+    # An extra text column (a code) before the country is not read as the country either.
+    coded = extended.assign(code=extended["country"].str[:3].str.upper())[["code", "order_lines", "country",
+                                                                          "revenue"]]
+    result = g.grade_revenue_by_country(coded, truth=truth)
+    assert result.passed, result.summary()
+
+
+def test_ex3_extra_columns_with_wrong_figures(conn: Any, truth: Any) -> None:
+    ascending = with_count_first(conn, query(conn, REVENUE_BY_COUNTRY_SQL.format(order="ASC")))
+    assert_fails(g.grade_revenue_by_country(ascending, truth=truth), "largest first")
+    joined = g.postal_code_join_by_country(conn)
+    inflated = joined.assign(revenue=joined[["true_revenue", "postal_join_revenue"]].max(axis=1))
+    inflated = inflated.sort_values("revenue", ascending=False)[["country", "revenue"]]
+    assert_fails(g.grade_revenue_by_country(with_count_first(conn, inflated), truth=truth),
+                 "too high", "postal code")
+    prices = query(conn, REVENUE_BY_COUNTRY_SQL.format(order="DESC").replace(
+        "od.quantityOrdered * od.priceEach", "od.priceEach"))
+    result = g.grade_revenue_by_country(with_count_first(conn, prices), truth=truth)
+    assert_fails(result, "keep two columns", "order_lines")
+    assert "wrong for" not in result.feedback
+
+
 # ------------------------------------------------------------------ exercise 4
 
 
@@ -274,6 +388,37 @@ def test_ex4_right_products_with_quantities(conn: Any) -> None:
     quantities = g.product_totals(conn).set_index("product_name")["quantity"]
     answer["total_sales"] = answer["productname"].map(quantities)
     assert_fails(g.grade_top_products(answer, conn=conn), "quantities, not sales")
+
+
+def with_code_and_count(conn: Any, answer: pd.DataFrame) -> pd.DataFrame:
+    extra = query(conn, """SELECT p.productName AS productname, p.productCode AS productcode,
+                                  COUNT(*) AS order_lines
+                           FROM orderdetails od JOIN products p ON p.productCode = od.productCode
+                           GROUP BY p.productCode, p.productName""")
+    merged = answer.merge(extra, on="productname", how="left")
+    return merged[["productcode", "order_lines", "productname", "total_sales"]]
+
+
+def test_ex4_extra_code_and_count_columns_still_pass(conn: Any) -> None:
+    answer = with_code_and_count(conn, top(conn))
+    result = g.grade_top_products(answer, conn=conn)
+    assert result.passed, result.summary()
+
+
+def test_ex4_extra_columns_with_wrong_answers(conn: Any) -> None:
+    assert_fails(g.grade_top_products(with_code_and_count(conn, top(conn, order="ASC")), conn=conn),
+                 "LEAST", "DESC")
+    assert_fails(g.grade_top_products(with_code_and_count(conn, top(conn, measure="quantityOrdered")),
+                                      conn=conn), "ranked products by quantity")
+    inflated = top(conn)
+    inflated["total_sales"] = inflated["total_sales"] * 2
+    result = g.grade_top_products(with_code_and_count(conn, inflated), conn=conn)
+    assert_fails(result, "keep two columns", "order_lines")
+
+
+def test_ex4_codes_instead_of_names(conn: Any) -> None:
+    answer = with_code_and_count(conn, top(conn))[["productcode", "total_sales"]]
+    assert_fails(g.grade_top_products(answer, conn=conn), "product names", "not its code")
 
 
 # ------------------------------------------------------------------ exercise 5

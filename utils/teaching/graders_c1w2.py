@@ -9,7 +9,7 @@ mistake. Expected figures are computed at grading time from the source database
 Exercises:
 
 1. :func:`grade_postal_code_join` - the original design's postal-code join: the
-   total it reports, the true total, and why they differ;
+   total it reports, the true total, and why they differ (a multiple-choice answer);
 2. :func:`grade_dim_locations` - a location dimension with a real key (SQL run on
    the source);
 3. :func:`grade_revenue_by_country` - revenue per country from the star schema
@@ -93,22 +93,43 @@ def _strip_sql(sql: str) -> str:
     return body
 
 
-def _pick_columns(df: Any, name: str, label: str, value: str) -> tuple[str, str]:
-    """The label (text) column and the value (numeric) column of a learner's result table."""
+def _result_frame(df: Any, name: str, label: str, value: str) -> None:
+    """An Athena result a learner stored: a DataFrame with at least two columns."""
     assert isinstance(df, pd.DataFrame), (
         f"`{name}` should be the DataFrame that wr.athena.read_sql_query returns, not {type(df).__name__}."
     )
     assert len(df.columns) >= 2, (
         f"`{name}` has the columns {list(df.columns)}; it needs a {label} column and a {value} column."
     )
-    lower = {str(c).lower(): c for c in df.columns}
-    label_col = lower.get(label)
-    if label_col is None:
-        label_col = next((c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])), None)
-    assert label_col is not None, f"`{name}` has no text column holding the {label}."
+
+
+def _label_column(df: pd.DataFrame, name: str, label: str, known: set[str]) -> Any:
+    """The text column holding the most of the ``known`` labels (on a tie, one named ``label``)."""
+    texts = [c for c in df.columns if not _numeric_like(df[c])]
+    assert texts, f"`{name}` has no text column holding the {label} (columns: {list(df.columns)})."
+
+    def rank(column: Any) -> tuple[int, bool]:
+        values = df[column].dropna().astype(str).str.strip()
+        return int(values.isin(known).sum()), str(column).lower().replace("_", "") == label
+
+    return max(texts, key=rank)  # max keeps the first of equals: the leftmost column
+
+
+def _value_columns(df: pd.DataFrame, name: str, label_col: Any, value: str) -> list[Any]:
     numeric = [c for c in df.columns if c != label_col and _numeric_like(df[c])]
     assert numeric, f"`{name}` has no numeric column holding the {value} (columns: {list(df.columns)})."
-    return label_col, numeric[0]
+    return numeric
+
+
+def _plausibility(got: list[float], expected: list[float]) -> tuple[int, float]:
+    """How well figures match: how many are right, then (closer is better) the median log-ratio."""
+    right = sum(_close(g, e) for g, e in zip(got, expected, strict=True))
+    gaps = sorted(abs(math.log(g / e)) for g, e in zip(got, expected, strict=True) if g > 0 and e > 0)
+    return right, -(gaps[len(gaps) // 2] if gaps else math.inf)
+
+
+def _floats(column: pd.Series) -> list[float]:
+    return [float(v) if v is not None and not pd.isna(v) else math.nan for v in column]
 
 
 def _numeric_like(column: pd.Series) -> bool:
@@ -133,16 +154,98 @@ JOIN customers AS c ON c.customerNumber = o.customerNumber
     ON l.postalCode = c.postalCode
 """
 
-SHARED_IDEA = re.compile(
-    r"not (a |the )?unique|isn'?t unique|non-?unique|not a (primary )?key|share|several|multiple|"
-    r"more than one|"
-    r"many (different )?(cities|cit|locations|places|countries|rows)|duplicat|same postal|fan.?out|"
-    r"one.to.many|many.to.many|repeat|more than once|twice|multipl",
-    re.IGNORECASE,
-)
-NULL_IDEA = re.compile(
-    r"\bnulls?\b|missing|empty|blank|no postal|without (a |any )?(postal|zip)|\bnone\b", re.IGNORECASE
-)
+# Exercise 1's multiple-choice question: letter -> (statement shown in the lab, why it is
+# true or false). The lab's markdown lists the statements word for word (a test checks it).
+# "B" (shared postal codes) and "D" (NULL postal codes) are the two causes; whether each
+# one is true is checked on the data at grading time (see explanation_causes).
+EXPLANATION_CHOICES: dict[str, tuple[str, str]] = {
+    "A": (
+        "The join rounds `priceEach`, so every order line's amount drifts by a fraction of a cent.",
+        "A is false: `quantityOrdered * priceEach` is exact DECIMAL arithmetic and a join does not "
+        "round anything. The gap is made of whole order lines, counted twice or not at all.",
+    ),
+    "B": (
+        "One postal code can belong to several locations (different cities, even countries), so an "
+        "order line of a customer with such a code matches several location rows and is counted "
+        "more than once.",
+        "B is true: a postal code is not unique among the locations (the query in Step 6 lists codes "
+        "shared by several cities), so the join multiplies those customers' order lines.",
+    ),
+    "C": (
+        "The source holds duplicated orders, which the join counts twice.",
+        "C is false: `orderNumber` is the key of `orders` and each order line is one row of "
+        "`orderdetails`; `true_total` counts those rows once. Only the join changes the count.",
+    ),
+    "D": (
+        "Customers whose postal code is NULL match no location row, so the inner join drops their "
+        "order lines.",
+        "D is true: in SQL `NULL = NULL` is not true, so a customer without a postal code finds no "
+        "location and the inner JOIN loses all of their order lines.",
+    ),
+    "E": (
+        "Customers whose postal code is NULL all match one another's location row (NULL equals "
+        "NULL), so their order lines are multiplied.",
+        "E is false: `NULL = NULL` is NULL (unknown), not true, so NULL postal codes match nothing: "
+        "those order lines are lost, not multiplied (that is D).",
+    ),
+    "F": (
+        "Order dates are stored in different time zones, so some order lines fall outside the "
+        "period being summed.",
+        "F is false: neither total filters on dates, so time zones cannot change which order lines "
+        "are summed.",
+    ),
+}
+SHARED_CHOICE, NULL_CHOICE = "B", "D"
+
+
+def explanation_choices_markdown() -> str:
+    """The options of exercise 1 as the lab's markdown lists them (one ``- **X.** ...`` per line)."""
+    return "\n".join(f"- **{letter}.** {text}" for letter, (text, _) in EXPLANATION_CHOICES.items())
+
+
+def _as_choices(answer: Any) -> set[str]:
+    """A learner's multiple-choice answer (list/tuple/set of letters, or "B, D") as a set of letters."""
+    example = f'`explanation = ["{SHARED_CHOICE}"]`'
+    if isinstance(answer, str):
+        text = answer.strip()
+        tokens = [t for t in re.split(r"[\s,;/+&]+|\band\b", text, flags=re.IGNORECASE) if t]
+        if len(tokens) == 1 and text.isalpha() and text.isupper():
+            tokens = list(text)  # "BD"
+        assert tokens and all(len(t) == 1 and t.isalpha() for t in tokens), (
+            "`explanation` should be the letters of the true statements, not a sentence: e.g. "
+            f"{example} (a list of letters)."
+        )
+        letters = tokens
+    else:
+        assert isinstance(answer, list | tuple | set | frozenset), (
+            f"`explanation` should be a list of letters such as {example}, not {type(answer).__name__}."
+        )
+        assert all(isinstance(x, str) and len(x.strip()) == 1 for x in answer), (
+            f"`explanation` should hold single letters (strings), e.g. {example}; it holds {list(answer)!r}."
+        )
+        letters = [x.strip() for x in answer]
+    chosen = {x.upper() for x in letters}
+    options = ", ".join(EXPLANATION_CHOICES)
+    unknown = sorted(chosen - set(EXPLANATION_CHOICES))
+    assert not unknown, f"{', '.join(unknown)} is not an option: choose among {options}."
+    assert chosen, f"`explanation` is empty: choose every true statement among {options}."
+    return chosen
+
+
+def explanation_causes(conn: Any) -> set[str]:
+    """The true options of exercise 1 for this database: B when a postal code used by an ordering
+    customer is shared by several locations, D when an ordering customer has no postal code."""
+    shared, nulls = _rows(
+        conn,
+        """
+        SELECT EXISTS (SELECT 1 FROM orders AS o JOIN customers AS c ON c.customerNumber = o.customerNumber
+                       JOIN (SELECT postalCode FROM (SELECT DISTINCT postalCode, city, state, country
+                                                     FROM customers) AS l
+                             GROUP BY postalCode HAVING COUNT(*) > 1) AS s ON s.postalCode = c.postalCode),
+               EXISTS (SELECT 1 FROM orders AS o JOIN customers AS c ON c.customerNumber = o.customerNumber
+                       WHERE c.postalCode IS NULL)""",
+    )[0]
+    return {letter for letter, present in ((SHARED_CHOICE, shared), (NULL_CHOICE, nulls)) if present}
 
 
 def postal_code_join_figures(conn: Any) -> dict[str, Decimal]:
@@ -219,7 +322,12 @@ def postal_code_join_by_country(conn: Any) -> pd.DataFrame:
 
 @grader("c1w2_ex1_postal_code_join", max_score=3)
 def grade_postal_code_join(postal_join_total: Any, true_total: Any, explanation: Any, *, conn: Any):
-    """Check the postal-join and true totals (to the cent) and the explanation's two key ideas."""
+    """Check the postal-join and true totals (to the cent) and the statements chosen as causes.
+
+    ``explanation`` is a multiple-choice answer: the letters of the true statements among
+    :data:`EXPLANATION_CHOICES` (a list, tuple or set, or a string such as ``"B, D"``).
+    Each wrong or missing letter gets its own explanation.
+    """
     figures = postal_code_join_figures(conn)
     joined = _as_number(postal_join_total, "postal_join_total")
     true = _as_number(true_total, "true_total")
@@ -266,30 +374,22 @@ def grade_postal_code_join(postal_join_total: Any, true_total: Any, explanation:
                 "`true_total` should be SUM(quantityOrdered * priceEach) over every row of "
                 "orderdetails (each order line counted exactly once)."
             )
-    text = explanation if isinstance(explanation, str) else ""
-    shared, nulls = bool(SHARED_IDEA.search(text)), bool(NULL_IDEA.search(text))
-    if len(text.split()) >= 6 and shared and nulls:
+    chosen = _as_choices(explanation)
+    causes = explanation_causes(conn)
+    wrong_picks = sorted(chosen - causes)
+    missed = sorted(causes - chosen)
+    if not wrong_picks and not missed:
         score += 1
-    elif len(text.split()) < 6:
-        problems.append("`explanation` should be a sentence or two (a string) saying why the totals differ.")
     else:
-        missing = []
-        if not shared:
-            missing.append(
-                "a postal code is not unique: several locations (cities) share it, so each "
-                "order line matches several rows"
-            )
-        if not nulls:
-            missing.append(
-                "customers with a NULL postal code match nothing, so the inner join drops their order lines"
-            )
-        problems.append("Your explanation misses: " + "; and ".join(missing) + ".")
+        notes = [EXPLANATION_CHOICES[x][1] for x in wrong_picks]
+        notes += [f"You left out {x}. {EXPLANATION_CHOICES[x][1]}" for x in missed]
+        problems.append("Your choice of statements is not right yet. " + " ".join(notes))
     if problems:
         return score, " ".join(problems)
     gap = figures["postal_join"] - figures["true"]
     return (
         f"Right: the postal-code join reports {_money(figures['postal_join'])} instead of "
-        f"{_money(figures['true'])} (a difference of {_money(gap)}), and you named both causes: "
+        f"{_money(figures['true'])} (a difference of {_money(gap)}), and you picked the causes: "
         "shared postal codes duplicate lines, NULL postal codes lose them."
     )
 
@@ -312,8 +412,89 @@ def _columns_of(conn: Any, sql: str) -> list[str]:
         message = error.args[-1] if error.args else str(error)
         raise AssertionError(
             f"MySQL could not run your SQL: {message}. Try it in a cell of its own "
-            "with run_sql(conn, dim_locations_sql) to see the whole error."
+            "with lab.run_sql(conn, dim_locations_sql) to see the whole error."
         ) from None
+
+
+# Two locations that differ only in which nullable column is NULL: state NULL and postal code
+# "Zyx" vs state "Zyx" and postal code NULL (same city and country, "Zyx" too). Skipping the
+# NULLs, both read "Zyx", "Zyx", "Zyx" in any column order, so CONCAT_WS without COALESCE (or
+# CONCAT of COALESCE(x, '') without a separator) gives them the same key.
+PROBE_VALUE = "Zyx"
+PROBE_LOCATIONS = (
+    {"city": PROBE_VALUE, "state": None, "postalCode": PROBE_VALUE, "country": PROBE_VALUE},
+    {"city": PROBE_VALUE, "state": PROBE_VALUE, "postalCode": None, "country": PROBE_VALUE},
+)
+_LEADING_WITH = re.compile(
+    r"^((?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/)*)WITH(\s+RECURSIVE)?\b", re.IGNORECASE | re.DOTALL
+)
+
+
+def _with_probe_customers(conn: Any, sql: str) -> str | None:
+    """The learner's SQL with ``customers`` replaced by the two probe customers (a CTE).
+
+    Every other column comes from two real customers. A learner's own ``WITH`` gets the
+    probe as its first CTE (MariaDB does not let an outer CTE reach into a nested WITH).
+    """
+    database = _scalar(conn, "SELECT DATABASE()")
+    if not database:
+        return None
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM customers LIMIT 0")
+        columns = [d[0] for d in cur.description]
+    if "customerNumber" not in columns:
+        return None
+    selects = []
+    for location, order in zip(PROBE_LOCATIONS, ("ASC", "DESC"), strict=True):
+        values = []
+        for column in columns:
+            if column in location:
+                value = location[column]
+                values.append(("NULL" if value is None else f"'{value}'") + f" AS `{column}`")
+            else:
+                values.append(f"c.`{column}`")
+        selects.append(
+            f"(SELECT {', '.join(values)} FROM `{database}`.`customers` AS c "
+            f"ORDER BY c.customerNumber {order} LIMIT 1)"
+        )
+    cte = f"customers AS ({' UNION ALL '.join(selects)})"
+    leading = _LEADING_WITH.match(sql)
+    if leading:
+        recursive = leading.group(2) or ""
+        return f"WITH{recursive} {cte}, {sql[leading.end() :]}"
+    return f"WITH {cte} {sql}"
+
+
+def _check_null_collisions(conn: Any, sql: str, key: str, columns: tuple[str, ...]) -> None:
+    """Fail when the learner's key gives the same value to the two probe locations.
+
+    Skipped (never a false failure) when the probe cannot be substituted or run, or when the
+    learner's SQL does not return exactly the two probe rows.
+    """
+    import pymysql
+
+    try:
+        probed = _with_probe_customers(conn, sql)
+        if probed is None:
+            return
+        pc, city, state, country = columns
+        rows = _rows(conn, f"SELECT `{key}`, `{city}`, `{state}`, `{pc}` FROM ({probed}) AS d")
+    except pymysql.err.MySQLError:
+        return
+    if len(rows) != 2 or any(str(r[1]).strip() != PROBE_VALUE for r in rows):
+        return
+    keys = [r[0] for r in rows]
+    if keys[0] is None or keys[0] != keys[1]:
+        return
+    raise AssertionError(
+        f"Two different locations get the same locationKey: city {PROBE_VALUE!r} with state NULL and "
+        f"postal code {PROBE_VALUE!r}, and city {PROBE_VALUE!r} with state {PROBE_VALUE!r} and postal "
+        "code NULL (country "
+        f"{PROBE_VALUE!r} for both). CONCAT_WS skips NULL arguments, so both hash the same text "
+        f"('{PROBE_VALUE}|{PROBE_VALUE}|{PROBE_VALUE}' with a '|' separator). Wrap every column that "
+        "can be NULL in COALESCE with a marker, e.g. COALESCE(state, '~'), and keep a separator between "
+        "the values."
+    )
 
 
 @grader("c1w2_ex2_dim_locations", max_score=1)
@@ -408,8 +589,10 @@ def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
             f"count their order lines several times ({_money(through_dim)} instead of {_money(true_total)}). "
             "Keep exactly one row per location."
         )
+    _check_null_collisions(conn, sql, key, (pc, city, state, country))
     return (
-        f"locationKey is unique and never NULL; all customers map to exactly one of your {rows} "
+        f"locationKey is unique and never NULL (even when only a NULL's position tells two locations "
+        f"apart); all customers map to exactly one of your {rows} "
         f"locations, so revenue through the dimension is {_money(through_dim)}, the source's total."
     )
 
@@ -434,32 +617,38 @@ def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
     revenue right to the cent, largest first.
     """
     expected = _truth_by_country(truth)
-    country_col, value_col = _pick_columns(revenue_by_country, "revenue_by_country", "country", "revenue")
-    df = revenue_by_country[[country_col, value_col]].copy()
+    _result_frame(revenue_by_country, "revenue_by_country", "country", "revenue")
+    df = revenue_by_country.reset_index(drop=True)
+    country_col = _label_column(df, "revenue_by_country", "country", set(expected))
     assert not df[country_col].isna().any(), (
         "One row has no country (NULL): some order lines found no location row. Join the facts to "
         "the dimension on its key so every line finds its customer's country."
     )
-    df[country_col] = df[country_col].astype(str).str.strip()
-    repeated = df[country_col][df[country_col].duplicated()].unique().tolist()
+    countries = df[country_col].astype(str).str.strip()
+    repeated = countries[countries.duplicated()].unique().tolist()
     assert not repeated, (
         f"{repeated[:3]} appear more than once: GROUP BY the country so each country gets one row."
     )
-    got = {c: float(v) for c, v in zip(df[country_col], df[value_col], strict=True)}
-    missing = sorted(set(expected) - set(got))
-    extra = sorted(set(got) - set(expected))
+    missing = sorted(set(expected) - set(countries))
+    extra = sorted(set(countries) - set(expected))
     assert not missing, (
         f"Missing countries: {missing[:5]}{' ...' if len(missing) > 5 else ''}. Their sales "
         "were lost by a join: an inner join on a column that can be NULL (like postal code) "
         "drops rows. Join on the dimension's key."
     )
     assert not extra, f"These are not customer countries of the source: {extra[:5]}."
-    wrong = {
-        c: got[c] / expected[c] if expected[c] else math.inf
-        for c in expected
-        if not _close(got[c], expected[c])
-    }
-    if wrong:
+    numeric = _value_columns(df, "revenue_by_country", country_col, "revenue")
+    want = [expected[c] for c in countries]
+    figures = {column: _floats(df[column]) for column in numeric}
+    matching = [c for c in numeric if all(_close(g, e) for g, e in zip(figures[c], want, strict=True))]
+    if not matching:
+        value_col = max(numeric, key=lambda c: _plausibility(figures[c], want))
+        got = dict(zip(countries, figures[value_col], strict=True))
+        wrong = {
+            c: got[c] / expected[c] if expected[c] else math.inf
+            for c in expected
+            if not _close(got[c], expected[c])
+        }
         high = {c: r for c, r in wrong.items() if r > 1}
         if high:
             worst = max(high, key=high.get)
@@ -468,20 +657,26 @@ def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
                 "the true figure. A join is duplicating order lines (joining on postal code does that, since "
                 "several locations share one). Each order line must be counted once."
             )
+        if len(df.columns) > 2:
+            raise AssertionError(
+                f"None of the numeric columns of `revenue_by_country` ({', '.join(map(str, numeric))}) "
+                "holds each country's revenue. Keep two columns: the country and its revenue, "
+                "SUM(orderamount) over the country's order lines."
+            )
         worst = min(wrong, key=wrong.get)
         raise AssertionError(
             f"Revenue is wrong for {len(wrong)} country(ies), e.g. {worst}: {got[worst]:,.2f} instead of "
             f"{expected[worst]:,.2f}. Revenue is SUM(quantityOrdered * priceEach) (the order amount) "
             "over every order line of the country's customers."
         )
-    values = df[value_col].astype(float).tolist()
+    value_col = matching[0]
+    values = figures[value_col]
     assert values == sorted(values, reverse=True), (
         "The figures are right but not in order: sort by revenue, largest first (ORDER BY revenue DESC)."
     )
-    top = df.iloc[0]
     return (
-        f"All {len(expected)} countries match MySQL to the cent; {top[country_col]} leads with "
-        f"{_money(top[value_col])}."
+        f"All {len(expected)} countries match MySQL to the cent; {countries[0]} leads with "
+        f"{_money(values[0])}."
     )
 
 
@@ -509,10 +704,17 @@ def product_totals(conn: Any) -> pd.DataFrame:
 @grader("c1w2_ex4_top_products", max_score=1)
 def grade_top_products(top_products: Any, *, conn: Any, n: int = 5):
     """Check an Athena result (product name, total sales): the top ``n`` by sales, largest first."""
-    name_col, value_col = _pick_columns(top_products, "top_products", "productname", "total sales")
+    _result_frame(top_products, "top_products", "product name", "total sales")
+    df = top_products.reset_index(drop=True)
     totals = product_totals(conn)
+    all_names = set(totals["product_name"])
+    name_col = _label_column(df, "top_products", "productname", all_names)
+    assert df[name_col].astype(str).str.strip().isin(all_names).any(), (
+        f"No column of `top_products` holds product names (columns: {list(df.columns)}). Select the "
+        "product's name (productname, from dim_products), not its code."
+    )
     expected = totals.head(n)
-    names = top_products[name_col].astype(str).str.strip().tolist()
+    names = df[name_col].astype(str).str.strip().tolist()
     assert len(names) == n, (
         f"`top_products` has {len(names)} rows; the exercise asks for the top {n}: "
         f"end the query with LIMIT {n}."
@@ -535,18 +737,27 @@ def grade_top_products(top_products: Any, *, conn: Any, n: int = 5):
     assert names == expected["product_name"].tolist(), (
         "The right products, but not in order: sort by total sales, largest first."
     )
-    values = top_products[value_col].astype(float).tolist()
+    numeric = _value_columns(df, "top_products", name_col, "total sales")
+    figures = {column: _floats(df[column]) for column in numeric}
+    sales = expected["total_sales"].tolist()
+    if any(all(_close(v, e) for v, e in zip(figures[c], sales, strict=True)) for c in numeric):
+        return f"The top {n} products and their sales match MySQL; {names[0]} sells most."
     quantities = dict(zip(totals["product_name"], totals["quantity"], strict=True))
-    if all(_close(v, quantities[nm]) for nm, v in zip(names, values, strict=True)):
+    if any(all(_close(v, quantities[nm]) for nm, v in zip(names, figures[c], strict=True)) for c in numeric):
         raise AssertionError(
             "The products are right but the figures are quantities, not sales: "
             "SUM(quantityOrdered * priceEach)."
         )
-    assert all(_close(v, e) for v, e in zip(values, expected["total_sales"], strict=True)), (
+    if len(df.columns) > 2:
+        raise AssertionError(
+            f"The products are right, but none of the numeric columns of `top_products` "
+            f"({', '.join(map(str, numeric))}) holds their total sales. Keep two columns: the product's "
+            "name and its total sales, SUM(orderamount)."
+        )
+    raise AssertionError(
         "The products are right but their totals differ from the source: is an order line counted twice "
         "(a join on a non-unique column) or missing?"
     )
-    return f"The top {n} products and their sales match MySQL; {names[0]} sells most."
 
 
 # --------------------------------------------------------------------------------------
