@@ -86,8 +86,8 @@ def test_scaling_and_coupling():
 
 
 def test_finops_athena():
-    assert athena_query_cost_usd(1024**4) == pytest.approx(5.0)
-    assert athena_query_cost_usd(1) == athena_query_cost_usd(10 * 1024**2)
+    assert athena_query_cost_usd(10**12) == pytest.approx(5.0)  # decimal TB, as AWS prices it
+    assert athena_query_cost_usd(1) == athena_query_cost_usd(10 * 10**6)
     csv = bytes_scanned(100e9, columnar=False, columns_read=3, total_columns=20)
     parquet = bytes_scanned(100e9, columnar=True, columns_read=3, total_columns=20, compression_ratio=4)
     assert csv == 100e9 and parquet == pytest.approx(100e9 / 4 * 3 / 20)
@@ -112,3 +112,25 @@ def test_decision_matrix():
     assert ranked == [("b", 7), ("a", 6)]
     with pytest.raises(ValueError):
         decision_matrix({"a": {"cost": 1}}, {"fresh": 1})
+
+
+def test_streaming_from_a_database_uses_change_data_capture():
+    from utils.concepts.design import monthly_cost_breakdown
+
+    stream = Requirements(max_data_age_minutes=5, daily_volume_gb=0.5, consumers=("analysts",))
+    stages = {c.stage: c.component for c in propose_architecture(stream)}
+    assert "DMS" in stages["ingestion"] and "Debezium" in stages["ingestion"]
+    assert "Flink" in stages["transformation"]
+    events = Requirements(5, 0.5, ("analysts",), source="event stream")
+    assert "DMS" not in {c.stage: c.component for c in propose_architecture(events)}["ingestion"]
+    # Every cost line is derived from stated assumptions; one shard for a month is about $11.
+    lines = {line.item: line.usd_month for line in monthly_cost_breakdown(stream)}
+    assert lines["Kinesis Data Streams shards"] == pytest.approx(10.95)
+    assert sum(lines.values()) == pytest.approx(estimated_monthly_cost(stream))
+
+
+def test_designs_compare_stage_by_stage():
+    batch = Requirements(24 * 60, 0.5, ("analysts", "dashboard"))
+    stream = Requirements(5, 0.5, ("analysts", "dashboard"))
+    stages = [[c.stage for c in propose_architecture(r)] for r in (batch, stream)]
+    assert stages[0] == stages[1]

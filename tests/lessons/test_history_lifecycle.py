@@ -41,3 +41,17 @@ def test_lifecycle_order_and_services():
         lifecycle.services_for("cooking")
     with pytest.raises(KeyError):
         lifecycle.stage_after("cooking")
+
+
+def test_kimball_and_inmon_sit_in_the_warehouse_era():
+    for m in history.MILESTONES:
+        if "Kimball" in m.event or "Inmon" in m.event:
+            assert history.era_of(m.year).name == "Warehouses & BI"
+
+
+def test_every_service_has_a_reason_and_known_areas():
+    areas = set(lifecycle.STAGES) | set(lifecycle.UNDERCURRENTS)
+    for service in lifecycle.SERVICES:
+        assert service.why and set(service.areas) <= areas, service
+    assert all(lifecycle.AWS_SERVICES[area] for area in areas)
+    assert "AWS DMS" in [s.name for s in lifecycle.services_by_kind()["move data"]]

@@ -66,3 +66,12 @@ def test_playback_groups_by_kind_and_lists_open_questions():
     assert "Open questions:" in text and "up-to-date" in text
     with pytest.raises(ValueError):
         Requirement("wish", "x", "y")
+
+
+def test_direction_by_what_a_role_does():
+    assert direction("finance team", uses_what_you_deliver=True) == "downstream"
+    assert direction("payment provider", produces_data_you_ingest=True) == "upstream"
+    both = direction("sales team", produces_data_you_ingest=True, uses_what_you_deliver=True)
+    assert both == "upstream and downstream"
+    neither = direction("astronaut", produces_data_you_ingest=False, uses_what_you_deliver=False)
+    assert neither.startswith("not")

@@ -21,7 +21,10 @@ def test_table_codes_are_unique_and_valid():
 
 
 def test_region_code_explained():
-    assert explain_region_code("us-east-1") == "us-east-1: the first region in the east of United States"
+    assert explain_region_code("us-east-1") == "us-east-1: the first region in the east of the United States"
+    assert explain_region_code("il-central-1") == "il-central-1: the first region in the centre of Israel"
+    assert "fifth region in the south-east of" in explain_region_code("ap-southeast-5")
+    assert "region number 12" in explain_region_code("eu-west-12")
     assert "GovCloud" in explain_region_code("us-gov-west-1")
     with pytest.raises(ValueError, match="not a region code"):
         explain_region_code("useast1")
@@ -30,7 +33,8 @@ def test_region_code_explained():
 def test_az_names_and_parsing():
     assert az_names("us-east-1", 2) == ["us-east-1a", "us-east-1b"]
     assert parse_az("eu-west-3c") == ("eu-west-3", "c")
-    for bad in ("us-east-1", "us-east-1ab", "east-1a"):
+    assert parse_az("us-east-1f") == ("us-east-1", "f")
+    for bad in ("us-east-1", "us-east-1ab", "east-1a", "us-east-1g", "eu-west-3z"):
         with pytest.raises(ValueError):
             parse_az(bad)
     with pytest.raises(ValueError):
@@ -76,3 +80,29 @@ def test_unknown_region_lookup():
     assert region("eu-west-1").city == "Ireland"
     with pytest.raises(KeyError, match="Unknown region"):
         region("mars-1")
+
+
+EUROPE = [
+    UserGroup("Paris", 48.86, 2.35, weight=3),
+    UserGroup("Berlin", 52.52, 13.40, weight=2),
+    UserGroup("Madrid", 40.42, -3.70, weight=1),
+]
+
+
+@pytest.mark.parametrize("latency_weight", [0.0, 0.1, 0.3, 0.5, 0.7, 0.95, 1.0])
+def test_filtering_never_reorders_the_remaining_regions(latency_weight):
+    weights = {"latency_weight": latency_weight, "cost_weight": 1 - latency_weight}
+    full = [s.code for s in pick_region(EUROPE, **weights)]
+    for filters in ({"eu_only": True}, {"allowed_countries": {"FR", "SE", "DE", "IE"}}):
+        kept = [s.code for s in pick_region(EUROPE, **weights, **filters)]
+        assert kept == [code for code in full if code in set(kept)]
+    # Dropping the regions that lose, one at a time from the bottom, never changes the order.
+    for n in range(1, len(full)):
+        survivors = set(full[:n])
+        kept = [s.code for s in pick_region(EUROPE, **weights, available_in=survivors)]
+        assert kept == full[:n]
+
+
+def test_default_weights_pick_paris_with_or_without_eu_only():
+    assert pick_region(EUROPE)[0].code == "eu-west-3"
+    assert pick_region(EUROPE, eu_only=True)[0].code == "eu-west-3"

@@ -1,6 +1,15 @@
 import pytest
 
-from utils.concepts.vpc import Rule, is_allowed, overly_open_rules, split_vpc, subnet_of, usable_hosts
+from utils.concepts.vpc import (
+    PublicRangeWarning,
+    Rule,
+    check_vpc_cidr,
+    is_allowed,
+    overly_open_rules,
+    split_vpc,
+    subnet_of,
+    usable_hosts,
+)
 
 
 def test_split_two_tiers_three_azs():
@@ -26,7 +35,8 @@ def test_usable_hosts_reserves_five():
     [
         ("10.0.0.1/16", "host bits"),
         ("10.0.0.0/8", "between /16 and /28"),
-        ("8.8.0.0/16", "public"),
+        ("127.0.0.0/16", "reserved"),
+        ("169.254.0.0/16", "reserved"),
         ("banana", "not a network"),
     ],
 )
@@ -67,3 +77,15 @@ def test_security_group_default_deny_and_allow():
 def test_overly_open_rules_flags_ssh_to_world():
     rules = [Rule("tcp", 22, 22, "0.0.0.0/0"), Rule("tcp", 443, 443, "0.0.0.0/0")]
     assert overly_open_rules(rules) == [rules[0]]
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/16", "172.31.0.0/16", "192.168.0.0/20", "100.64.0.0/16"])
+def test_private_and_shared_ranges_pass_quietly(cidr, recwarn):
+    check_vpc_cidr(cidr)
+    assert not [w for w in recwarn if issubclass(w.category, PublicRangeWarning)]
+
+
+def test_public_ranges_are_allowed_with_a_warning():
+    with pytest.warns(PublicRangeWarning, match="publicly routable"):
+        subnets = split_vpc("8.8.0.0/16", ["a"])
+    assert subnets[0].cidr == "8.8.0.0/17"

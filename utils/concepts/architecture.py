@@ -32,7 +32,7 @@ PRINCIPLES: dict[str, str] = {
 }
 
 ATHENA_USD_PER_TB = 5.0
-ATHENA_MIN_BYTES = 10 * 1024**2  # every query is billed at least 10 MB
+ATHENA_MIN_BYTES = 10 * 10**6  # every query is billed at least 10 MB (decimal, as in AWS examples)
 HOURS_PER_YEAR = 24 * 365
 
 
@@ -43,7 +43,12 @@ def serial_availability(*parts: float) -> float:
 
 
 def parallel_availability(part: float, copies: int) -> float:
-    """Availability of ``copies`` independent replicas where any one is enough."""
+    """Availability of ``copies`` independent replicas where any one is enough.
+
+    Assumes the copies fail independently. Real zones share some causes of failure
+    (a bad deployment, a regional control-plane fault, a shared dependency), so the
+    true figure is lower than this formula says.
+    """
     _check([part])
     if copies < 1:
         raise ValueError("copies must be at least 1.")
@@ -103,9 +108,13 @@ def simulate_outage(
 
 
 def athena_query_cost_usd(bytes_scanned: float) -> float:
-    """Cost of one Athena query: $5 per TB scanned, at least 10 MB billed."""
+    """Cost of one Athena query: $5 per TB scanned, at least 10 MB billed.
+
+    AWS's pricing examples use decimal units (1 TB = 10**12 bytes, 1 MB = 10**6 bytes),
+    so this does too.
+    """
     billed = max(bytes_scanned, ATHENA_MIN_BYTES)
-    return billed / 1024**4 * ATHENA_USD_PER_TB
+    return billed / 10**12 * ATHENA_USD_PER_TB
 
 
 def bytes_scanned(

@@ -65,8 +65,10 @@ def lab_resources() -> list[Resource]:
             ebs_usd_hour(20),
         ),
         Resource("NAT gateway", HOURLY_PRICES["nat gateway"], HOURLY_PRICES["nat gateway"]),
+        # An auto-assigned public IPv4 is released when the instance stops; an Elastic IP stays
+        # allocated (and, like every public IPv4 since February 2024, billed) until you release it.
         Resource(
-            "public IPv4 address", HOURLY_PRICES["public ipv4 address"], HOURLY_PRICES["public ipv4 address"]
+            "Elastic IP address", HOURLY_PRICES["public ipv4 address"], HOURLY_PRICES["public ipv4 address"]
         ),
     ]
 

@@ -8,6 +8,7 @@ learner can change a requirement and watch the design change.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +33,18 @@ class Component:
     why: str
 
 
+def _is_streaming(req: Requirements) -> bool:
+    # Under ~15 minutes, scheduled batch runs (plus their run time) cannot keep up.
+    return req.max_data_age_minutes < 15
+
+
 def propose_architecture(req: Requirements) -> list[Component]:
-    """Choose one component per stage (and undercurrent) from the requirements."""
-    streaming = req.max_data_age_minutes < 15
+    """Choose one component per stage (and undercurrent) from the requirements.
+
+    Every design has the same stages in the same order, so two designs can be
+    compared stage by stage.
+    """
+    streaming = _is_streaming(req)
     design = [
         Component(
             "source",
@@ -47,11 +57,21 @@ def propose_architecture(req: Requirements) -> list[Component]:
             "given: this is where the data is produced",
         )
     ]
-    if streaming:
+    if streaming and req.source == "relational database":
         design.append(
             Component(
                 "ingestion",
-                "Amazon Kinesis Data Streams + Amazon Data Firehose",
+                "Change data capture: AWS DMS (or Debezium) reads the MySQL binlog -> "
+                "Amazon Kinesis Data Streams -> Amazon Data Firehose -> S3",
+                f"data may be at most {req.max_data_age_minutes:g} min old; a database emits no events, "
+                "so CDC turns each committed insert/update into one, without polling the tables",
+            )
+        )
+    elif streaming:
+        design.append(
+            Component(
+                "ingestion",
+                "Amazon Kinesis Data Streams -> Amazon Data Firehose -> S3",
                 f"data may be at most {req.max_data_age_minutes:g} min old, so batch runs are too slow",
             )
         )
@@ -79,13 +99,22 @@ def propose_architecture(req: Requirements) -> list[Component]:
                 f"{req.daily_volume_gb:g} GB/day is small: object storage is cheap and scales",
             )
         )
-    design.append(
-        Component(
-            "transformation",
-            "SQL transforms into a star schema (Glue job)",
-            "analysts need a model that is easy to understand and fast to query",
+    if streaming:
+        design.append(
+            Component(
+                "transformation",
+                "Streaming transform (Amazon Managed Service for Apache Flink) into star-schema tables",
+                "each change event is cleaned and applied within seconds, not at the next batch run",
+            )
         )
-    )
+    else:
+        design.append(
+            Component(
+                "transformation",
+                "SQL transforms into a star schema (Glue job)",
+                "analysts get tables named after business things, which read well and scan little",
+            )
+        )
     serving = {
         "analysts": ("Amazon Athena over the Glue Data Catalog", "analysts query with SQL, pay per query"),
         "dashboard": (
@@ -114,13 +143,138 @@ def propose_architecture(req: Requirements) -> list[Component]:
     return design
 
 
+#: Illustrative list prices (us-east-1, rounded, 2025) behind the cost estimate.
+#: They are for comparing designs in a lesson, not a quote: check the AWS pricing pages.
+PRICES_USD: dict[str, float] = {
+    "hours per month": 730,
+    "Glue DPU-hour": 0.44,
+    "Kinesis shard-hour (provisioned)": 0.015,
+    "Kinesis million PUT payload units": 0.014,
+    "Firehose GB ingested": 0.029,
+    "DMS dms.t3.medium hour": 0.08,
+    "Flink KPU-hour": 0.11,
+    "S3 Standard GB-month": 0.023,
+    "Redshift dc2.large node-hour": 0.25,
+    "serving allowance per consumer-month": 20.0,
+}
+#: Assumptions behind the estimate; change them and the numbers follow.
+ASSUMPTIONS: dict[str, float] = {
+    "batch runs per month": 30,
+    "batch run minutes (Glue job)": 10,
+    "batch DPUs": 2,
+    "crawler minutes per run": 10,
+    "average record KB": 1,
+    "shard capacity GB per day": 86.4,  # 1 MB/s in per shard
+    "Flink KPUs (1 for the job + 1 for orchestration)": 2,
+}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One line of a cost estimate: what, how it was worked out, and dollars per month."""
+
+    item: str
+    working: str
+    usd_month: float
+
+
+def monthly_cost_breakdown(req: Requirements) -> list[CostLine]:
+    """The monthly cost of the proposed design, line by line, from :data:`PRICES_USD` and :data:`ASSUMPTIONS`.
+
+    Illustrative teaching figures: real bills depend on region, usage and discounts.
+    """
+    p, a = PRICES_USD, ASSUMPTIONS
+    hours = p["hours per month"]
+    monthly_gb = req.daily_volume_gb * 30
+    lines: list[CostLine] = []
+    if _is_streaming(req):
+        if req.source == "relational database":
+            lines.append(
+                CostLine(
+                    "DMS replication instance (CDC)",
+                    f"{hours:g} h x ${p['DMS dms.t3.medium hour']}",
+                    hours * p["DMS dms.t3.medium hour"],
+                )
+            )
+        shards = max(1, math.ceil(req.daily_volume_gb / a["shard capacity GB per day"]))
+        lines.append(
+            CostLine(
+                "Kinesis Data Streams shards",
+                f"{shards} shard(s) x {hours:g} h x ${p['Kinesis shard-hour (provisioned)']}",
+                shards * hours * p["Kinesis shard-hour (provisioned)"],
+            )
+        )
+        million_records = monthly_gb * 1e6 / a["average record KB"] / 1e6
+        lines.append(
+            CostLine(
+                "Kinesis PUT payload units",
+                f"{million_records:g} million records of ~1 KB x ${p['Kinesis million PUT payload units']}",
+                million_records * p["Kinesis million PUT payload units"],
+            )
+        )
+        lines.append(
+            CostLine(
+                "Firehose delivery to S3",
+                f"{monthly_gb:g} GB x ${p['Firehose GB ingested']}",
+                monthly_gb * p["Firehose GB ingested"],
+            )
+        )
+        kpus = a["Flink KPUs (1 for the job + 1 for orchestration)"]
+        lines.append(
+            CostLine(
+                "Flink streaming transform",
+                f"{kpus:g} KPU x {hours:g} h x ${p['Flink KPU-hour']}",
+                kpus * hours * p["Flink KPU-hour"],
+            )
+        )
+    else:
+        runs, dpus = a["batch runs per month"], a["batch DPUs"]
+        job_hours = runs * a["batch run minutes (Glue job)"] / 60
+        lines.append(
+            CostLine(
+                "Glue ETL job runs",
+                f"{runs:g} runs x {a['batch run minutes (Glue job)']:g} min x "
+                f"{dpus:g} DPU x ${p['Glue DPU-hour']}",
+                job_hours * dpus * p["Glue DPU-hour"],
+            )
+        )
+    crawler_hours = a["batch runs per month"] * a["crawler minutes per run"] / 60
+    lines.append(
+        CostLine(
+            "Glue crawler runs",
+            f"{crawler_hours:g} DPU-h x ${p['Glue DPU-hour']}",
+            crawler_hours * p["Glue DPU-hour"],
+        )
+    )
+    lines.append(
+        CostLine(
+            "S3 storage (one month of data)",
+            f"{monthly_gb:g} GB x ${p['S3 Standard GB-month']}",
+            monthly_gb * p["S3 Standard GB-month"],
+        )
+    )
+    if req.daily_volume_gb > 1000:
+        lines.append(
+            CostLine(
+                "Redshift (one dc2.large node)",
+                f"{hours:g} h x ${p['Redshift dc2.large node-hour']}",
+                hours * p["Redshift dc2.large node-hour"],
+            )
+        )
+    allowance = p["serving allowance per consumer-month"]
+    lines.append(
+        CostLine(
+            "serving (queries, dashboard hosting)",
+            f"{len(req.consumers)} consumer(s) x ${allowance:g} allowance",
+            len(req.consumers) * allowance,
+        )
+    )
+    return [CostLine(line.item, line.working, round(line.usd_month, 2)) for line in lines]
+
+
 def estimated_monthly_cost(req: Requirements) -> float:
-    """A very rough monthly cost to compare designs (teaching figures, not a quote)."""
-    streaming = req.max_data_age_minutes < 15
-    ingestion = 400.0 if streaming else 30.0  # always-on shards vs a few job runs a day
-    storage = req.daily_volume_gb * 30 * 0.023  # S3 standard, one month of data
-    warehouse = 180.0 if req.daily_volume_gb > 1000 else 0.0
-    return round(ingestion + storage + warehouse + 20.0 * len(req.consumers), 2)
+    """The total of :func:`monthly_cost_breakdown`: illustrative figures to compare designs, not a quote."""
+    return round(sum(line.usd_month for line in monthly_cost_breakdown(req)), 2)
 
 
 def decision_matrix(

@@ -130,6 +130,8 @@ class InstanceType:
     capabilities: str
     flex: bool
     size: str
+    memory_tb: int | None = None  # high-memory (u) types: terabytes of RAM
+    chip: str = ""  # mac2-<chip>: the Apple chip
 
     @property
     def family_meaning(self) -> str:
@@ -155,28 +157,35 @@ class InstanceType:
         ]
         for letter, meaning in zip(self.capabilities, self.capability_meanings, strict=False):
             lines.append(f"  capability  {letter:<10} {meaning}")
+        if self.memory_tb is not None:
+            lines.append(f"  memory      {str(self.memory_tb) + 'tb':<10} {self.memory_tb} TB of RAM")
+        if self.chip:
+            lines.append(f"  chip        {self.chip:<10} {MAC_CHIPS[self.chip]}")
         if self.flex:
             lines.append("  flex        -flex      lower price, runs at full speed most of the time")
         lines.append(f"  size        {self.size:<10} {describe_size(self.size)}")
+        if self.family != "t":
+            lines.append("  (well-formed; check the AWS instance-type list for availability)")
         return "\n".join(lines)
 
 
 def size_rank(size: str) -> int:
     """Order sizes: nano < micro < ... < xlarge < 2xlarge < ... < metal."""
+    _check_size(size)
     if size in _NAMED_SIZES:
         return _NAMED_SIZES.index(size)
-    match = _SIZE_PATTERN.match(size)
-    if not match:
-        raise InvalidInstanceType(f"'{size}' is not an EC2 size.")
-    if match.group("n"):
-        return len(_NAMED_SIZES) - 1 + int(match.group("n"))
+    if size.endswith("xlarge"):
+        return len(_NAMED_SIZES) - 1 + int(size.removesuffix("xlarge"))
     return 10_000  # metal: the whole physical server
 
 
 def describe_size(size: str) -> str:
     """Describe a size in words, e.g. ``'2xlarge'`` -> twice an xlarge."""
-    if size.startswith("metal"):
+    if size == "metal":
         return "bare metal: the whole physical server, no hypervisor"
+    if size.startswith("metal-"):
+        factor = size.removeprefix("metal-").removesuffix("xl")
+        return f"bare metal, no hypervisor, sold as {factor} x an xlarge"
     if size.endswith("xlarge") and size != "xlarge":
         factor = size.removesuffix("xlarge")
         return f"{factor} x an xlarge (about {4 * int(factor)} vCPUs in most families)"
@@ -191,12 +200,38 @@ def describe_size(size: str) -> str:
     return notes[size]
 
 
-def parse_instance_type(name: str) -> InstanceType:
-    """Split an instance-type name into its parts, or explain why it is invalid.
+def _check_size(size: str) -> None:
+    """Raise unless ``size`` is in the size vocabulary AWS uses."""
+    match = _SIZE_PATTERN.match(size)
+    if not match:
+        raise InvalidInstanceType(
+            f"'{size}' is not an EC2 size; use nano, micro, small, medium, large, xlarge, "
+            "2xlarge, 4xlarge... or metal."
+        )
+    if match.group("n") is not None and int(match.group("n")) not in XLARGE_MULTIPLIERS:
+        n = int(match.group("n"))
+        hint = " (one xlarge is written 'xlarge')" if n == 1 else ""
+        raise InvalidInstanceType(
+            f"'{size}' is not an EC2 size{hint}; Nxlarge sizes use N in "
+            f"{', '.join(map(str, XLARGE_MULTIPLIERS))}."
+        )
+    if match.group("m") is not None and int(match.group("m")) not in METAL_MULTIPLIERS:
+        raise InvalidInstanceType(
+            f"'{size}' is not an EC2 size; metal slices are metal-Nxl with N in "
+            f"{', '.join(map(str, METAL_MULTIPLIERS))}."
+        )
 
-    >>> parse_instance_type("t3a.micro").capabilities
-    'a'
-    """
+
+def _check_generation(name: str, family: str, generation: int) -> None:
+    newest = NEWEST_GENERATION[family]
+    if generation > newest:
+        raise InvalidInstanceType(
+            f"'{name}': the '{family}' family has reached generation {newest} so far, "
+            f"not {generation}. If AWS has launched a newer one, check its instance-type list."
+        )
+
+
+def _check_basic_form(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInstanceType("Give an instance type such as 't3.micro'.")
     if name != name.strip():
@@ -209,16 +244,10 @@ def parse_instance_type(name: str) -> InstanceType:
         raise InvalidInstanceType(
             f"'{name}' has no '.'; a type is <family><generation>[capabilities].<size>, e.g. 't3.micro'."
         )
-    prefix, size = name.split(".", 1)
-    if not _SIZE_PATTERN.match(size):
-        raise InvalidInstanceType(
-            f"'{size}' is not an EC2 size; use nano, micro, small, medium, large, xlarge, "
-            "2xlarge, 4xlarge... or metal."
-        )
-    match = _PATTERN.match(name)
-    if not match:
-        raise InvalidInstanceType(_explain_prefix_error(prefix))
-    capabilities = match.group("capabilities")
+    return name
+
+
+def _check_capabilities(name: str, capabilities: str) -> None:
     unknown = [c for c in capabilities if c not in CAPABILITIES]
     if unknown:
         known = ", ".join(CAPABILITIES)
@@ -227,14 +256,72 @@ def parse_instance_type(name: str) -> InstanceType:
         )
     if len(set(capabilities)) != len(capabilities):
         raise InvalidInstanceType(f"'{name}' repeats a capability letter.")
-    return InstanceType(
-        name=name,
-        family=match.group("family"),
-        generation=int(match.group("generation")),
-        capabilities=capabilities,
-        flex=bool(match.group("flex")),
-        size=size,
-    )
+
+
+def _parse_special(name: str, size: str) -> InstanceType | None:
+    """High-memory (u) and Mac types, which have their own shapes; None if neither."""
+    for pattern in (_HIGH_MEMORY_V1, _HIGH_MEMORY_V7):
+        match = pattern.match(name)
+        if match:
+            capabilities = match.groupdict().get("capabilities") or ""
+            _check_capabilities(name, capabilities)
+            if size_rank(size) < size_rank("56xlarge"):
+                raise InvalidInstanceType(
+                    f"'{name}': high-memory types come in very large sizes only (56xlarge and up, or metal)."
+                )
+            return InstanceType(name, "u", int(match.group("generation")), capabilities, False, size,
+                                memory_tb=int(match.group("tb")))  # fmt: skip
+    if name.startswith("u-") or re.match(r"^u\d", name):
+        raise InvalidInstanceType(
+            f"'{name}' is not a high-memory type; they read 'u-6tb1.112xlarge' or 'u7i-12tb.224xlarge'."
+        )
+    match = _MAC.match(name)
+    if match:
+        generation, chip = int(match.group("generation")), match.group("chip") or ""
+        _check_generation(name, "mac", generation)
+        if chip and (generation != 2 or chip not in MAC_CHIPS):
+            raise InvalidInstanceType(f"'{name}': Mac chip variants are mac2-{', mac2-'.join(MAC_CHIPS)}.")
+        if size != "metal":
+            raise InvalidInstanceType(
+                f"'{name}': Mac instances are whole Macs, so the size is always 'metal'."
+            )
+        return InstanceType(name, "mac", generation, "", False, size, chip=chip)
+    return None
+
+
+def parse_instance_type(name: str) -> InstanceType:
+    """Split an instance-type name into its parts, or explain why it is invalid.
+
+    >>> parse_instance_type("t3a.micro").capabilities
+    'a'
+    """
+    name = _check_basic_form(name)
+    prefix, size = name.split(".", 1)
+    _check_size(size)
+    special = _parse_special(name, size)
+    if special is not None:
+        return special
+    match = _PATTERN.match(name)
+    if not match:
+        raise InvalidInstanceType(_explain_prefix_error(prefix))
+    family, generation = match.group("family"), int(match.group("generation"))
+    capabilities, flex = match.group("capabilities"), bool(match.group("flex"))
+    _check_capabilities(name, capabilities)
+    _check_generation(name, family, generation)
+    if family == "t" and size not in BURSTABLE_SIZES:
+        raise InvalidInstanceType(
+            f"'{name}': burstable (t) types come only as {', '.join(BURSTABLE_SIZES)}; "
+            "there is no bigger size and no metal."
+        )
+    if flex:
+        if not (family in FLEX_FAMILIES and generation >= FLEX_MIN_GENERATION and capabilities == "i"):
+            raise InvalidInstanceType(
+                f"'{name}': -flex exists only for 7th-generation-or-later Intel m, c and r types "
+                "(m7i-flex, c7i-flex, r8i-flex...)."
+            )
+        if size.startswith("metal"):
+            raise InvalidInstanceType(f"'{name}': flex types are virtual machines; there is no flex metal.")
+    return InstanceType(name, family, generation, capabilities, flex, size)
 
 
 def _explain_prefix_error(prefix: str) -> str:

@@ -26,8 +26,8 @@ class Milestone:
 
 ERAS: tuple[Era, ...] = (
     Era("Databases", 1960, 1979, "computers create digital data; the relational model and SQL"),
-    Era("Warehouses & BI", 1980, 1994, "data warehouses for analysis; Inmon and Kimball modelling"),
-    Era("Web & big data", 1995, 2007, "internet-scale data; MapReduce and Hadoop"),
+    Era("Warehouses & BI", 1980, 1997, "data warehouses for analysis; Inmon and Kimball modelling"),
+    Era("Web & big data", 1998, 2007, "internet-scale data; MapReduce and Hadoop"),
     Era("Cloud & streaming", 2008, 2019, "rented infrastructure; real-time event streams"),
     Era("Modern data engineering", 2020, 2026, "cloud-first platforms that serve business goals and AI"),
 )

@@ -1,12 +1,13 @@
 """The data engineering lifecycle as data: stages, undercurrents, and AWS services for each.
 
 Stages run left to right (generation -> ingestion -> storage -> transformation
--> serving); storage underlies the middle stages; the undercurrents cut across
-all of them. The tables here feed the lessons' diagrams and lookups.
+-> serving); storage underlies the middle stages and also feeds serving directly;
+the undercurrents cut across all of them. The tables here feed the lessons' diagrams and lookups.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 #: Lifecycle stages in order, with what happens in each.
@@ -28,49 +29,158 @@ UNDERCURRENTS: dict[str, str] = {
     "software engineering": "well-tested, reviewed, version-controlled code and infrastructure",
 }
 
-#: AWS services commonly used for each stage and undercurrent in this curriculum.
-AWS_SERVICES: dict[str, list[str]] = {
-    "generation": [
-        "Amazon RDS (MySQL, PostgreSQL)",
-        "Amazon DynamoDB",
-        "Amazon Kinesis Data Streams",
-        "Amazon SQS",
-        "Amazon MSK (Kafka)",
-    ],
-    "ingestion": [
-        "AWS DMS",
-        "AWS Glue",
-        "Amazon Kinesis Data Streams",
-        "Amazon Data Firehose",
-        "Amazon SQS",
-        "Amazon MSK",
-    ],
-    "storage": ["Amazon S3 (data lake)", "Amazon Redshift (warehouse)", "S3 + Redshift (lakehouse)"],
-    "transformation": ["AWS Glue ETL", "Amazon Athena (SQL)", "Amazon Redshift (SQL)"],
-    "serving": [
-        "Amazon Athena",
+
+@dataclass(frozen=True)
+class Service:
+    """One AWS service (or tool): what kind of work it does, why you would pick it, where it fits."""
+
+    name: str
+    does: str  # the kind of work: keep, move, transform, query and serve...
+    why: str
+    areas: tuple[str, ...]  # lifecycle stages and undercurrents it serves
+
+
+#: The services this curriculum meets, grouped by the kind of work they do.
+SERVICES: tuple[Service, ...] = (
+    Service(
+        "Amazon S3", "keep data", "object storage for the lake: cheap, durable, any file format", ("storage",)
+    ),
+    Service(
         "Amazon Redshift",
-        "Amazon QuickSight",
-        "Superset / Metabase",
-        "vector databases for ML",
-    ],
-    "security": ["AWS IAM (roles, policies)", "Amazon VPC", "security groups"],
-    "data management": ["AWS Glue Data Catalog", "AWS Glue crawlers", "AWS Lake Formation"],
-    "DataOps": [
-        "Amazon CloudWatch (metrics, alarms)",
-        "CloudWatch Logs",
-        "Amazon SNS (notifications)",
-        "Monte Carlo / Bigeye (data observability)",
-    ],
-    "data architecture": ["AWS Well-Architected Framework"],
-    "orchestration": ["Apache Airflow (Amazon MWAA)", "AWS Step Functions", "Dagster / Prefect / Mage"],
-    "software engineering": [
-        "Git and GitHub",
-        "AWS CodeDeploy",
-        "Terraform (infrastructure as code)",
-        "a cloud IDE on EC2",
-    ],
+        "keep data",
+        "columnar warehouse for modelled data that is queried all day",
+        ("storage", "transformation", "serving"),
+    ),
+    Service(
+        "Amazon RDS",
+        "keep data",
+        "managed MySQL/PostgreSQL: typically an application's database",
+        ("generation",),
+    ),
+    Service(
+        "Amazon DynamoDB", "keep data", "key-value tables with millisecond reads behind apps", ("generation",)
+    ),
+    Service("AWS DMS", "move data", "copies a database once, then streams its changes (CDC)", ("ingestion",)),
+    Service(
+        "Amazon Kinesis Data Streams",
+        "move data",
+        "an ordered, replayable stream of events that several readers share",
+        ("generation", "ingestion"),
+    ),
+    Service(
+        "Amazon Data Firehose",
+        "move data",
+        "batches a stream into files in S3 or Redshift, no code",
+        ("ingestion",),
+    ),
+    Service("Amazon SQS", "move data", "a queue: each message is handled by one worker", ("ingestion",)),
+    Service(
+        "Amazon MSK", "move data", "managed Apache Kafka, when a team already runs on Kafka", ("ingestion",)
+    ),
+    Service(
+        "AWS Glue ETL",
+        "transform data",
+        "serverless Spark or Python jobs that extract, reshape and load (the lab's job)",
+        ("ingestion", "transformation"),
+    ),
+    Service(
+        "AWS Lambda",
+        "transform data",
+        "small functions run by an event, e.g. a file landing in S3",
+        ("transformation",),
+    ),
+    Service(
+        "Amazon EMR",
+        "transform data",
+        "managed Spark clusters for heavy or custom processing",
+        ("transformation",),
+    ),
+    Service(
+        "Amazon Athena",
+        "query and serve",
+        "SQL straight over files in S3, billed by the bytes it scans",
+        ("transformation", "serving"),
+    ),
+    Service(
+        "Amazon QuickSight", "query and serve", "dashboards for people who do not write SQL", ("serving",)
+    ),
+    Service(
+        "Amazon SageMaker", "query and serve", "trains and hosts ML models on prepared data", ("serving",)
+    ),
+    Service(
+        "AWS Glue Data Catalog",
+        "describe and govern",
+        "table definitions that let Athena and Redshift read the lake",
+        ("data management",),
+    ),
+    Service(
+        "AWS Glue crawlers",
+        "describe and govern",
+        "fill the catalog by reading the files",
+        ("data management",),
+    ),
+    Service(
+        "AWS Lake Formation",
+        "describe and govern",
+        "table-, column- and row-level permissions on the lake",
+        ("data management", "security"),
+    ),
+    Service(
+        "AWS IAM", "secure", "who may do what: users, roles and policies (a global service)", ("security",)
+    ),
+    Service("AWS KMS", "secure", "the keys behind encryption at rest", ("security",)),
+    Service(
+        "Amazon VPC + security groups",
+        "secure",
+        "private networks and instance-level firewalls",
+        ("security",),
+    ),
+    Service(
+        "Amazon CloudWatch", "watch and alert", "metrics, logs and alarms for jobs and services", ("DataOps",)
+    ),
+    Service("Amazon SNS", "watch and alert", "delivers an alarm to email, chat or a pager", ("DataOps",)),
+    Service(
+        "Amazon MWAA", "orchestrate", "managed Apache Airflow: scheduled DAGs of tasks", ("orchestration",)
+    ),
+    Service(
+        "AWS Step Functions",
+        "orchestrate",
+        "chains AWS services as a state machine, with retries",
+        ("orchestration",),
+    ),
+    Service(
+        "Terraform / AWS CloudFormation",
+        "build and deploy",
+        "infrastructure written as reviewed, versioned code",
+        ("software engineering", "data architecture"),
+    ),
+    Service(
+        "Git + CI (GitHub Actions, AWS CodePipeline)",
+        "build and deploy",
+        "every change reviewed, tested and shipped the same way",
+        ("software engineering", "DataOps"),
+    ),
+    Service(
+        "AWS Well-Architected Framework",
+        "design",
+        "a set of review questions (not a service) for judging a design",
+        ("data architecture",),
+    ),
+)
+
+#: The same services seen per lifecycle stage and undercurrent (derived from :data:`SERVICES`).
+AWS_SERVICES: dict[str, list[str]] = {
+    area: [service.name for service in SERVICES if area in service.areas]
+    for area in [*STAGES, *UNDERCURRENTS]
 }
+
+
+def services_by_kind() -> dict[str, list[Service]]:
+    """The services grouped by the kind of work they do, in a stable order."""
+    groups: dict[str, list[Service]] = {}
+    for service in SERVICES:
+        groups.setdefault(service.does, []).append(service)
+    return groups
 
 
 def services_for(stage_or_undercurrent: str) -> list[str]:
@@ -110,6 +220,8 @@ def plot_lifecycle(ax: Any = None) -> Any:
         ax.annotate("", xy=(x1, 2.72), xytext=(x0, 2.72), arrowprops={"arrowstyle": "->", "lw": 1.5})
     ax.annotate("", xy=(3.8, 2.35), xytext=(4.8, 1.85), arrowprops={"arrowstyle": "<->", "lw": 1.2})
     ax.annotate("", xy=(7.4, 2.35), xytext=(6.4, 1.85), arrowprops={"arrowstyle": "<->", "lw": 1.2})
+    # Storage also feeds serving directly (e.g. Athena or a dashboard reading stored tables).
+    ax.annotate("", xy=(9.6, 2.35), xytext=(6.55, 1.75), arrowprops={"arrowstyle": "->", "lw": 1.2})
     ax.add_patch(FancyBboxPatch((0.3, 0.15), 10.6, 0.85, boxstyle="round,pad=0.05", fc="#e2f0d9", ec="0.3"))
     ax.text(5.6, 0.75, "Undercurrents", ha="center", fontsize=10, weight="bold")
     ax.text(5.6, 0.38, "  |  ".join(UNDERCURRENTS), ha="center", fontsize=8.5)

@@ -1,10 +1,16 @@
 """AWS regions and availability zones: their names, and choosing one for your users.
 
 A small static table of real AWS regions (code, city, approximate coordinates,
-country, and an approximate t3.micro price) lets a learner pick a region by the
-four usual criteria: latency to users, cost, compliance (where data may live) and
-service availability. Prices are rounded list prices at the time of writing,
-for teaching only; always check the AWS pricing pages before deciding.
+country, and an approximate on-demand price of one ``t3.micro`` instance in
+dollars per hour) lets a learner pick a region by the four usual criteria:
+latency to users, cost, compliance (where data may live) and service
+availability. Prices are rounded list prices at the time of writing, for
+teaching only; always check the AWS pricing pages before deciding.
+
+Almost every AWS region offers three or more availability zones (new accounts see two in a
+few older regions, such as us-west-1). Zone letters
+run from ``a`` to at most ``f`` (us-east-1 has six) and need not be consecutive:
+ca-central-1's zones are ``a``, ``b`` and ``d``.
 """
 
 from __future__ import annotations
@@ -54,16 +60,29 @@ REGIONS: tuple[Region, ...] = (
 )
 
 GEOGRAPHIES = {
-    "us": "United States",
+    "us": "the United States",
     "ca": "Canada",
     "sa": "South America",
     "eu": "Europe",
-    "me": "Middle East",
+    "me": "the Middle East",
     "af": "Africa",
     "ap": "Asia Pacific",
     "il": "Israel",
     "mx": "Mexico",
 }
+#: How each direction word reads in a sentence ("in the centre of Israel").
+_DIRECTION_WORDS = {
+    "central": "centre",
+    "north": "north",
+    "south": "south",
+    "east": "east",
+    "west": "west",
+    "northeast": "north-east",
+    "northwest": "north-west",
+    "southeast": "south-east",
+    "southwest": "south-west",
+}
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 _DIRECTIONS = (
     "central",
     "north",
@@ -79,9 +98,12 @@ _REGION_RE = re.compile(
     rf"^(?P<geo>[a-z]{{2}})(?P<gov>-gov)?-(?P<direction>{'|'.join(_DIRECTIONS)})-(?P<number>[1-9]\d*)$"
 )
 _AZ_RE = re.compile(r"^(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d+)(?P<letter>[a-z])$")
+#: No region has more than six zones, so zone letters stop at "f".
+MAX_ZONES_PER_REGION = 6
+_ZONE_LETTERS = "abcdef"
 
 EARTH_RADIUS_KM = 6371.0
-FIBRE_KM_PER_MS = 200.0  # light in glass travels about 200 km per millisecond
+FIBRE_KM_PER_MS = 200.0  # light in glass travels about 200 km per millisecond (~2/3 of c)
 ROUTE_FACTOR = 1.4  # cables do not follow great circles
 
 
@@ -104,8 +126,10 @@ def explain_region_code(code: str) -> str:
     geo = GEOGRAPHIES.get(match.group("geo"), f"geography '{match.group('geo')}'")
     gov = " (GovCloud, for US government workloads)" if match.group("gov") else ""
     n = int(match.group("number"))
-    ordinal = {1: "first", 2: "second", 3: "third"}.get(n, f"number {n}")
-    return f"{code}: the {ordinal} region in the {match.group('direction')} of {geo}{gov}"
+    where = f"in the {_DIRECTION_WORDS[match.group('direction')]} of {geo}"
+    if n <= len(_ORDINALS):
+        return f"{code}: the {_ORDINALS[n - 1]} region {where}{gov}"
+    return f"{code}: region number {n} {where}{gov}"
 
 
 def parse_az(name: str) -> tuple[str, str]:
@@ -120,16 +144,27 @@ def parse_az(name: str) -> tuple[str, str]:
             f"{name!r} is not an availability-zone name; it should be a region code plus one letter, "
             "e.g. 'us-east-1a'."
         )
+    if match.group("letter") not in _ZONE_LETTERS:
+        raise ValueError(
+            f"{name!r}: zone letter {match.group('letter')!r} is out of range; no region has more than "
+            f"{MAX_ZONES_PER_REGION} zones, so letters run from 'a' to 'f'."
+        )
     return match.group("region"), match.group("letter")
 
 
 def az_names(code: str, count: int = 3) -> list[str]:
-    """Return ``count`` zone names for a region: ``us-east-1a``, ``us-east-1b``..."""
+    """Return ``count`` zone names for a region: ``us-east-1a``, ``us-east-1b``...
+
+    Almost every region offers three or more zones (a few older ones show new accounts two);
+    none has more than six.
+    The names are illustrative: a few regions skip letters (ca-central-1 has
+    ``a``, ``b`` and ``d``), so check the console for the real ones.
+    """
     if not _REGION_RE.match(code):
         raise ValueError(f"{code!r} is not a region code such as 'us-east-1'.")
-    if not 1 <= count <= 6:
-        raise ValueError("Regions have between 1 and 6 zones; ask for 1-6.")
-    return [f"{code}{letter}" for letter in "abcdef"[:count]]
+    if not 1 <= count <= MAX_ZONES_PER_REGION:
+        raise ValueError(f"Regions have at most {MAX_ZONES_PER_REGION} zones; ask for 1-6.")
+    return [f"{code}{letter}" for letter in _ZONE_LETTERS[:count]]
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -158,7 +193,10 @@ class UserGroup:
 
 @dataclass(frozen=True)
 class RegionScore:
-    """How one candidate region scored; lower ``score`` is better."""
+    """How one candidate region scored; lower ``score`` is better.
+
+    ``usd_hour`` is the on-demand price of one t3.micro in that region.
+    """
 
     code: str
     city: str
@@ -167,11 +205,11 @@ class RegionScore:
     score: float
 
 
-def _normalise(values: list[float]) -> list[float]:
-    low, high = min(values), max(values)
-    if high == low:
-        return [0.0 for _ in values]
-    return [(v - low) / (high - low) for v in values]
+#: Fixed yardsticks for the score, so a region's score never depends on which
+#: other regions are candidates: latency is counted in units of 100 ms, and price
+#: as how many times the cheapest region in the whole table it costs.
+LATENCY_REFERENCE_MS = 100.0
+PRICE_REFERENCE_USD_HOUR = min(r.t3_micro_usd_hour for r in REGIONS)
 
 
 def pick_region(
@@ -189,8 +227,10 @@ def pick_region(
 
     Compliance (``allowed_countries``, ``eu_only``) and service availability
     (``available_in``: the region codes where a service you need exists) are hard
-    filters; latency (traffic-weighted round-trip estimate) and cost are scaled to
-    0..1 across the remaining candidates and mixed by the two weights.
+    filters. Latency (traffic-weighted round-trip estimate) and cost are scaled
+    against fixed references (latency / 100 ms; price / the cheapest price in the
+    full table, minus 1, so the cheapest region adds 0) and mixed by the two weights.
+    Because the references are fixed, removing candidates never reorders the rest.
     """
     users = list(users)
     if not users:
@@ -214,7 +254,8 @@ def pick_region(
         for r in candidates
     ]
     prices = [r.t3_micro_usd_hour for r in candidates]
-    lat_n, cost_n = _normalise(latencies), _normalise(prices)
+    lat_n = [latency / LATENCY_REFERENCE_MS for latency in latencies]
+    cost_n = [price / PRICE_REFERENCE_USD_HOUR - 1 for price in prices]
     weight_sum = latency_weight + cost_weight
     scores = [
         RegionScore(
@@ -231,10 +272,11 @@ def pick_region(
 
 def format_ranking(scores: list[RegionScore], top: int = 5) -> str:
     """A small fixed-width table of the best ``top`` regions (used by the lesson's widget)."""
-    lines = [f"{'rank':<5}{'region':<16}{'city':<15}{'latency ms':>11}{'$/hour':>9}{'score':>7}"]
+    header = f"{'rank':<5}{'region':<16}{'city':<15}{'latency ms':>11}{'t3.micro $/h':>14}{'score':>7}"
+    lines = [header]
     for rank, s in enumerate(scores[:top], start=1):
         lines.append(
-            f"{rank:<5}{s.code:<16}{s.city:<15}{s.latency_ms:>11.1f}{s.usd_hour:>9.4f}{s.score:>7.3f}"
+            f"{rank:<5}{s.code:<16}{s.city:<15}{s.latency_ms:>11.1f}{s.usd_hour:>14.4f}{s.score:>7.3f}"
         )
     return "\n".join(lines)
 

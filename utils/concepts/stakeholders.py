@@ -24,17 +24,40 @@ DOWNSTREAM: dict[str, str] = {
 }
 
 
-def direction(role: str) -> str:
-    """Return ``'upstream'`` or ``'downstream'`` for a known role (case-insensitive)."""
-    key = role.strip().lower()
-    for name in UPSTREAM:
-        if name.lower() == key:
+def direction(
+    role: str,
+    *,
+    produces_data_you_ingest: bool | None = None,
+    uses_what_you_deliver: bool | None = None,
+) -> str:
+    """Say which way a role faces, from what it does with data.
+
+    A role that produces data you ingest is ``'upstream'``; one that uses what you
+    deliver is ``'downstream'``; one that does both is ``'upstream and downstream'``
+    (a sales team that types orders into the CRM and reads your dashboard); one that
+    does neither is ``'not a stakeholder of this pipeline'``. Without the two answers,
+    a role from :data:`UPSTREAM` or :data:`DOWNSTREAM` is looked up by name; for any
+    other role, answer the two questions.
+    """
+    if produces_data_you_ingest is not None or uses_what_you_deliver is not None:
+        produces, uses = bool(produces_data_you_ingest), bool(uses_what_you_deliver)
+        if produces and uses:
+            return "upstream and downstream"
+        if produces:
             return "upstream"
-    for name in DOWNSTREAM:
-        if name.lower() == key:
+        if uses:
             return "downstream"
+        return "not a stakeholder of this pipeline"
+    key = role.strip().lower()
+    if key in (name.lower() for name in UPSTREAM):
+        return "upstream"
+    if key in (name.lower() for name in DOWNSTREAM):
+        return "downstream"
     known = ", ".join([*UPSTREAM, *DOWNSTREAM])
-    raise KeyError(f"{role!r} is not a role in these tables; known roles: {known}.")
+    raise KeyError(
+        f"{role!r} is not in these tables (known roles: {known}). Classify it by what it does: "
+        f"direction({role!r}, produces_data_you_ingest=..., uses_what_you_deliver=...)."
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,11 @@
 """Networks on AWS: split a VPC's address range into subnets, and evaluate security groups.
 
-A VPC owns a private IPv4 range written in CIDR notation (``10.0.0.0/16``).
+A VPC owns an IPv4 range written in CIDR notation (``10.0.0.0/16``): the
+address, then after the slash how many leading bits are fixed (16 fixed bits
+leave 32 - 16 = 16 free bits, so 2**16 = 65,536 addresses). Use a private range
+(RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or the shared address space
+100.64.0.0/10. AWS also accepts publicly routable ranges, but they clash with
+real internet addresses, so :func:`check_vpc_cidr` warns about them.
 You carve it into subnets, each living in exactly one availability zone.
 AWS keeps five addresses of every subnet for itself (network address, VPC
 router, DNS, one reserved for future use, broadcast), and a VPC or subnet must
@@ -14,11 +19,25 @@ unless a rule allows it, and replies to allowed traffic are let through
 from __future__ import annotations
 
 import ipaddress
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 AWS_RESERVED_PER_SUBNET = 5
 MIN_PREFIX, MAX_PREFIX = 16, 28
+#: Ranges recommended for a VPC: RFC 1918 private space and RFC 6598 shared space.
+RECOMMENDED_RANGES = tuple(
+    ipaddress.ip_network(r) for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+#: Ranges AWS does not allow for a VPC at all.
+FORBIDDEN_RANGES = tuple(
+    ipaddress.ip_network(r)
+    for r in ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4")
+)
+
+
+class PublicRangeWarning(UserWarning):
+    """A VPC range that is publicly routable: allowed by AWS, but a bad idea."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,12 @@ def usable_hosts(cidr: str) -> int:
 
 
 def check_vpc_cidr(cidr: str) -> ipaddress.IPv4Network:
-    """Validate a VPC range: IPv4, a network address, size /16-/28, private (RFC 1918)."""
+    """Validate a VPC range: IPv4, a network address, size /16-/28, not a reserved range.
+
+    Private (RFC 1918) and shared (100.64.0.0/10) ranges pass quietly. A publicly
+    routable range is allowed, as AWS allows it, but raises a :class:`PublicRangeWarning`:
+    instances could not reach the real owners of those addresses on the internet.
+    """
     try:
         network = ipaddress.ip_network(cidr)
     except ValueError as error:
@@ -52,10 +76,19 @@ def check_vpc_cidr(cidr: str) -> ipaddress.IPv4Network:
         raise ValueError(
             f"A VPC must be between /{MIN_PREFIX} and /{MAX_PREFIX}; {cidr} is /{network.prefixlen}."
         )
-    if not network.is_private:
+    forbidden = next((r for r in FORBIDDEN_RANGES if network.overlaps(r)), None)
+    if forbidden is not None:
         raise ValueError(
-            f"{cidr} is public address space; "
-            "use a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16."
+            f"{cidr} overlaps {forbidden}, which is reserved (loopback, link-local, multicast...) "
+            "and cannot be used for a VPC; use a range inside 10.0.0.0/8, for example."
+        )
+    if not any(network.subnet_of(r) for r in RECOMMENDED_RANGES):
+        warnings.warn(
+            f"{cidr} is publicly routable address space. AWS accepts it, but your resources could "
+            "not reach the real owners of those addresses; prefer 10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16 or 100.64.0.0/10.",
+            PublicRangeWarning,
+            stacklevel=2,
         )
     return network
 

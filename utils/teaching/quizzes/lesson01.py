@@ -13,7 +13,8 @@ QUIZ = Quiz(
                 "That is mostly a data scientist's or ML engineer's job; they rely on the data you deliver.",
             ),
             (
-                "Get raw data from sources, turn it into something useful, and make it available downstream",
+                "Collect data from the systems that produce it, reshape it, and deliver it to the people and "
+                "programs that rely on it",
                 True,
                 "Raw in, useful out, served to the people and systems who need it: that is the whole job in "
                 "one line.",

@@ -19,9 +19,10 @@ QUIZ = Quiz(
             "You stopped an EC2 instance. What are you still billed for?",
             ("Nothing", False, "Its EBS disk still exists and still costs money."),
             (
-                "Its attached EBS storage (and any public IPv4 address)",
+                "Its attached EBS storage (and any Elastic IP allocated to it)",
                 True,
-                "Stopping halts compute charges; storage and addresses bill until you delete them.",
+                "Stopping halts compute charges. The EBS volume bills until you delete it; an Elastic IP "
+                "bills until you release it. An auto-assigned public IPv4 is released on stop.",
             ),
             ("The full hourly instance price", False, "Compute is not billed while the instance is stopped."),
         ),
@@ -73,7 +74,11 @@ QUIZ = Quiz(
                 False,
                 "RDS runs transactional databases such as MySQL: often the pipeline's source.",
             ),
-            ("Amazon Redshift", True, "Redshift is built to store, transform and serve data for analytics."),
+            (
+                "Amazon Redshift",
+                True,
+                "Redshift is AWS's columnar data warehouse, made for analytical SQL over large tables.",
+            ),
             ("AWS Lambda", False, "Lambda runs functions in response to events."),
         ),
     ),

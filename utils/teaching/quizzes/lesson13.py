@@ -24,9 +24,18 @@ QUIZ = Quiz(
             "proposed design?",
             ("Nothing", False, "Freshness decides the ingestion pattern."),
             (
-                "Ingestion moves from scheduled batch jobs to streaming, and the cost rises",
+                "Change data capture reads MySQL's change log into a stream, a streaming job transforms it, "
+                "and the always-on parts raise the cost",
                 True,
-                "Try it in the lesson: the design switches to Kinesis and the estimated cost jumps.",
+                "A database emits no events, so CDC (AWS DMS or Debezium) turns its commits into a stream; "
+                "the replication instance and the streaming transform run around the clock, which is "
+                "where the cost goes.",
+            ),
+            (
+                "Kinesis and Firehose are added and read the MySQL tables directly",
+                False,
+                "Kinesis does not read databases: something must capture the changes and put them on the "
+                "stream. That is change data capture.",
             ),
             ("The source database changes", False, "The source is given; you adapt to it."),
         ),
