@@ -77,6 +77,7 @@ objects, so re-running is idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -602,13 +603,21 @@ class ControlTotals:
 
 def control_totals(db: DbConfig) -> ControlTotals:
     """Order lines, total revenue and revenue per (trimmed) country, computed by MySQL."""
+    import pymysql
+
     conn = open_source(db)
     try:
         with conn.cursor() as cur:
             cur.execute(CONTROL_TOTALS_SQL)
             rows = cur.fetchall()
+    except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
+        raise SourceConnectionError(
+            f"Lost the connection to MariaDB at {db.host}:{db.port} while computing the control "
+            f"totals ({exc}). Is the server still running (make up)? Nothing was published: the "
+            "previous tables are untouched; run the job again.") from exc
     finally:
-        conn.close()
+        with contextlib.suppress(Exception):  # closing a dropped connection may fail too
+            conn.close()
     lines, total, by_country = 0, Decimal(0), {}
     for has_customer, country, order_lines, revenue in rows:  # see CONTROL_TOTALS_SQL
         revenue = Decimal(revenue if revenue is not None else 0)

@@ -33,7 +33,7 @@ from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s
 from utils.cloud.glue import logs
 from utils.cloud.glue.exceptions import CrawlerNotRunning, CrawlerRunning, from_moto
 from utils.cloud.glue.inference import ObjectSchema, TableDefinition, infer_tables, split_target
-from utils.cloud.glue.regional import RegionalGlue
+from utils.cloud.glue.regional import RealState, RegionalGlue
 from utils.config import get_settings
 
 # How long a finished crawl stays in STOPPING before READY. Glue takes a minute or
@@ -61,7 +61,7 @@ class CrawlSummary:
     messages: list[str] = field(default_factory=list)
 
 
-class LocalCrawl(FakeCrawl):
+class LocalCrawl(RealState, FakeCrawl):
     """One crawl whose state is set by the crawl thread (moto's crawl model, made real).
 
     Crawl states are those of ListCrawls: RUNNING, then COMPLETED, FAILED or
@@ -78,18 +78,6 @@ class LocalCrawl(FakeCrawl):
         self.cancel_requested = False
         self.summary = CrawlSummary()
         self.finished = threading.Event()
-
-    @property
-    def status(self) -> str:  # type: ignore[override]
-        """The crawl's state."""
-        return self.state
-
-    @status.setter
-    def status(self, value: str) -> None:
-        self.state = value
-
-    def advance(self) -> None:
-        """No-op: moto calls it on every read to fake progress."""
 
     def finish(self, state: str, error: str | None = None) -> None:
         """Enter a final state (COMPLETED, FAILED or STOPPED)."""

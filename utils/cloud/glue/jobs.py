@@ -42,7 +42,7 @@ from moto.glue.models import FakeJob, FakeJobRun
 from utils.cloud.backends import NoSuchBucket, split_s3_uri
 from utils.cloud.glue import logs
 from utils.cloud.glue.exceptions import ConcurrentRunsExceeded, EntityNotFound, InvalidInput, from_moto
-from utils.cloud.glue.regional import RegionalGlue
+from utils.cloud.glue.regional import RealState, RegionalGlue
 from utils.config import PROJECT_ROOT, get_settings
 
 # Folder holding the ``awsglue`` compatibility package every run can import.
@@ -70,7 +70,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class LocalJobRun(FakeJobRun):
+class LocalJobRun(RealState, FakeJobRun):
     """A job run whose state is the state of a real process (moto's run model, made real)."""
 
     def __init__(self, job: FakeJob, arguments: dict[str, str], timeout_minutes: int,
@@ -96,19 +96,6 @@ class LocalJobRun(FakeJobRun):
         self.stop_requested = False
         self.process: subprocess.Popen[str] | None = None
         self.finished = threading.Event()
-
-    # moto's ManagedState advances states on reads; ours change only when the process does.
-    @property
-    def status(self) -> str:  # type: ignore[override]
-        """The run's state (``JobRunState``)."""
-        return self.state
-
-    @status.setter
-    def status(self, value: str) -> None:
-        self.state = value
-
-    def advance(self) -> None:
-        """No-op: moto calls it on every read to fake progress."""
 
     @property
     def is_active(self) -> bool:

@@ -22,3 +22,25 @@ class RegionalGlue:
     def store(self) -> ObjectStore:
         """The local S3."""
         return ObjectStore()
+
+
+class RealState:
+    """Mixin for moto models with a ManagedState (job runs, crawls).
+
+    moto advances such states on every read to fake progress; ours change only when the
+    real work does, so ``status`` is plain state and ``advance`` does nothing.
+    """
+
+    state: str
+
+    @property
+    def status(self) -> str:
+        """The current state (``JobRunState`` / the crawl's state)."""
+        return self.state
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self.state = value
+
+    def advance(self) -> None:
+        """No-op: moto calls it on every read to fake progress."""
