@@ -119,41 +119,16 @@ def hive_to_arrow(type_name: str) -> pa.DataType:
 
 
 def arrow_to_hive(dtype: pa.DataType) -> str:
-    """The Glue/Hive column type of an Arrow type (what Athena's CTAS registers)."""
-    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or _is_string_view(dtype):
-        return "string"
-    if pa.types.is_int8(dtype):
-        return "tinyint"
-    if pa.types.is_int16(dtype):
-        return "smallint"
-    if pa.types.is_int32(dtype) or pa.types.is_uint8(dtype) or pa.types.is_uint16(dtype):
-        return "int"
-    if pa.types.is_integer(dtype):
-        return "bigint"
-    if pa.types.is_float32(dtype):
-        return "float"
-    if pa.types.is_floating(dtype):
-        return "double"
-    if pa.types.is_boolean(dtype):
-        return "boolean"
-    if pa.types.is_date(dtype):
-        return "date"
-    if pa.types.is_timestamp(dtype):
-        return "timestamp"
-    if pa.types.is_decimal(dtype):
-        return f"decimal({dtype.precision},{dtype.scale})"
-    if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
-        return "binary"
-    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
-        return f"array<{arrow_to_hive(dtype.value_type)}>"
-    if pa.types.is_map(dtype):
-        return f"map<{arrow_to_hive(dtype.key_type)},{arrow_to_hive(dtype.item_type)}>"
-    if pa.types.is_struct(dtype):
-        inner = ",".join(f"{f.name}:{arrow_to_hive(f.type)}" for f in dtype)
-        return f"struct<{inner}>"
-    if pa.types.is_null(dtype):
-        return "string"
-    raise ValueError(f"Arrow type {dtype} has no Hive equivalent")
+    """The Glue/Hive column type of an Arrow type (what Athena's CTAS registers).
+
+    The same mapping the crawler writes (one source of truth), except that types with
+    no Hive equivalent are refused here instead of read as strings.
+    """
+    from utils.cloud.glue.inference import glue_type
+
+    if pa.types.is_time(dtype) or pa.types.is_interval(dtype) or pa.types.is_duration(dtype):
+        raise ValueError(f"Arrow type {dtype} has no Hive equivalent")
+    return glue_type(dtype)
 
 
 def _is_string_view(dtype: pa.DataType) -> bool:
