@@ -9,8 +9,9 @@ import pyarrow as pa
 import pytest
 from moto import mock_aws
 
+from tests.e2e.tcp_proxy import TcpProxy
 from utils.classicmodels import generate
-from utils.etl import source_config
+from utils.etl import job, source_config
 from utils.etl.job import (
     DbConfig,
     SchemaDriftError,
@@ -101,6 +102,39 @@ def test_server_down_gives_a_clear_error() -> None:
     down = DbConfig("127.0.0.1", 1, "etl_reader", "x", "classicmodels")
     with pytest.raises(SourceConnectionError, match="the server is not reachable: is MariaDB running"):
         extract(down)
+
+
+def _through(proxy: TcpProxy, db: DbConfig) -> DbConfig:
+    return DbConfig("127.0.0.1", proxy.port, db.user, db.password, db.database)
+
+
+def test_server_lost_mid_read_fails_at_once_naming_the_table(sf1_db: DbConfig) -> None:
+    proxy = TcpProxy((sf1_db.host, sf1_db.port), cut_after=50_000)  # orderdetails is ~100 kB
+    started = time.perf_counter()
+    with pytest.raises(SourceConnectionError, match=r"Lost the connection to MariaDB .* while reading "
+                                                    r"\w+\.orderdetails .*make up.*previous tables are untouched"):
+        extract(_through(proxy, sf1_db), ["orderdetails"])
+    assert proxy.cut.is_set()
+    assert time.perf_counter() - started < 15, "the first failed read ends the run"
+
+
+def test_server_gone_before_the_reads_connect_fails_without_the_pools_30_s_retry(
+    sf1_db: DbConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = TcpProxy((sf1_db.host, sf1_db.port))
+    check = job.open_source
+
+    def check_then_server_stops(db: DbConfig, timeout: int = 10) -> object:
+        conn = check(db, timeout)  # the password check passes ...
+        proxy.close()  # ... then the server goes away: every new connection is refused
+        return conn
+
+    monkeypatch.setattr(job, "open_source", check_then_server_stops)
+    started = time.perf_counter()
+    with pytest.raises(SourceConnectionError, match=r"stopped accepting connections while \w+ was being "
+                                                    r"read\. Is the server still running \(make up\)\?"):
+        extract(_through(proxy, sf1_db))
+    assert time.perf_counter() - started < 15, "connectorx alone retries a refused connection for 30 s"
 
 
 def test_etl_user_reads_the_source_read_only() -> None:

@@ -81,7 +81,10 @@ import contextlib
 import io
 import json
 import os
+import queue
+import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -417,6 +420,8 @@ def open_source(db: DbConfig, timeout: int = 10) -> Any:
 
 def read_table(db: DbConfig, sql: str) -> pa.Table:
     """Run one query and return Arrow: connectorx when installed, else pymysql (slower)."""
+    # connectorx's connection pool logs every retry to stderr; the job reports the outcome.
+    os.environ.setdefault("RUST_LOG", "off")
     try:
         import connectorx as cx
     except ImportError:  # e.g. a Glue job without --additional-python-modules
@@ -439,13 +444,54 @@ def extract(db: DbConfig, tables: list[str] | None = None) -> dict[str, pa.Table
 
     Each table is read on its own connection, all at once (connectorx releases
     the GIL), so the small tables are read while the big ``orderdetails`` streams.
+    The first failure is raised at once: the reads run on daemon threads, so a
+    read still waiting on connectorx's pool (it retries a lost server for 30 s)
+    neither delays the error nor keeps the process alive.
     """
     conn = open_source(db)  # fail fast and clearly before connectorx's retrying pool
     conn.close()
     names = list(tables or SOURCE_COLUMNS)
-    with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        reads = {table: pool.submit(_extract_table, db, table) for table in names}
-        return {table: reads[table].result() for table in names}
+    outcomes: queue.Queue[tuple[str, pa.Table | None, BaseException | None]] = queue.Queue()
+
+    def read(table: str) -> None:
+        try:
+            outcomes.put((table, _extract_table(db, table), None))
+        except BaseException as exc:  # handed to the waiting thread
+            outcomes.put((table, None, exc))
+
+    for table in names:
+        threading.Thread(target=read, args=(table,), name=f"extract-{table}", daemon=True).start()
+    read_tables: dict[str, pa.Table] = {}
+    failed_probes = 0
+    while len(read_tables) < len(names):
+        try:
+            table, data, error = outcomes.get(timeout=PROBE_SECONDS)
+        except queue.Empty:  # a read is taking a while: is the server still there?
+            failed_probes = 0 if _reachable(db) else failed_probes + 1
+            if failed_probes >= 2:
+                raise SourceConnectionError(
+                    f"MariaDB at {db.host}:{db.port} stopped accepting connections while "
+                    f"{db.database} was being read. Is the server still running (make up)? Nothing "
+                    "was published: the previous tables are untouched; run the job again.") from None
+            continue
+        if error is not None:
+            raise error
+        read_tables[table] = data
+    return {table: read_tables[table] for table in names}
+
+
+# While reads run, the server is probed this often; two failed probes in a row
+# end the run (connectorx alone would retry a refused connection for 30 s).
+PROBE_SECONDS = 2.0
+
+
+def _reachable(db: DbConfig) -> bool:
+    """True when the server accepts a TCP connection (nothing is sent)."""
+    try:
+        socket.create_connection((db.host, db.port), timeout=PROBE_SECONDS).close()
+    except OSError:
+        return False
+    return True
 
 
 def _extract_table(db: DbConfig, table: str) -> pa.Table:
@@ -932,18 +978,34 @@ def run(db: DbConfig, target_path: str, run_id: str | None = None,
     log("job", f"run {run_id} succeeded in {time.perf_counter() - started:.2f} s")
     rss = peak_rss_mib()
     if rss is not None:
-        log("job", f"peak RSS {rss:,.0f} MiB")
+        log("job", f"peak RSS {rss:,.0f} MiB, CPU {cpu_seconds():.2f} s (user + system)")
     return published
 
 
 def peak_rss_mib() -> float | None:
-    """This process's peak resident memory (native DuckDB/connectorx memory included)."""
+    """This process's peak resident memory (native DuckDB/connectorx memory included).
+
+    Linux: ``VmHWM``, the high-water mark of this program's own memory. (``ru_maxrss``
+    would also count the parent's memory when the process was forked from a big one,
+    as a Glue runner may be, because it survives ``exec``.)
+    """
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
     try:
         import resource
     except ImportError:  # not on Unix
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)  # KiB on Linux, bytes on macOS
+
+
+def cpu_seconds() -> float:
+    """CPU time this process has used so far (all threads, native code included)."""
+    times = os.times()
+    return times.user + times.system
 
 
 def parse_args(argv: list[str]) -> dict[str, str]:
