@@ -200,8 +200,9 @@ def run_job(secret: str, sf: float) -> dict[str, Any]:
 
 def control_totals_alone(url: str) -> tuple[float, float | None]:
     """The job's MySQL control-totals statement on its own: (wall seconds, MariaDB CPU seconds)."""
-    from utils.etl.job import CONTROL_TOTALS_SQL
     import connectorx as cx
+
+    from utils.etl.job import CONTROL_TOTALS_SQL
 
     db_cpu, started = mariadb_cpu(), time.perf_counter()
     cx.read_sql(url, CONTROL_TOTALS_SQL, return_type="arrow")

@@ -139,3 +139,36 @@ def test_trino_functions_mysql_users_know_keep_working(lake: dict) -> None:
     assert rows(run_query(sql)) == [["a-b", "yes", "1970-01-01 00:00:00.000 UTC", "2024-03-05 07:08", "2",
                                      "true", "x", "2024-03-01", "true"]]
     assert rows(run_query("SELECT approx_distinct(country) FROM dim_customers")) == [["3"]]
+
+
+# ------------------------------------------------ functions only DuckDB knows
+
+# The local engine is DuckDB: without this check these would run here and fail on AWS.
+@pytest.mark.parametrize(("sql", "expected", "hint"), [
+    ("SELECT strftime(order_date, '%Y-%m') FROM fact_orders",
+     "FUNCTION_NOT_FOUND: line 1:8: Function 'strftime' not registered", "use date_format(ts, '%Y-%m-%d')"),
+    ("SELECT median(amount) FROM fact_orders",
+     "FUNCTION_NOT_FOUND: line 1:8: Function 'median' not registered", "use approx_percentile(x, 0.5)"),
+    ("SELECT country, string_agg(customer_name, ',') FROM dim_customers GROUP BY country",
+     "FUNCTION_NOT_FOUND: line 1:17: Function 'string_agg' not registered", "array_join(array_agg(x), ',')"),
+    ("SELECT * FROM generate_series(1, 3)",
+     "FUNCTION_NOT_FOUND: line 1:15: Function 'generate_series' not registered", "use sequence(start, stop)"),
+    ("SELECT arg_max(customer_name, customer_id) FROM dim_customers",
+     "FUNCTION_NOT_FOUND: line 1:8: Function 'arg_max' not registered", "use max_by(x, y)"),
+    ("SELECT today()",
+     "FUNCTION_NOT_FOUND: line 1:8: Function 'today' not registered", "use current_date"),
+    ("SELECT list_sort(ARRAY[3, 1])",
+     "FUNCTION_NOT_FOUND: line 1:8: Function 'list_sort' not registered", "trino.io/docs/current/functions"),
+])
+def test_duckdb_only_functions_fail_as_on_aws(lake: dict, sql: str, expected: str, hint: str) -> None:
+    text = reason(sql)
+    assert text.startswith(expected), text
+    assert "Athena runs Trino SQL" in text and hint in text, text
+
+
+def test_trino_syntax_that_looks_like_calls_keeps_working(lake: dict) -> None:
+    sql = ("WITH t(a, b) AS (SELECT 1, 'x') "
+           "SELECT a, CAST(b AS varchar(3)), CAST(a AS decimal(10, 2)), u.n, "
+           "transform(ARRAY[1, 2], v -> v * 10), listagg(b, ',') WITHIN GROUP (ORDER BY b) "
+           "FROM t CROSS JOIN UNNEST(ARRAY[7]) AS u(n) GROUP BY a, b, u.n")
+    assert rows(run_query(sql)) == [["1", "x", "1.00", "7", "[10, 20]", "x"]]

@@ -111,8 +111,8 @@ def _through(proxy: TcpProxy, db: DbConfig) -> DbConfig:
 def test_server_lost_mid_read_fails_at_once_naming_the_table(sf1_db: DbConfig) -> None:
     proxy = TcpProxy((sf1_db.host, sf1_db.port), cut_after=50_000)  # orderdetails is ~100 kB
     started = time.perf_counter()
-    with pytest.raises(SourceConnectionError, match=r"Lost the connection to MariaDB .* while reading "
-                                                    r"\w+\.orderdetails .*make up.*previous tables are untouched"):
+    lost = r"Lost the connection to MariaDB .* while reading \w+\.orderdetails .*make up.*previous tables"
+    with pytest.raises(SourceConnectionError, match=lost):
         extract(_through(proxy, sf1_db), ["orderdetails"])
     assert proxy.cut.is_set()
     assert time.perf_counter() - started < 15, "the first failed read ends the run"

@@ -989,11 +989,10 @@ def peak_rss_mib() -> float | None:
     would also count the parent's memory when the process was forked from a big one,
     as a Glue runner may be, because it survives ``exec``.)
     """
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
     try:
         import resource
     except ImportError:  # not on Unix

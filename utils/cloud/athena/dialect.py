@@ -64,9 +64,135 @@ MYSQL_RESERVED_FUNCTIONS: dict[str, str] = {
 }
 
 
-def _fail(name: str, message: str, sql: str, token: Token, hint: str) -> AthenaQueryError:
+# Every function Trino registers (trino.io/docs/current/functions/list.html), plus the
+# call-like syntax it parses itself. A name outside this set that DuckDB happens to
+# know would run locally and fail on AWS, so the local Athena refuses it too.
+TRINO_FUNCTIONS: frozenset[str] = frozenset((
+    "abs", "acos", "all_match", "any_match", "any_value", "approx_distinct", "approx_most_frequent",
+    "approx_percentile", "approx_set", "arbitrary", "array_agg", "array_distinct", "array_except",
+    "array_first", "array_histogram", "array_intersect", "array_join", "array_last", "array_max",
+    "array_min", "array_position", "array_remove", "array_sort", "array_union", "arrays_overlap",
+    "asin", "at_timezone", "atan", "atan2", "avg", "bar", "beta_cdf", "bing_tile", "bing_tile_at",
+    "bing_tile_coordinates", "bing_tile_polygon", "bing_tile_quadkey", "bing_tile_zoom_level",
+    "bing_tiles_around", "bit_count", "bitwise_and", "bitwise_and_agg", "bitwise_left_shift",
+    "bitwise_not", "bitwise_or", "bitwise_or_agg", "bitwise_right_shift",
+    "bitwise_right_shift_arithmetic", "bitwise_xor", "bool_and", "bool_or", "cardinality", "cast",
+    "cbrt", "ceil", "ceiling", "char2hexint", "checksum", "chr", "classify", "codepoint",
+    "coalesce", "collect", "color", "combinations", "concat", "concat_ws", "contains",
+    "contains_sequence", "convex_hull_agg", "corr", "cos", "cosh", "cosine_distance",
+    "cosine_similarity", "count", "count_if", "covar_pop", "covar_samp", "crc32", "cume_dist",
+    "current_date", "current_groups", "current_time", "current_timestamp", "current_timezone",
+    "current_user", "current_catalog", "current_schema", "current_path", "date", "date_add",
+    "date_diff", "date_format", "date_parse", "date_trunc", "day", "day_of_month", "day_of_week",
+    "day_of_year", "degrees", "dense_rank", "dow", "doy", "e", "element", "element_at",
+    "empty_approx_set", "ends_with", "evaluate_classifier_predictions", "every", "exclude_columns",
+    "extract", "exp", "features", "filter", "first_value", "flatten", "floor", "format",
+    "format_datetime", "format_number", "from_base", "from_base32", "from_base64", "from_base64url",
+    "from_big_endian_32", "from_big_endian_64", "from_encoded_polyline", "from_geojson_geometry",
+    "from_hex", "from_ieee754_32", "from_ieee754_64", "from_iso8601_date", "from_iso8601_timestamp",
+    "from_iso8601_timestamp_nanos", "from_unixtime", "from_unixtime_nanos", "from_utf8", "fusion",
+    "geometric_mean", "geometry_collect_agg", "geometry_from_hadoop_shape",
+    "geometry_invalid_reason", "geometry_nearest_points", "geometry_to_bing_tiles",
+    "geometry_union", "geometry_union_agg", "great_circle_distance", "greatest", "grouping",
+    "hamming_distance", "hash_counts", "histogram", "hmac_md5", "hmac_sha1", "hmac_sha256",
+    "hmac_sha512", "hour", "human_readable_seconds", "if", "index", "infinity", "intersection",
+    "intersection_cardinality", "inverse_beta_cdf", "inverse_normal_cdf", "is_finite",
+    "is_infinite", "is_json_scalar", "is_nan", "jaccard_index", "json", "json_array",
+    "json_array_contains", "json_array_get", "json_array_length", "json_exists", "json_extract",
+    "json_extract_scalar", "json_format", "json_object", "json_parse", "json_query", "json_scalar",
+    "json_serialize", "json_size", "json_value", "kurtosis", "lag", "last_day_of_month",
+    "last_value", "lead", "learn_classifier", "learn_libsvm_classifier", "learn_libsvm_regressor",
+    "learn_regressor", "least", "length", "levenshtein_distance", "line_interpolate_point",
+    "line_interpolate_points", "line_locate_point", "listagg", "ln", "localtime", "localtimestamp",
+    "log", "log10", "log2", "lower", "lpad", "ltrim", "luhn_check", "make_set_digest", "map",
+    "map_agg", "map_concat", "map_entries", "map_filter", "map_from_entries", "map_keys",
+    "map_union", "map_values", "map_zip_with", "max", "max_by", "md5", "merge", "merge_set_digest",
+    "millisecond", "min", "min_by", "minute", "mod", "month", "multimap_agg",
+    "multimap_from_entries", "murmur3", "nan", "ngrams", "none_match", "normal_cdf", "normalize",
+    "now", "nth_value", "ntile", "nullif", "numeric_histogram", "objectid", "objectid_timestamp",
+    "parse_datetime", "parse_duration", "parse_data_size", "percent_rank", "pi", "position", "pow",
+    "power", "qdigest_agg", "quarter", "radians", "rand", "random", "rank", "reduce", "reduce_agg",
+    "regexp_count", "regexp_extract", "regexp_extract_all", "regexp_like", "regexp_position",
+    "regexp_replace", "regexp_split", "regress", "regr_intercept", "regr_slope", "render", "repeat",
+    "replace", "reverse", "rgb", "round", "row", "row_number", "rpad", "rtrim", "second",
+    "sequence", "set", "sha1", "sha256", "sha512", "shuffle", "sign", "simplify_geometry", "sin",
+    "sinh", "skewness", "slice", "soundex", "spatial_partitioning", "spatial_partitions", "split",
+    "split_part", "split_to_map", "split_to_multimap", "spooky_hash_v2_32", "spooky_hash_v2_64",
+    "sqrt", "starts_with", "stddev", "stddev_pop", "stddev_samp", "strpos", "substr", "substring",
+    "sum", "tan", "tanh", "tdigest_agg", "theta_sketch_cardinality", "theta_sketch_union",
+    "timestamp_objectid", "timezone", "timezone_hour", "timezone_minute", "title_case", "to_base",
+    "to_base32", "to_base64", "to_base64url", "to_big_endian_32", "to_big_endian_64", "to_char",
+    "to_date", "to_encoded_polyline", "to_geojson_geometry", "to_geometry", "to_hex",
+    "to_ieee754_32", "to_ieee754_64", "to_iso8601", "to_milliseconds", "to_spherical_geography",
+    "to_timestamp", "to_unixtime", "to_utf8", "transform", "transform_keys", "transform_values",
+    "translate", "trim", "trim_array", "truncate", "try", "try_cast", "typeof", "upper",
+    "url_decode", "url_encode", "url_extract_fragment", "url_extract_host", "url_extract_parameter",
+    "url_extract_path", "url_extract_port", "url_extract_protocol", "url_extract_query", "uuid",
+    "value_at_quantile", "values_at_quantiles", "var_pop", "var_samp", "variance", "version",
+    "week", "week_of_year", "width_bucket", "wilson_interval_lower", "wilson_interval_upper",
+    "with_timezone", "word_stem", "xxhash64", "year", "year_of_week", "yow", "zip", "zip_with",
+    "array", "unnest", "values", "exists", "in",
+)) | {"group", "within", "over", "lateral", "table", "using", "on", "as", "and", "or", "not",
+                    "unload", "into", "with", "to"}
+# (the last set: SQL words a "(" may follow, such as WITHIN GROUP (ORDER BY x))
+
+# DuckDB (or PostgreSQL) functions a learner may reach for, with the Trino way.
+OTHER_ENGINE_FUNCTIONS: dict[str, str] = {
+    "strftime": "use date_format(ts, '%Y-%m-%d') or format_datetime(ts, 'yyyy-MM-dd')",
+    "strptime": "use date_parse(s, '%Y-%m-%d')",
+    "string_agg": "use array_join(array_agg(x), ',') or listagg(x, ',') WITHIN GROUP (ORDER BY x)",
+    "list": "use array_agg(x)",
+    "list_agg": "use array_agg(x)",
+    "median": "use approx_percentile(x, 0.5)",
+    "quantile": "use approx_percentile(x, p)",
+    "quantile_cont": "use approx_percentile(x, p)",
+    "quantile_disc": "use approx_percentile(x, p)",
+    "percentile_cont": "use approx_percentile(x, p)",
+    "percentile_disc": "use approx_percentile(x, p)",
+    "mode": "count per value with GROUP BY and keep the largest (ORDER BY ... LIMIT 1)",
+    "arg_max": "use max_by(x, y)",
+    "argmax": "use max_by(x, y)",
+    "max_by_n": "use max_by(x, y, n)",
+    "arg_min": "use min_by(x, y)",
+    "argmin": "use min_by(x, y)",
+    "first": "use arbitrary(x), or min_by(x, y) for the first by some order",
+    "last": "use arbitrary(x), or max_by(x, y) for the last by some order",
+    "date_part": "use extract(YEAR FROM d), or year(d), month(d), day(d)",
+    "datepart": "use extract(YEAR FROM d), or year(d), month(d), day(d)",
+    "epoch": "use to_unixtime(ts)",
+    "epoch_ms": "use to_unixtime(ts) * 1000",
+    "today": "use current_date",
+    "make_date": "use date(format('%04d-%02d-%02d', y, m, d)) or from_iso8601_date(s)",
+    "age": "use date_diff('day', start, end)",
+    "len": "use length(s), or cardinality(array)",
+    "strlen": "use length(s)",
+    "string_split": "use split(s, delimiter)",
+    "str_split": "use split(s, delimiter)",
+    "string_split_regex": "use regexp_split(s, pattern)",
+    "regexp_matches": "use regexp_like(s, pattern)",
+    "regexp_full_match": "use regexp_like(s, '^pattern$')",
+    "prefix": "use starts_with(s, prefix)",
+    "suffix": "use ends_with(s, suffix)",
+    "printf": "use format(fmt, args...)",
+    "generate_series": "use sequence(start, stop)",
+    "range": "use sequence(start, stop)",
+    "array_length": "use cardinality(array)",
+    "list_value": "use ARRAY[x, y]",
+    "struct_pack": "use CAST(ROW(x, y) AS ROW(a type, b type))",
+    "trunc": "use truncate(x)",
+    "weekofyear": "use week_of_year(d) or week(d)",
+    "isodow": "use day_of_week(d)",
+    "hash": "use xxhash64(to_utf8(s))",
+    "to_json": "use json_format(CAST(x AS JSON))",
+    "array_to_string": "use array_join(array, ',')",
+}
+_OTHER = "Athena runs Trino SQL, not DuckDB or PostgreSQL"
+
+
+def _fail(name: str, message: str, sql: str, token: Token, hint: str,
+          prefix: str = _MYSQL) -> AthenaQueryError:
     line, column = position(sql, token.start)
-    return AthenaQueryError(name, f"{message}. {_MYSQL}: {hint}", line, column)
+    return AthenaQueryError(name, f"{message}. {prefix}: {hint}", line, column)
 
 
 def _tokens(sql: str) -> list[Token]:
@@ -140,6 +266,7 @@ def _check_syntax(sql: str, tokens: list[Token]) -> None:
 
 
 def _check_functions(sql: str, tokens: list[Token]) -> None:
+    names_in_query: set[str] | None = None  # tables, columns, aliases: parsed only when needed
     for index, token in enumerate(tokens[:-1]):
         if tokens[index + 1].token_type != TokenType.L_PAREN or token.token_type == TokenType.STRING:
             continue
@@ -149,10 +276,29 @@ def _check_functions(sql: str, tokens: list[Token]) -> None:
         if name in MYSQL_ONLY_FUNCTIONS:
             raise _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token,
                         MYSQL_ONLY_FUNCTIONS[name])
+        if name not in TRINO_FUNCTIONS and (token.token_type == TokenType.VAR
+                                            or name in OTHER_ENGINE_FUNCTIONS):
+            if names_in_query is None:
+                names_in_query = _identifiers(sql)
+            if name not in names_in_query:  # `WITH t(a, b)`, `AS x(a)`, `INSERT INTO t (...)`
+                hint = OTHER_ENGINE_FUNCTIONS.get(
+                    name, "look up the Trino spelling in trino.io/docs/current/functions/list.html")
+                raise _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token, hint,
+                            prefix=_OTHER if name in OTHER_ENGINE_FUNCTIONS else "Athena runs Trino SQL")
         if name == "date_add" and _has_interval_argument(tokens, index + 1):
             raise _fail("FUNCTION_NOT_FOUND", "Unexpected parameters for function date_add. Expected: "
                         "date_add(varchar(x), bigint, date), date_add(varchar(x), bigint, timestamp(p))",
                         sql, token, "use date_add('day', n, x) or x + INTERVAL 'n' DAY")
+
+
+def _identifiers(sql: str) -> set[str]:
+    """Lower-cased names of the tables, columns, CTEs and aliases the statement mentions."""
+    try:
+        trees = sqlglot.parse(sql, read="trino")
+    except sqlglot.errors.SqlglotError:
+        return set()  # the parser reports the real problem
+    return {node.name.lower() for tree in trees if tree is not None
+            for node in tree.find_all(exp.Identifier)}
 
 
 def _has_interval_argument(tokens: list[Token], open_index: int) -> bool:
