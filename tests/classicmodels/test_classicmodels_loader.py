@@ -180,3 +180,41 @@ def test_cli_reports_an_incompatible_dump(tmp_path: Path, scratch_db: str) -> No
     assert result.returncode == 1
     assert "not a classicmodels-compatible dump" in result.stderr
     assert "missing table `orders`" in result.stderr
+
+
+def test_a_schema_only_dump_is_refused_and_the_data_kept(
+    scratch_db: str, quirks_dump: Path, tmp_path: Path
+) -> None:
+    from utils.classicmodels.loader import read_dump
+
+    seed(1, database=scratch_db)
+    before = _counts(scratch_db)
+    schema_only = tmp_path / "schema_only.sql"
+    schema_only.write_text(";\n".join(s for s in read_dump(quirks_dump)
+                                      if not s.lstrip().lower().startswith("insert")) + ";\n")
+    with pytest.raises(IncompatibleDumpError, match=r"no order lines \(orderdetails is empty: a schema-only "
+                                                    r"dump\?\)\. Nothing was loaded"):
+        load_dump(schema_only, database=scratch_db)
+    assert _counts(scratch_db) == before
+
+
+def test_a_truncated_dump_says_so_and_changes_nothing(
+    scratch_db: str, quirks_dump: Path, tmp_path: Path
+) -> None:
+    text = quirks_dump.read_text()
+    cut = tmp_path / "cut.sql"
+    cut.write_text(text[:text.index("'", text.index("insert  into `customers`") + 200) + 2])
+    with pytest.raises(IncompatibleDumpError, match=r"cannot be read as a MySQL script: unterminated .* "
+                                                    r"Is the file complete .* Nothing was loaded"):
+        load_dump(cut, database=scratch_db)
+
+
+def test_rows_pointing_at_nothing_are_noted_at_load_time(
+    scratch_db: str, quirks_dump: Path, tmp_path: Path
+) -> None:
+    dangling = tmp_path / "dangling.sql"
+    dangling.write_text(quirks_dump.read_text() + "\nSET FOREIGN_KEY_CHECKS=0;\n"
+                        "INSERT INTO `orderdetails` VALUES (10100, 'S99_0000', 1, 1.00, 99);\n")
+    report = load_dump(dangling, database=scratch_db)
+    assert any(note.startswith("1 order line(s) whose product is missing from products: the ETL job will "
+                               "refuse to publish") for note in report.notes), report.notes

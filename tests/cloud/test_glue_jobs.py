@@ -262,3 +262,16 @@ def test_get_resolved_options_reads_glue_arguments() -> None:
         "JOB_NAME": "j", "target_path": "s3://b/gold", "JOB_RUN_ID": "jr_1"}
     with pytest.raises(GlueArgumentError, match="--glue_database"):
         getResolvedOptions(argv, ["glue_database"])
+
+
+def test_error_message_keeps_a_multi_line_messages_headline() -> None:
+    from utils.cloud.glue.jobs import error_line
+
+    stderr = ["[extract] reading", "ERROR: The star schema does not reconcile; nothing was published:",
+              "  fact_orders.productCode found in dim_products: 1 fact row(s) without a match"]
+    assert error_line(stderr, 1) == ("ERROR: The star schema does not reconcile; nothing was published: "
+                                     "fact_orders.productCode found in dim_products: 1 fact row(s) "
+                                     "without a match")
+    assert error_line(["ValueError: boom"], 1) == "ValueError: boom"
+    assert error_line([], 3) == "Command failed with exit code 3"
+    assert error_line(["x" * 5000], 1).endswith("...")

@@ -107,6 +107,29 @@ def test_a_run_that_does_not_reconcile_writes_nothing(
     assert _objects(s3) == {}
 
 
+def test_an_emptied_source_is_not_published_over_good_tables(s3: Any) -> None:
+    from utils.classicmodels import generate, load_tables
+    from utils.classicmodels.testing import scratch_database
+    from utils.etl import source_config
+    from utils.services.mariadb import connect
+
+    with scratch_database("etl_emptied") as name:
+        load_tables(generate(1), database=name)
+        db = source_config("admin", database=name)
+        run(db, GOLD, "good-run")
+        before = _objects(s3)
+        conn = connect("admin", database=name, autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("DELETE FROM orderdetails")
+        finally:
+            conn.close()
+        with pytest.raises(ReconciliationError, match=r"the source has order lines: none: .*orderdetails "
+                                                      r"table is empty.*make seed SF=1"):
+            run(db, GOLD, "empty-run")
+    assert _objects(s3) == before, "the good tables stay published"
+
+
 def test_job_script_imports_only_third_party_libraries() -> None:
     tree = ast.parse((PROJECT_ROOT / "utils" / "etl" / "job.py").read_text(), feature_version=(3, 9))
     imported = set()

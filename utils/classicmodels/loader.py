@@ -373,7 +373,8 @@ def read_dump(path: str | Path) -> list[str]:
     try:
         return list(split_statements(text))
     except SqlScriptError as exc:
-        raise IncompatibleDumpError(f"{path}: cannot be read as a MySQL script: {exc}") from exc
+        raise IncompatibleDumpError(f"{path}: cannot be read as a MySQL script: {exc}. Is the file "
+                                    "complete (a cut-off download or copy)? Nothing was loaded.") from exc
 
 
 def validate_dump(statements: list[str], path: str | Path = "dump") -> dict[str, TableDef]:
@@ -441,10 +442,42 @@ def load_dump(path: str | Path, database: str | None = None) -> LoadReport:
                     ) from exc
         notes += _validate_staging(conn, stage)
         rows = _count_rows(conn, stage)
+        if not rows.get("orderdetails"):
+            raise IncompatibleDumpError(
+                f"{path} has no order lines (orderdetails is empty: a schema-only dump?). Nothing was "
+                f"loaded; `{database}` keeps its data. The lab needs a dump with data.")
+        notes += _dangling_references(conn, stage)
         _swap(conn, stage, database)
     if skipped:
         notes.append("skipped: " + ", ".join(f"{n} {k}" for k, n in sorted(skipped.items())))
     return LoadReport(database, str(path), rows, time.perf_counter() - started, notes)
+
+
+# Rows that point at nothing (a dump loaded with foreign key checks off): the ETL
+# job's reconciliation refuses them, so say so at load time.
+_DANGLING = {
+    "order line(s) whose product is missing from products":
+        "SELECT COUNT(*) FROM `{db}`.orderdetails AS d WHERE NOT EXISTS "
+        "(SELECT 1 FROM `{db}`.products AS p WHERE p.productCode = d.productCode)",
+    "order line(s) whose order is missing from orders":
+        "SELECT COUNT(*) FROM `{db}`.orderdetails AS d WHERE NOT EXISTS "
+        "(SELECT 1 FROM `{db}`.orders AS o WHERE o.orderNumber = d.orderNumber)",
+    "order(s) whose customer is missing from customers":
+        "SELECT COUNT(*) FROM `{db}`.orders AS o WHERE NOT EXISTS "
+        "(SELECT 1 FROM `{db}`.customers AS c WHERE c.customerNumber = o.customerNumber)",
+}
+
+
+def _dangling_references(conn: pymysql.connections.Connection, stage: str) -> list[str]:
+    notes = []
+    with conn.cursor() as cur:
+        for what, sql in _DANGLING.items():
+            cur.execute(sql.format(db=stage))
+            count = cur.fetchone()[0]
+            if count:
+                notes.append(f"{count} {what}: the ETL job will refuse to publish until they are "
+                             "fixed in the source (its reconciliation names them)")
+    return notes
 
 
 def _refuse_live_reference(statement: str, database: str) -> None:

@@ -48,7 +48,8 @@ class Resource:
     name: str
     exists: Callable[[], bool]
     create: Callable[[], None]
-    always: Callable[[], None] | None = None  # refreshed on every apply (e.g. the job script)
+    # Refreshed on every apply (e.g. the job script); may return a note on what changed.
+    always: Callable[[], str | None] | None = None
 
     def __str__(self) -> str:
         return f"{self.kind:<26} {self.name}"
@@ -104,8 +105,13 @@ def resources(settings: Settings | None = None) -> list[Resource]:
         "username": s.db_etl_user, "password": s.db_etl_password or "",
     })
 
-    def put_secret() -> None:
+    def put_secret() -> str | None:
+        current = secrets.get_secret_value(SecretId=DB_SECRET_NAME)["SecretString"]
+        if current == secret_value:
+            return None
         secrets.put_secret_value(SecretId=DB_SECRET_NAME, SecretString=secret_value)
+        return ("updated from the settings (.env); if you changed a database password there, run "
+                "`make up` so MariaDB uses it too")
 
     job_args = {
         "--glue_connection": GLUE_CONNECTION,
@@ -200,5 +206,7 @@ def apply(settings: Settings | None = None, verbose: bool = True) -> list[Resour
             if verbose:
                 print(f"  + {resource}", flush=True)
         elif resource.always is not None:
-            resource.always()
+            change = resource.always()
+            if change and verbose:
+                print(f"  ~ {resource}: {change}", flush=True)
     return created

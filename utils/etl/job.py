@@ -23,9 +23,10 @@ Steps (each prints a progress line with row counts and seconds):
    the transform needs fails the run, naming table and column.
 3. **transform** in plain SQL (DuckDB over the Arrow tables; the SQL avoids
    engine-specific features, so it reads the same in Athena or Spark).
-4. **reconcile** before publishing: fact rows == source order lines; total
-   and per-country revenue == the same figures computed by MySQL; dimension
-   keys unique and not NULL; every fact key found in its dimension.
+4. **reconcile** before publishing: the source is not empty; fact rows ==
+   source order lines; total and per-country revenue == the same figures
+   computed by MySQL; dimension keys unique and not NULL; every fact key
+   found in its dimension.
 5. **load** Parquet (snappy) to ``<target_path>/<table>/<table>.parquet``.
 
 Work overlaps: MySQL computes the control totals (one statement, a thread
@@ -710,6 +711,11 @@ def reconcile(star: dict[str, pa.Table], truth: Any, keys: StarKeys = STAR_KEYS,
 
         checks: list[tuple[str, bool, str]] = []
         fact, amount = keys.fact, keys.amount
+        # An empty source would reconcile (0 == 0) and replace good tables with empty ones.
+        checks.append(("the source has order lines", truth.order_lines > 0,
+                       f"{truth.order_lines:,} order lines" if truth.order_lines > 0 else
+                       "none: the source's orderdetails table is empty, so the star schema would be "
+                       "empty. Load the source first (make seed SF=1); the previous tables are kept"))
         rows = one(f"SELECT COUNT(*) FROM {fact}")
         checks.append(("fact rows == source order lines", rows == truth.order_lines,
                        f"{rows:,} fact rows vs {truth.order_lines:,} order lines in the source"))

@@ -190,10 +190,12 @@ def script_argv(script: Path, job_name: str, run_id: str, arguments: dict[str, s
     return argv
 
 
-def error_line(stderr_tail: list[str], exit_code: int) -> str:
-    """The line that best says why a script failed: its traceback's last line.
+def error_line(stderr_tail: list[str], exit_code: int, limit: int = 2000) -> str:
+    """What best says why a script failed: its traceback's last line.
 
-    Falls back to the last stderr line, then to AWS Glue's own wording.
+    Without a traceback, the script's last message: its last unindented stderr
+    line with the indented lines that follow it (a headline and its details,
+    as the ETL job prints them), joined into one line. Else AWS Glue's wording.
     """
     lines = [line.rstrip() for line in stderr_tail if line.strip()]
     for index in range(len(lines) - 1, -1, -1):
@@ -202,7 +204,9 @@ def error_line(stderr_tail: list[str], exit_code: int) -> str:
             if after:
                 return after[-1]
     if lines:
-        return lines[-1]
+        starts = [i for i, line in enumerate(lines) if not line[:1].isspace()]
+        message = " ".join(line.strip() for line in lines[starts[-1] if starts else -1:])
+        return message if len(message) <= limit else message[:limit - 3] + "..."
     return f"Command failed with exit code {exit_code}"
 
 
