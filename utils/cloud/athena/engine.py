@@ -405,11 +405,6 @@ class AthenaEngine:
             athena_sql.round_integer_casts(tree, plan.fractional_columns)
             athena_dialect.rewrite_trino_functions(tree)
             unnamed = athena_sql.name_result_columns(tree)
-            if for_table and unnamed:
-                index, offset = unnamed[0]
-                raise AthenaQueryError("MISSING_COLUMN_NAME",
-                                       f"Column name not specified at position {index}",
-                                       *position(text, offset))
             duck_sql = athena_sql.to_duckdb(tree)
             planning_ms = int((time.perf_counter() - plan.started) * 1000)
 
@@ -424,8 +419,14 @@ class AthenaEngine:
             if ctx.cancelled():
                 raise QueryCancelled(ctx.query_id)
             try:
-                relation = cursor.sql(duck_sql)
+                relation = cursor.sql(duck_sql)  # binds the query: unknown columns, GROUP BY... fail here
                 duck_types = [str(t) for t in relation.types]
+                if for_table and unnamed:
+                    # Trino analyses the query first: only a valid query gets this error.
+                    index, offset = unnamed[0]
+                    raise AthenaQueryError("MISSING_COLUMN_NAME",
+                                           f"Column name not specified at position {index}",
+                                           *position(text, offset))
                 result = relation.to_arrow_table()
             except duckdb.InterruptException:
                 raise QueryCancelled(ctx.query_id) from None
@@ -510,7 +511,7 @@ class AthenaEngine:
     # ----------------------------------------------------------------- CTAS
 
     def _create_table(self, text: str, ctx: QueryContext) -> StatementResult:
-        tree = athena_sql.parse(text)
+        tree = _parse_create_table(text)
         if not isinstance(tree, exp.Create):
             return self._unsupported(text, ctx)
         if tree.expression is not None:
@@ -616,7 +617,6 @@ class AthenaEngine:
         if not match:
             raise AthenaQueryError("SYNTAX_ERROR", "Expected UNLOAD (SELECT ...) TO 's3://...' WITH "
                                    "(format = 'PARQUET')", 1, 1)
-        query_text = match.group("query")
         props = _properties(athena_sql.parse(f"CREATE TABLE x WITH ({match.group('props')}) AS SELECT 1"))
         fmt = str(props.get("format", "TEXTFILE")).upper()
         if fmt != "PARQUET":
@@ -625,8 +625,7 @@ class AthenaEngine:
         location = match.group("to").rstrip("/")
         store = self.store()
         _require_empty(store, location, location)
-        offset = match.start("query")
-        tree = athena_sql.parse(" " * offset + query_text)  # keep positions of the full text
+        tree = athena_sql.parse_query(text, match.start("query"), match.end("query"))
         partitioned_by = [c.strip().lower() for c in props.get("partitioned_by", "").split(",") if c.strip()]
         result, scanned, rows_read, planning = self.run_query(tree, text, ctx, for_table=True)
         files, _ = self._write_table(store, result, location, partitioned_by, _compression(props), ctx)
@@ -806,8 +805,7 @@ class AthenaEngine:
         if existing is not None and not replace:
             raise AthenaQueryError("TABLE_ALREADY_EXISTS", f"View '{DEFAULT_CATALOG}.{database}.{name}' "
                                    "already exists (use CREATE OR REPLACE VIEW)")
-        offset = match.start(3)
-        tree = athena_sql.parse(" " * offset + query_text)
+        tree = athena_sql.parse_query(text, match.start(3))
         probe = tree.copy()
         if isinstance(probe, exp.Select):
             probe = probe.limit(0)
@@ -1028,6 +1026,25 @@ def _check_table_columns(table: pa.Table) -> None:
         if pa.types.is_null(f.type):
             raise AthenaQueryError("COLUMN_TYPE_UNKNOWN", f"Column type is unknown: {f.name}. Cast it, "
                                    f"e.g. CAST(NULL AS VARCHAR) AS {f.name}")
+
+
+def _parse_create_table(text: str) -> exp.Expression:
+    """Parse a CREATE TABLE; when a CTAS's query is what is wrong, report its error as Trino does.
+
+    sqlglot may blame the wrapper (or give up on the whole statement), where
+    Trino names the learner's token, at its place in the statement.
+    """
+    start = athena_sql.ctas_query_start(text)
+    try:
+        tree = athena_sql.parse(text)
+    except AthenaQueryError as err:
+        if start is None or err.line is None or (err.line, err.column or 0) < position(text, start):
+            raise
+        athena_sql.parse_query(text, start)
+        raise
+    if start is not None and not isinstance(tree, exp.Create):
+        athena_sql.parse_query(text, start)  # sqlglot gave up on the statement: find the query's error
+    return tree
 
 
 def _properties(tree: exp.Create) -> dict[str, str]:

@@ -8,7 +8,8 @@ transpilation this module closes the gaps a learner would notice:
 - unnamed result columns are called ``_col0``, ``_col1``... as in Athena;
 - date arithmetic on DATE values stays DATE (DuckDB would widen it to TIMESTAMP);
 - ``?`` placeholders take the query's ExecutionParameters;
-- DuckDB's error messages are reworded as Athena's (COLUMN_NOT_FOUND, ...).
+- DuckDB's error messages are reworded as Athena's (COLUMN_NOT_FOUND, ...), and
+  sqlglot's parse errors as Trino's (``mismatched input 'x'. Expecting: ...``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
 
 from utils.cloud.athena.errors import AthenaQueryError, position
 
@@ -65,25 +67,104 @@ def leading_keywords(sql: str) -> str:
 
 def parse(sql: str) -> exp.Expression:
     """Parse one Athena statement; raise SYNTAX_ERROR worded like Athena's."""
+    dialect = sqlglot.Dialect.get_or_raise(DIALECT)
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
-    except ParseError as err:
-        first = err.errors[0] if err.errors else {}
-        line, col = first.get("line"), first.get("col")
-        highlight = first.get("highlight") or ""
-        if col is not None and highlight:
-            col = max(1, col - len(highlight) + 1)  # sqlglot points at the token's end
-        description = first.get("description") or str(err)
-        near = f" at or near '{highlight}'" if highlight else ""
-        raise AthenaQueryError("SYNTAX_ERROR", f"{description}{near}", line, col) from None
+        tokens = dialect.tokenize(sql)
     except TokenError as err:
         raise AthenaQueryError("SYNTAX_ERROR", str(err)) from None
+    parser = dialect.parser()
+    try:
+        statements = [s for s in parser.parse(tokens, sql) if s is not None]
+    except ParseError as err:
+        # The token the parser stopped at, kept by the engine's parser that ran (Hive's or Trino's).
+        hive = bool(tokens) and tokens[0].token_type == TokenType.HIVE_TOKEN_STREAM
+        inner = getattr(parser, "_hive_parser" if hive else "_trino_parser", parser)
+        raise _syntax_error(err, sql, getattr(inner, "_curr", None)) from None
     if not statements:
         raise AthenaQueryError("SYNTAX_ERROR", "Empty query: nothing to run", 1, 1)
     if len(statements) > 1:
         raise AthenaQueryError("SYNTAX_ERROR", "Only one sql statement is allowed. Got: "
                                f"{len(statements)}", 1, 1)
     return statements[0]
+
+
+# What Trino expected where sqlglot stopped, from sqlglot's description of the problem.
+_EXPECTING: list[tuple[str, str]] = [
+    (r"^Required keyword: .*\.(?:Limit|Offset|Fetch)'>", "'ALL', <integer>"),
+    (r"^Required keyword: ", "<expression>"),
+    (r"^Expected table name", "'(', 'LATERAL', 'UNNEST', <identifier>"),
+    (r"^Expected (?:database|schema) name", "<identifier>"),
+    (r"^Expected (?:type|TYPE)", "<type>"),
+    (r"^Expect(?:ed|ing) ([)\]}>(]|[A-Z]+)(?: after \S+)?\.?$", "'{0}'"),
+]
+QUERY_STARTS = "'(', 'SELECT', 'TABLE', 'VALUES', 'WITH'"
+
+
+def _syntax_error(err: ParseError, sql: str, stopped_at: Any) -> AthenaQueryError:
+    """Trino's ``mismatched input 'x'. Expecting: ...`` for a sqlglot parse failure.
+
+    ``stopped_at`` is the token the parser could not take (empty at the end of
+    the statement, where Trino says ``'<EOF>'``). sqlglot's own wording names
+    Python classes, so it is only used to tell what was expected.
+    """
+    first = err.errors[0] if err.errors else {}
+    line, col = first.get("line"), first.get("col")
+    highlight = first.get("highlight") or ""
+    if col is not None and highlight:
+        col = max(1, col - len(highlight) + 1)  # sqlglot points at the token's end
+    if stopped_at:
+        # sqlglot may highlight an earlier token (CASE ... without END): Trino names the one it stopped at.
+        highlight = sql[stopped_at.start:stopped_at.end + 1]
+        line, col = position(sql, stopped_at.start)
+        message = f"mismatched input '{highlight}'"
+    elif stopped_at is not None and highlight:
+        message = f"mismatched input '<EOF>' after '{highlight}'"  # the statement ended too early
+    else:
+        message = f"mismatched input '{highlight or '<EOF>'}'"
+    description = first.get("description") or ""
+    for pattern, expecting in _EXPECTING:
+        match = re.search(pattern, description)
+        if match:
+            message += ". Expecting: " + expecting.format(*match.groups())
+            break
+    return AthenaQueryError("SYNTAX_ERROR", message, line, col)
+
+
+def parse_query(sql: str, start: int, end: int | None = None) -> exp.Expression:
+    """Parse the query at ``sql[start:end]`` of a statement (CTAS, view, UNLOAD).
+
+    Errors point into the whole statement text, as Trino's do.
+    """
+    query = sql[start:end]
+    try:
+        tokens = list(sqlglot.tokenize(query, read="trino"))
+    except TokenError:
+        tokens = []  # parse() reports it
+    first = next((t for t in tokens if t.token_type != TokenType.L_PAREN), None)
+    if first is not None and first.text.upper() not in ("SELECT", "WITH", "VALUES", "TABLE"):
+        raise AthenaQueryError("SYNTAX_ERROR", f"mismatched input '{first.text}'. Expecting: {QUERY_STARTS}",
+                               *position(sql, start + first.start))
+    return parse(re.sub(r"[^\n]", " ", sql[:start]) + query)  # blanks keep lines and columns
+
+
+def ctas_query_start(sql: str) -> int | None:
+    """Where the query of ``CREATE TABLE name [WITH (...)] AS query`` starts (None if not a CTAS)."""
+    try:
+        tokens = list(sqlglot.tokenize(sql, read="trino"))
+    except TokenError:
+        return None
+    if len(tokens) < 3 or tokens[0].token_type != TokenType.CREATE or tokens[1].token_type != TokenType.TABLE:
+        return None
+    depth = 0
+    for index, token in enumerate(tokens[:-1]):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and token.token_type == TokenType.ALIAS \
+                and tokens[index - 1].text.upper() != "STORED":  # not Hive's STORED AS
+            return token.end + 1
+    return None
 
 
 # ----------------------------------------------------------------- references
@@ -206,8 +287,12 @@ def substitute_parameters(tree: exp.Expression, parameters: list[str] | None) ->
             "INVALID_PARAMETER_USAGE" if parameters else "SYNTAX_ERROR",
             f"Incorrect number of parameters: expected {len(placeholders)} but found "
             f"{len(parameters)}", 1, 1)
-    for node, value in zip(placeholders, parameters, strict=True):
-        node.replace(sqlglot.parse_one(value, read=DIALECT))
+    for number, (node, value) in enumerate(zip(placeholders, parameters, strict=True), start=1):
+        try:
+            node.replace(parse(value))
+        except AthenaQueryError as err:
+            raise AthenaQueryError(err.name, f"{err.message} (in execution parameter {number}: "
+                                   f"{value})") from None
     return tree
 
 
@@ -345,6 +430,15 @@ def _find_function(sql: str, name: str) -> int | None:
     return match.start() if match else None
 
 
+def _double_quote_hint(sql: str, name: str) -> str:
+    """A hint when the unresolved "column" is double-quoted text, most likely meant as a string."""
+    if not re.search(rf'"{re.escape(name)}"', sql, re.IGNORECASE):
+        return ""
+    literal = name.replace("'", "''")
+    return (". Athena runs Trino SQL: double quotes name a column; write strings in single quotes, "
+            f"'{literal}'")
+
+
 def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
                  rename: Callable[[str], str] = lambda s: s) -> AthenaQueryError:
     """Reword a DuckDB failure as the Athena error a learner would see on AWS."""
@@ -359,7 +453,8 @@ def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
     quoted = _QUOTED.findall(first)
     if "Referenced column" in first and quoted:
         name = quoted[0]
-        return AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{name}' cannot be resolved", *at(name))
+        return AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{name}' cannot be resolved"
+                                f"{_double_quote_hint(sql, name)}", *at(name))
     if "does not have a column named" in first and len(quoted) >= 2:
         name = f"{quoted[0]}.{quoted[1]}"
         return AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{name}' cannot be resolved",
