@@ -7,9 +7,7 @@ reading the shared ``classicmodels`` that notebooks and other tests may reseed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd

@@ -116,7 +116,8 @@ def test_ex1_the_true_statements_are_the_two_causes(conn: Any) -> None:
     assert {letter for letter, (_, why) in g.EXPLANATION_CHOICES.items() if " is true" in why} == {"B", "D"}
 
 
-@pytest.mark.parametrize("answer", [["B", "D"], ("d", "b"), {"B", "D"}, "B, D", "b and d", "BD", [" B", "D "]])
+@pytest.mark.parametrize("answer", [["B", "D"], ("d", "b"), {"B", "D"}, "B, D", "b and d", "BD",
+                                    [" B", "D "]])
 def test_ex1_choice_forms_are_accepted(conn: Any, totals: dict[str, Decimal], answer: Any) -> None:
     result = g.grade_postal_code_join(totals["postal"], totals["true"], answer, conn=conn)
     assert result.passed and result.score == 3, result.summary()
@@ -320,7 +321,8 @@ def test_ex3_missing_group_by(conn: Any, truth: Any) -> None:
 def with_count_first(conn: Any, answer: pd.DataFrame) -> pd.DataFrame:
     lines = query(conn, """SELECT TRIM(c.country) AS country, COUNT(*) AS order_lines
                            FROM orderdetails od JOIN orders o ON o.orderNumber = od.orderNumber
-                           JOIN customers c ON c.customerNumber = o.customerNumber GROUP BY TRIM(c.country)""")
+                           JOIN customers c ON c.customerNumber = o.customerNumber
+                           GROUP BY TRIM(c.country)""")
     merged = answer.merge(lines, on="country", how="left")
     return merged[["order_lines", "country", *[c for c in answer.columns if c != "country"]]]
 

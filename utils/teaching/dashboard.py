@@ -7,7 +7,8 @@ Here that is split so most of it is testable without a browser:
 - :data:`SALES_SQL`, read once with :func:`load_sales` (Athena through awswrangler):
   sales aggregated by order date, product line, product and country;
 - pure functions: :func:`filter_sales` (the selection's rows), :func:`top_products`,
-  :func:`chart_title`, :func:`no_sales_message`, :func:`plot_top_products`;
+  :func:`chart_title`, :func:`no_sales_message`, :func:`plot_top_products`,
+  :func:`describe_sales` (which also says so when the star schema is empty);
 - :class:`Dashboard`, which only wires widgets to those functions.
 
 Displayed, a :class:`Dashboard` is the live widget in JupyterLab and, for viewers
@@ -32,6 +33,12 @@ if TYPE_CHECKING:
 
 ALL = "ALL"
 """Dropdown value meaning "do not filter on this column"."""
+
+EMPTY_STAR_MESSAGE = (
+    "The star schema has no rows, so there is nothing to show: reseed the source (`make seed SF=1` in a "
+    "terminal), re-run the ETL job and the crawler (part 2), then re-run this notebook from the top."
+)
+"""What the dashboard says when Athena returns no sales at all."""
 
 SALES_COLUMNS = ("order_date", "product_line", "product_name", "country", "total_sales")
 
@@ -87,6 +94,14 @@ def prepare_sales(sales: pd.DataFrame) -> pd.DataFrame:
     for col in ("product_line", "product_name", "country"):
         out[col] = out[col].astype(str).str.strip()
     return out.reset_index(drop=True)
+
+
+def describe_sales(sales: pd.DataFrame) -> str:
+    """One line about the sales table: its size and dates, or :data:`EMPTY_STAR_MESSAGE` when empty."""
+    if sales.empty:
+        return EMPTY_STAR_MESSAGE
+    first, last = sales["order_date"].min(), sales["order_date"].max()
+    return f"{len(sales):,} rows from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
 
 
 def default_selection(sales: pd.DataFrame, top_n: int = 5) -> Selection:
@@ -161,11 +176,13 @@ def no_sales_message(selection: Selection) -> str:
     return f"Nothing was sold for {_describe(selection)}. {hint}"
 
 
-def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = True) -> Figure:
+def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = True,
+                      empty_message: str | None = None) -> Figure:
     """A horizontal bar chart of ``top`` (largest bar on top), or the no-sales message.
 
     The title is :func:`chart_title` unless ``titled`` is False (the live dashboard shows
-    it as a heading above the chart instead). Returns a matplotlib ``Figure``, not
+    it as a heading above the chart instead). ``empty_message`` replaces
+    :func:`no_sales_message` when ``top`` is empty. Returns a matplotlib ``Figure``, not
     attached to pyplot, so it is never shown twice.
     """
     from matplotlib.figure import Figure
@@ -175,7 +192,7 @@ def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = Tr
     if titled:
         ax.set_title(chart_title(selection), fontsize=11)
     if top.empty:
-        ax.text(0.5, 0.5, no_sales_message(selection), ha="center", va="center", wrap=True,
+        ax.text(0.5, 0.5, empty_message or no_sales_message(selection), ha="center", va="center", wrap=True,
                 fontsize=11, color="#9a6700", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
@@ -260,7 +277,9 @@ class Dashboard:
             if self.start.value is None or self.end.value is None:
                 raise ValueError("Pick both a start and an end date.")
             self.top = top_products(self.sales, selection, self.mask)
-            heading = no_sales_message(selection) if self.top.empty else chart_title(selection)
+            heading = chart_title(selection)
+            if self.top.empty:
+                heading = EMPTY_STAR_MESSAGE if self.sales.empty else no_sales_message(selection)
             colour = colour if self.top.empty else "inherit"
         except Exception as error:  # a learner's mask may be broken: say so in the dashboard
             self.top = pd.DataFrame(columns=["product_name", "total_sales"])
@@ -279,7 +298,8 @@ class Dashboard:
         if isinstance(bundle, tuple):
             bundle = bundle[0]
         bundle = dict(bundle)
-        picture = plot_top_products(self.top, self.selection)
+        empty = EMPTY_STAR_MESSAGE if self.sales.empty else None
+        picture = plot_top_products(self.top, self.selection, empty_message=empty)
         bundle["image/png"] = base64.b64encode(figure_png(picture)).decode()
         bundle["text/plain"] = chart_title(self.selection)
         return bundle

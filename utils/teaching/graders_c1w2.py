@@ -21,6 +21,7 @@ Exercises:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -28,10 +29,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
+import pymysql
 
 from utils.teaching import dashboard as dash
 from utils.teaching.dashboard import ALL, Selection, prepare_sales
-from utils.teaching.grading import grader
+from utils.teaching.grading import GradeResult, grader
+from utils.teaching.lab_c1w2 import LabError, connection_lost_error, is_connection_error
 
 # --------------------------------------------------------------------------------------
 # Shared helpers
@@ -39,9 +42,150 @@ from utils.teaching.grading import grader
 
 
 def _rows(conn: Any, sql: str, params: Any = None) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        return list(cur.fetchall())
+    return _execute(conn, sql, params)[1]
+
+
+def _execute(conn: Any, sql: str, params: Any = None) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of one statement; a closed or lost connection raises LabError."""
+    if getattr(conn, "open", True) is False:
+        raise connection_lost_error(conn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            columns = [d[0] for d in cur.description or ()]
+            return columns, list(cur.fetchall())
+    except pymysql.err.MySQLError as error:
+        if is_connection_error(error):
+            raise connection_lost_error(conn, error) from None
+        raise
+
+
+# The tables every exercise on the source reads; when one is empty the answers are
+# meaningless (a SUM over nothing is None, a top 5 has no product), so say that instead.
+SOURCE_TABLES = ("customers", "orders", "orderdetails", "products")
+
+GRADING_BLOCKED = "Could not grade this exercise (not a mistake in your answer): "
+
+
+def empty_source_message(etl: bool = False, problem: str = "has no rows") -> str:
+    """What to do when the source database has no rows (or cannot be read)."""
+    then = ("re-run the ETL job (Step 2) and the crawler, then this notebook from the top" if etl
+            else "then re-run this notebook from the top")
+    return f"the source database {problem}: reseed it (`make seed SF=1` in a terminal), {then}."
+
+
+EMPTY_STAR_MESSAGE = (
+    "the star schema has no rows: reseed the source (`make seed SF=1` in a terminal), re-run the ETL "
+    "job and the crawler (part 2), then re-run this notebook from the top."
+)
+
+
+def _source_problem(conn: Any, etl: bool = False) -> str | None:
+    """Why the source cannot be graded against (closed connection, empty tables), or None."""
+    try:
+        checks = ", ".join(f"EXISTS (SELECT 1 FROM `{t}`)" for t in SOURCE_TABLES)
+        present = _rows(conn, f"SELECT {checks}")[0]
+    except LabError as error:
+        return str(error)
+    except pymysql.err.MySQLError as error:  # a missing table: the database was never seeded
+        return empty_source_message(etl, f"cannot be read ({error.args[-1]})")
+    if not all(present):
+        return empty_source_message(etl)
+    return None
+
+
+def _lab_grader(exercise: str, max_score: float, precheck: Callable[..., str | None] | None = None
+                ) -> Callable[[Callable[..., Any]], Callable[..., GradeResult]]:
+    """:func:`~utils.teaching.grading.grader`, plus the lab's environment problems.
+
+    ``precheck`` receives the grader's arguments and returns why grading cannot work (an
+    empty source, a closed connection...) or None; it runs before the "Not done yet" check,
+    because an empty source turns even a right answer into None. A connection lost while
+    grading is reported as such, never as an error in the learner's answer.
+    """
+
+    def blocked(reason: str) -> GradeResult:
+        return GradeResult(exercise, False, 0.0, max_score, GRADING_BLOCKED + reason[:1].lower() + reason[1:])
+
+    def decorate(check: Callable[..., Any]) -> Callable[..., GradeResult]:
+        @functools.wraps(check)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return check(*args, **kwargs)
+            except LabError as error:
+                return blocked(str(error))
+            except pymysql.err.MySQLError as error:
+                if is_connection_error(error):
+                    return blocked(str(connection_lost_error(kwargs.get("conn"), error)))
+                raise
+
+        graded = grader(exercise, max_score)(guarded)
+
+        @functools.wraps(check)
+        def grade(*args: Any, **kwargs: Any) -> GradeResult:
+            if precheck is not None:
+                try:
+                    problem = precheck(*args, **kwargs)
+                except TypeError:  # called the wrong way: the grader says so
+                    problem = None
+                if problem:
+                    return blocked(problem)
+            return graded(*args, **kwargs)
+
+        grade.exercise = exercise  # type: ignore[attr-defined]
+        grade.max_score = max_score  # type: ignore[attr-defined]
+        return grade
+
+    return decorate
+
+
+def star_fact_rows() -> int | None:
+    """Rows of the star schema's fact table (Athena), or None when they cannot be counted."""
+    from utils.teaching.lab_c1w2 import star_schema_rows
+
+    try:
+        return star_schema_rows()
+    except Exception:  # the grader must not fail because of this probe
+        return None
+
+
+def _check_has_rows(df: Any, name: str) -> None:
+    """An empty Athena result: blame the empty star schema when it is empty, else the query."""
+    if not isinstance(df, pd.DataFrame) or not df.empty:
+        return
+    rows = star_fact_rows()
+    if rows == 0:
+        raise LabError(EMPTY_STAR_MESSAGE)
+    if rows is None:
+        raise AssertionError(f"`{name}` has no rows. If your query is right, then {EMPTY_STAR_MESSAGE}")
+    raise AssertionError(
+        f"`{name}` has no rows although fact_orders has {rows:,}: your query keeps none of them. "
+        "Check its JOIN conditions (join on the dimension's key) and any WHERE."
+    )
+
+
+def _truth_precheck(*_args: Any, truth: Any = None, **_kwargs: Any) -> str | None:
+    if truth is None:
+        return None
+    lines = getattr(truth, "order_lines", None)
+    by_country = getattr(truth, "revenue_by_country", truth)
+    if lines == 0 or (isinstance(by_country, Mapping) and not by_country):
+        return empty_source_message(etl=True)
+    return None
+
+
+def _sales_precheck(*_args: Any, sales: Any = None, **_kwargs: Any) -> str | None:
+    if isinstance(sales, pd.DataFrame) and sales.empty:
+        return EMPTY_STAR_MESSAGE
+    return None
+
+
+def _source_precheck(*_args: Any, conn: Any = None, **_kwargs: Any) -> str | None:
+    return None if conn is None else _source_problem(conn)
+
+
+def _source_precheck_etl(*_args: Any, conn: Any = None, **_kwargs: Any) -> str | None:
+    return None if conn is None else _source_problem(conn, etl=True)
 
 
 def _scalar(conn: Any, sql: str) -> Any:
@@ -320,7 +464,7 @@ def postal_code_join_by_country(conn: Any) -> pd.DataFrame:
     return df.sort_values("true_revenue", ascending=False).reset_index(drop=True)
 
 
-@grader("c1w2_ex1_postal_code_join", max_score=3)
+@_lab_grader("c1w2_ex1_postal_code_join", max_score=3, precheck=_source_precheck)
 def grade_postal_code_join(postal_join_total: Any, true_total: Any, explanation: Any, *, conn: Any):
     """Check the postal-join and true totals (to the cent) and the statements chosen as causes.
 
@@ -402,12 +546,8 @@ LOCATION_COLUMNS = ("locationKey", "postalCode", "city", "state", "country")
 
 
 def _columns_of(conn: Any, sql: str) -> list[str]:
-    import pymysql
-
     try:
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT * FROM ({sql}) AS dim_locations LIMIT 0")
-            return [d[0] for d in cur.description]
+        return _execute(conn, f"SELECT * FROM ({sql}) AS dim_locations LIMIT 0")[0]
     except pymysql.err.MySQLError as error:
         message = error.args[-1] if error.args else str(error)
         raise AssertionError(
@@ -439,9 +579,7 @@ def _with_probe_customers(conn: Any, sql: str) -> str | None:
     database = _scalar(conn, "SELECT DATABASE()")
     if not database:
         return None
-    with conn.cursor() as cur:
-        cur.execute("SELECT * FROM customers LIMIT 0")
-        columns = [d[0] for d in cur.description]
+    columns = _execute(conn, "SELECT * FROM customers LIMIT 0")[0]
     if "customerNumber" not in columns:
         return None
     selects = []
@@ -471,8 +609,6 @@ def _check_null_collisions(conn: Any, sql: str, key: str, columns: tuple[str, ..
     Skipped (never a false failure) when the probe cannot be substituted or run, or when the
     learner's SQL does not return exactly the two probe rows.
     """
-    import pymysql
-
     try:
         probed = _with_probe_customers(conn, sql)
         if probed is None:
@@ -497,7 +633,7 @@ def _check_null_collisions(conn: Any, sql: str, key: str, columns: tuple[str, ..
     )
 
 
-@grader("c1w2_ex2_dim_locations", max_score=1)
+@_lab_grader("c1w2_ex2_dim_locations", max_score=1, precheck=_source_precheck)
 def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
     """Run the learner's dim_locations SQL on the source and check its key and its coverage.
 
@@ -608,7 +744,7 @@ def _truth_by_country(truth: Any) -> dict[str, float]:
     return {str(k).strip(): float(v) for k, v in by_country.items()}
 
 
-@grader("c1w2_ex3_revenue_by_country", max_score=1)
+@_lab_grader("c1w2_ex3_revenue_by_country", max_score=1, precheck=_truth_precheck)
 def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
     """Compare an Athena result (country, revenue) with MySQL's revenue per country.
 
@@ -617,6 +753,7 @@ def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
     revenue right to the cent, largest first.
     """
     expected = _truth_by_country(truth)
+    _check_has_rows(revenue_by_country, "revenue_by_country")
     _result_frame(revenue_by_country, "revenue_by_country", "country", "revenue")
     df = revenue_by_country.reset_index(drop=True)
     country_col = _label_column(df, "revenue_by_country", "country", set(expected))
@@ -701,9 +838,10 @@ def product_totals(conn: Any) -> pd.DataFrame:
     return df.sort_values(["total_sales", "product_name"], ascending=[False, True]).reset_index(drop=True)
 
 
-@grader("c1w2_ex4_top_products", max_score=1)
+@_lab_grader("c1w2_ex4_top_products", max_score=1, precheck=_source_precheck_etl)
 def grade_top_products(top_products: Any, *, conn: Any, n: int = 5):
     """Check an Athena result (product name, total sales): the top ``n`` by sales, largest first."""
+    _check_has_rows(top_products, "top_products")
     _result_frame(top_products, "top_products", "product name", "total sales")
     df = top_products.reset_index(drop=True)
     totals = product_totals(conn)
@@ -842,14 +980,15 @@ def _diagnose(name: str, selection: Selection, sales: pd.DataFrame, got: pd.Inde
     )
 
 
-@grader("c1w2_ex5_selection_filter", max_score=1)
+@_lab_grader("c1w2_ex5_selection_filter", max_score=1, precheck=_sales_precheck)
 def grade_selection_filter(in_selection: Callable[[pd.DataFrame, Selection], Any], *, sales: pd.DataFrame):
     """Run the learner's filter on several selections; compare with :func:`dashboard.in_selection`."""
     assert callable(in_selection), (
         "`in_selection` should be a function, e.g. `lambda sales, selection: ...` returning a boolean Series."
     )
     data = prepare_sales(sales)
-    assert not data.empty, "There are no sales to test your filter on: run the pipeline first."
+    if data.empty:
+        raise LabError(EMPTY_STAR_MESSAGE)
     for name, selection in probe_selections(data):
         want = data.index[dash.in_selection(data, selection).to_numpy()]
         got = _kept_index(in_selection(data.copy(), selection), data)

@@ -13,23 +13,28 @@ Steps, in lab order:
   :func:`draw_relational_model`;
 - the resources: :func:`resource_status`, :func:`create_missing_resources`;
 - the pipeline: :func:`start_job_run`, :func:`wait_for_job_run`,
-  :func:`job_log`, :func:`run_crawler`, :func:`wait_for_crawler`,
+  :func:`latest_successful_job_run`, :func:`job_log`, :func:`run_crawler`, :func:`wait_for_crawler`,
   :func:`catalog_tables`, :func:`catalog_columns`, :func:`ensure_star_schema`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import boto3
 import pandas as pd
 import pymysql
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from utils.config import DB_SECRET_NAME, GLUE_CRAWLER, GLUE_DATABASE, GLUE_JOB, RDS_INSTANCE_ID
 
@@ -50,10 +55,161 @@ class LabError(RuntimeError):
     """A lab step failed; the message says what failed, why it probably did, and what to do."""
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+# --------------------------------------------------------------------------------------
+# Errors a learner can act on: the cloud or the database not answering
+# --------------------------------------------------------------------------------------
+
+# Client-side MySQL error codes meaning "no usable connection": 2002/2003 can't connect,
+# 2006 server has gone away, 2013 lost connection during a query, 2055 lost connection
+# at a system call. pymysql raises InterfaceError(0, '') on a connection that is closed.
+CONNECTION_ERROR_CODES = frozenset({2002, 2003, 2006, 2013, 2055})
+ACCESS_DENIED_CODE = 1045  # wrong user or password
+DATABASE_DENIED_CODE = 1044  # the user may not use that database
+UNKNOWN_DATABASE_CODE = 1049
+
+CLOUD_CONNECTION_ERRORS = (BotoConnectionError, HTTPClientError)
+
+
+def _is_loopback(host: str | None) -> bool:
+    return (host or "").lower() in ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def cloud_unreachable_message(error: BaseException) -> str:
+    """What to say when boto3 could not reach the endpoint (local cloud stopped, no network)."""
+    kwargs = getattr(error, "kwargs", None) or {}
+    url = kwargs.get("endpoint_url") or ""
+    parts = urlsplit(url)
+    where = parts.netloc or url.rstrip("/") or "the AWS endpoint"
+    if _is_loopback(parts.hostname):
+        return (f"The local cloud at {where} is not answering: run `make up` in a terminal (its state "
+                "starts empty again, so re-run this notebook from the top).")
+    return (f"AWS at {where} is not answering ({type(error).__name__}): check your network connection "
+            "and the region (AWS_DEFAULT_REGION), then re-run this cell.")
+
+
+class _Explained:
+    """A ``with`` block whose matching errors become a :class:`LabError` (a class, not a generator,
+    so that the learner's traceback is the cell and one short frame)."""
+
+    def __init__(self, errors: tuple[type[BaseException], ...], explain: Callable[[Any], LabError | None]
+                 ) -> None:
+        self.errors, self.explain = errors, explain
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: BaseException | None, _tb: Any) -> bool:
+        if error is not None and isinstance(error, self.errors):
+            explained = self.explain(error)
+            if explained is not None:
+                raise explained from None
+        return False
+
+
+def explain_cloud_errors() -> _Explained:
+    """Turn "cannot reach the endpoint" errors of boto3 calls in the block into a :class:`LabError`."""
+    return _Explained(CLOUD_CONNECTION_ERRORS, lambda err: LabError(cloud_unreachable_message(err)))
+
+
+_NESTING = threading.local()
+
+
+def _cloud_call(function: F) -> F:
+    """Decorate a helper that calls AWS so that an unreachable endpoint raises a :class:`LabError`.
+
+    Only the outermost helper converts the error, so the learner's traceback stops there
+    instead of listing every helper it went through.
+    """
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        depth = getattr(_NESTING, "depth", 0)
+        _NESTING.depth = depth + 1
+        try:
+            if depth:
+                return function(*args, **kwargs)
+            with explain_cloud_errors():
+                return function(*args, **kwargs)
+        finally:
+            _NESTING.depth = depth
+
+    return call  # type: ignore[return-value]
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """True when a pymysql error means the connection is closed, lost or impossible (not bad SQL)."""
+    if isinstance(error, pymysql.err.InterfaceError):
+        return True
+    if isinstance(error, pymysql.err.OperationalError):
+        return bool(error.args) and error.args[0] in CONNECTION_ERROR_CODES
+    return isinstance(error, ConnectionError | TimeoutError)
+
+
+def _server_name(host: str | None, port: Any) -> str:
+    what = "MariaDB" if _is_loopback(host) else "The database"
+    return f"{what} at {host}:{port}" if host else what
+
+
+def connection_lost_error(conn: Any, error: BaseException | None = None) -> LabError:
+    """The :class:`LabError` for a query on a connection that is closed or was lost."""
+    reason = error.args[-1] if error is not None and error.args and error.args[-1] else ""
+    host = getattr(conn, "host", None)
+    server = "MariaDB" if _is_loopback(host) or host is None else "the database"
+    restart = "`make up` if the server stopped" if server == "MariaDB" else "check that the database is up"
+    return LabError(f"The connection to {server} is closed or was lost{f' ({reason})' if reason else ''}: "
+                    f"re-run the cell that connects ({restart}), then this cell.")
+
+
+def database_connect_error(error: BaseException, host: str, port: Any, user: str) -> LabError:
+    """The :class:`LabError` for a failed ``pymysql.connect``: what failed and what to do."""
+    code = error.args[0] if error.args else None
+    local = _is_loopback(host)
+    server = _server_name(host, port)
+    if code == ACCESS_DENIED_CODE:
+        if local:
+            return LabError(f"{server} refused the user {user!r} (access denied): the password in the "
+                            f"secret {DB_SECRET_NAME!r} does not match the server's. If you changed .env, "
+                            "run `make up` again, then re-run this notebook from the top.")
+        return LabError(f"{server} refused the user {user!r} (access denied): check the user name and "
+                        f"password stored in the secret {DB_SECRET_NAME!r}.")
+    if code in (UNKNOWN_DATABASE_CODE, DATABASE_DENIED_CODE):
+        fix = ("run `make up` (it creates the database and its users), then re-run this notebook from the "
+               "top" if local else f"check the database name (dbname) in the secret {DB_SECRET_NAME!r}")
+        return LabError(f"{server} cannot open the database for {user!r} ({error.args[-1]}): {fix}.")
+    if code in CONNECTION_ERROR_CODES or isinstance(error, ConnectionError | TimeoutError):
+        if local:
+            return LabError(f"{server} is not answering: start it with `make up` in a terminal, then "
+                            "re-run this cell.")
+        return LabError(f"{server} is not answering: check that the RDS instance is available and that "
+                        f"its security group allows your address on port {port}, then re-run this cell.")
+    return LabError(f"Could not connect to {server} as {user!r}: {error.args[-1] if error.args else error}.")
+
+
+def explain_db_errors(host: str, port: Any, user: str) -> _Explained:
+    """Turn a failed ``pymysql.connect`` in the block into a :class:`LabError` saying what to do."""
+    return _Explained((pymysql.err.MySQLError,), lambda err: database_connect_error(err, host, port, user))
+
+
+@contextmanager
+def _connection_checked(conn: Any) -> Iterator[None]:
+    """Run a query; a closed or lost connection becomes a :class:`LabError` (bad SQL stays as is)."""
+    if getattr(conn, "open", True) is False:
+        raise connection_lost_error(conn)
+    try:
+        yield
+    except pymysql.err.MySQLError as err:
+        if is_connection_error(err):
+            raise connection_lost_error(conn, err) from None
+        raise
+
+
 # --------------------------------------------------------------------------------------
 # The source system
 # --------------------------------------------------------------------------------------
 
+@_cloud_call
 def db_endpoint(instance_id: str = RDS_INSTANCE_ID, rds: Any = None) -> tuple[str, int]:
     """Address and port of the lab's RDS instance, as ``aws rds describe-db-instances`` reports them."""
     rds = rds or boto3.client("rds")
@@ -73,6 +229,7 @@ def db_endpoint(instance_id: str = RDS_INSTANCE_ID, rds: Any = None) -> tuple[st
     return endpoint["Address"], int(endpoint["Port"])
 
 
+@_cloud_call
 def db_credentials(secret_id: str = DB_SECRET_NAME, secretsmanager: Any = None) -> dict[str, Any]:
     """The database credentials stored in Secrets Manager (a JSON secret).
 
@@ -98,21 +255,20 @@ def connect_to_source(instance_id: str = RDS_INSTANCE_ID, secret_id: str = DB_SE
     """
     host, port = db_endpoint(instance_id)
     creds = db_credentials(secret_id)
-    try:
+    kwargs.setdefault("connect_timeout", 10)
+    with explain_db_errors(host, port, creds["username"]):
         return pymysql.connect(host=host, port=port, user=creds["username"], password=creds["password"],
-                               database=creds.get("dbname"), charset="utf8mb4", connect_timeout=10,
-                               **kwargs)
-    except pymysql.err.OperationalError as exc:
-        raise LabError(
-            f"Could not connect to {host}:{port} as {creds['username']}: {exc.args[-1]}. "
-            "Is the database running (`make status`)? On AWS, does the security group "
-            "allow your address on port 3306?") from exc
+                               database=creds.get("dbname"), charset="utf8mb4", **kwargs)
 
 
 def run_sql(conn: pymysql.connections.Connection, sql: str, params: Sequence[Any] | None = None
             ) -> pd.DataFrame:
-    """Run one SQL statement and return its rows as a DataFrame (column names from the cursor)."""
-    with conn.cursor() as cur:
+    """Run one SQL statement and return its rows as a DataFrame (column names from the cursor).
+
+    A closed or lost connection raises a :class:`LabError` (reconnect); an error in the SQL
+    itself is raised as pymysql reports it.
+    """
+    with _connection_checked(conn), conn.cursor() as cur:
         cur.execute(sql, params)
         if cur.description is None:
             return pd.DataFrame()
@@ -129,7 +285,7 @@ def preview_sql(conn: pymysql.connections.Connection, sql: str | None, rows: int
 
 def show_tables(conn: pymysql.connections.Connection) -> list[str]:
     """Names of the tables of the connection's database (``SHOW TABLES``)."""
-    with conn.cursor() as cur:
+    with _connection_checked(conn), conn.cursor() as cur:
         cur.execute("SHOW TABLES")
         return [row[0] for row in cur.fetchall()]
 
@@ -273,6 +429,7 @@ def _centre(patch: Any) -> tuple[float, float]:
 # The lab's resources
 # --------------------------------------------------------------------------------------
 
+@_cloud_call
 def resource_status(settings: Any = None) -> pd.DataFrame:
     """Every lab resource with whether it exists already (what an apply would create)."""
     from utils.cloud import provision
@@ -288,6 +445,7 @@ def resource_status(settings: Any = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@_cloud_call
 def create_missing_resources(settings: Any = None) -> list[str]:
     """Create the lab resources that are missing (locally); on AWS, explain how to use Terraform.
 
@@ -312,6 +470,7 @@ def create_missing_resources(settings: Any = None) -> list[str]:
 # The Glue job
 # --------------------------------------------------------------------------------------
 
+@_cloud_call
 def start_job_run(job_name: str = GLUE_JOB, arguments: dict[str, str] | None = None, glue: Any = None
                   ) -> str:
     """Start a run of the Glue job (``aws glue start-job-run``); return its run id."""
@@ -331,6 +490,7 @@ def start_job_run(job_name: str = GLUE_JOB, arguments: dict[str, str] | None = N
         raise
 
 
+@_cloud_call
 def wait_for_job_run(run_id: str, job_name: str = GLUE_JOB, poll_seconds: float = 2.0,
                      timeout_seconds: float = 900.0, glue: Any = None,
                      echo: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic,
@@ -365,6 +525,36 @@ def wait_for_job_run(run_id: str, job_name: str = GLUE_JOB, poll_seconds: float 
     return run
 
 
+@_cloud_call
+def latest_successful_job_run(job_name: str = GLUE_JOB, glue: Any = None) -> str:
+    """The id of the newest run of the job that SUCCEEDED (``get-job-runs``, newest first).
+
+    Failed, stopped or still-running runs are skipped: their star schema was never published.
+    Raises :class:`LabError` when no run succeeded, saying how the last one ended.
+    """
+    glue = glue or boto3.client("glue")
+    newest = None
+    try:
+        for page in glue.get_paginator("get_job_runs").paginate(JobName=job_name):
+            for run in page["JobRuns"]:
+                newest = newest or run
+                if run.get("JobRunState") == "SUCCEEDED":
+                    return run["Id"]
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "EntityNotFoundException":
+            raise LabError(f"There is no Glue job {job_name!r}: create the lab's resources first "
+                           "(Step 1).") from None
+        raise
+    if newest is None:
+        raise LabError(f"{job_name!r} has never run, so there is no star schema to reuse: set "
+                       "RUN_ETL = True and run this notebook again.")
+    reason = newest.get("ErrorMessage") or "no error message"
+    raise LabError(f"No run of {job_name!r} succeeded, so there is no star schema to reuse (the latest, "
+                   f"{newest['Id']}, ended {newest.get('JobRunState')}: {reason}). Set RUN_ETL = True and "
+                   "run this notebook again.")
+
+
+@_cloud_call
 def job_log(run_id: str, errors: bool = False, logs: Any = None, limit: int | None = None) -> list[str]:
     """Lines the job run printed, read from CloudWatch Logs (stream = the run id).
 
@@ -398,6 +588,7 @@ def _last_crawl_start(crawler: dict[str, Any]) -> datetime | None:
     return (crawler.get("LastCrawl") or {}).get("StartTime")
 
 
+@_cloud_call
 def run_crawler(name: str = GLUE_CRAWLER, glue: Any = None, **wait_kwargs: Any) -> dict[str, Any]:
     """Start the crawler and wait until it is READY again; return its last crawl."""
     glue = glue or boto3.client("glue")
@@ -411,6 +602,7 @@ def run_crawler(name: str = GLUE_CRAWLER, glue: Any = None, **wait_kwargs: Any) 
     return wait_for_crawler(name, previous_crawl_start=before, glue=glue, **wait_kwargs)
 
 
+@_cloud_call
 def wait_for_crawler(name: str = GLUE_CRAWLER, previous_crawl_start: datetime | None = None,
                      poll_seconds: float = 2.0, timeout_seconds: float = 600.0, glue: Any = None,
                      echo: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic,
@@ -445,6 +637,7 @@ def wait_for_crawler(name: str = GLUE_CRAWLER, previous_crawl_start: datetime | 
     return last
 
 
+@_cloud_call
 def catalog_tables(database: str = GLUE_DATABASE, glue: Any = None) -> pd.DataFrame:
     """The tables of a Glue database: name, S3 location, number of columns, partition keys."""
     glue = glue or boto3.client("glue")
@@ -462,6 +655,7 @@ def catalog_tables(database: str = GLUE_DATABASE, glue: Any = None) -> pd.DataFr
     return pd.DataFrame(rows, columns=["table", "location", "columns", "partition_keys", "classification"])
 
 
+@_cloud_call
 def catalog_columns(table: str, database: str = GLUE_DATABASE, glue: Any = None) -> pd.DataFrame:
     """The columns (name, type) of one catalog table, partition keys last."""
     glue = glue or boto3.client("glue")
@@ -470,6 +664,7 @@ def catalog_columns(table: str, database: str = GLUE_DATABASE, glue: Any = None)
     return pd.DataFrame([{"column": c["Name"], "type": c["Type"]} for c in cols])
 
 
+@_cloud_call
 def star_schema_in_catalog(database: str = GLUE_DATABASE, glue: Any = None) -> bool:
     """True when every star schema table is in the Glue catalog."""
     try:
@@ -479,6 +674,20 @@ def star_schema_in_catalog(database: str = GLUE_DATABASE, glue: Any = None) -> b
     return set(STAR_SCHEMA_TABLES) <= names
 
 
+@_cloud_call
+def star_schema_rows(database: str = GLUE_DATABASE, table: str = "fact_orders") -> int:
+    """How many rows a star schema table holds, counted by Athena (0: the star schema is empty)."""
+    import warnings
+
+    import awswrangler as wr
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No `s3_output` was provided")
+        counted = wr.athena.read_sql_query(f"SELECT COUNT(*) AS n FROM {table}", database=database)
+    return int(counted.iloc[0, 0])
+
+
+@_cloud_call
 def ensure_star_schema(database: str = GLUE_DATABASE, glue: Any = None) -> bool:
     """Run the ETL job and the crawler when the star schema is not catalogued yet.
 
