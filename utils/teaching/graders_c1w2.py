@@ -34,7 +34,7 @@ import pymysql
 from utils.teaching import dashboard as dash
 from utils.teaching.dashboard import ALL, Selection, prepare_sales
 from utils.teaching.grading import GradeResult, grader
-from utils.teaching.lab_c1w2 import LabError, connection_lost_error, is_connection_error
+from utils.teaching.lab_c1w2 import LabError, connection_checked, connection_lost_error, is_connection_error
 
 # --------------------------------------------------------------------------------------
 # Shared helpers
@@ -47,17 +47,9 @@ def _rows(conn: Any, sql: str, params: Any = None) -> list[tuple]:
 
 def _execute(conn: Any, sql: str, params: Any = None) -> tuple[list[str], list[tuple]]:
     """Column names and rows of one statement; a closed or lost connection raises LabError."""
-    if getattr(conn, "open", True) is False:
-        raise connection_lost_error(conn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            columns = [d[0] for d in cur.description or ()]
-            return columns, list(cur.fetchall())
-    except pymysql.err.MySQLError as error:
-        if is_connection_error(error):
-            raise connection_lost_error(conn, error) from None
-        raise
+    with connection_checked(conn), conn.cursor() as cur:
+        cur.execute(sql, params)
+        return [d[0] for d in cur.description or ()], list(cur.fetchall())
 
 
 # The tables every exercise on the source reads; when one is empty the answers are

@@ -24,8 +24,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -192,17 +191,13 @@ def explain_db_errors(host: str, port: Any, user: str) -> _Explained:
     return _Explained((pymysql.err.MySQLError,), lambda err: database_connect_error(err, host, port, user))
 
 
-@contextmanager
-def _connection_checked(conn: Any) -> Iterator[None]:
-    """Run a query; a closed or lost connection becomes a :class:`LabError` (bad SQL stays as is)."""
+def connection_checked(conn: Any) -> _Explained:
+    """A ``with`` block for queries on ``conn``: a closed or lost connection becomes a
+    :class:`LabError` (reconnect); an error in the SQL itself stays as pymysql reports it."""
     if getattr(conn, "open", True) is False:
         raise connection_lost_error(conn)
-    try:
-        yield
-    except pymysql.err.MySQLError as err:
-        if is_connection_error(err):
-            raise connection_lost_error(conn, err) from None
-        raise
+    return _Explained((pymysql.err.MySQLError,),
+                      lambda err: connection_lost_error(conn, err) if is_connection_error(err) else None)
 
 
 # --------------------------------------------------------------------------------------
@@ -268,7 +263,7 @@ def run_sql(conn: pymysql.connections.Connection, sql: str, params: Sequence[Any
     A closed or lost connection raises a :class:`LabError` (reconnect); an error in the SQL
     itself is raised as pymysql reports it.
     """
-    with _connection_checked(conn), conn.cursor() as cur:
+    with connection_checked(conn), conn.cursor() as cur:
         cur.execute(sql, params)
         if cur.description is None:
             return pd.DataFrame()
@@ -285,7 +280,7 @@ def preview_sql(conn: pymysql.connections.Connection, sql: str | None, rows: int
 
 def show_tables(conn: pymysql.connections.Connection) -> list[str]:
     """Names of the tables of the connection's database (``SHOW TABLES``)."""
-    with _connection_checked(conn), conn.cursor() as cur:
+    with connection_checked(conn), conn.cursor() as cur:
         cur.execute("SHOW TABLES")
         return [row[0] for row in cur.fetchall()]
 
