@@ -158,19 +158,16 @@ def mariadb_cpu() -> float | None:
         return None
 
 
-def own_cpu() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 def run_job(secret: str, sf: float) -> dict[str, Any]:
     """One run through the Glue API: wall seconds, and from the job's last log line its peak
     RSS (MiB) and CPU seconds; plus the CPU MariaDB and this process (the in-process local
     cloud, the Glue runner thread and the polling) used meanwhile."""
     import boto3
 
+    from utils.etl.job import cpu_seconds
+
     glue, logs = boto3.client("glue"), boto3.client("logs")
-    db_cpu, bench_cpu = mariadb_cpu(), own_cpu()
+    db_cpu, bench_cpu = mariadb_cpu(), cpu_seconds()
     started = time.time()
     run_id = glue.start_job_run(JobName=JOB, Arguments={
         "--db_secret": secret, "--target_path": f"s3://{LAKE}/sf{sf:g}/gold"})["JobRunId"]
@@ -182,7 +179,7 @@ def run_job(secret: str, sf: float) -> dict[str, Any]:
             break
         time.sleep(POLL_SECONDS)
     seconds = run["CompletedOn"].timestamp() - started
-    bench_cpu = own_cpu() - bench_cpu
+    bench_cpu = cpu_seconds() - bench_cpu
     db_used = mariadb_cpu()
     db_cpu = db_used - db_cpu if db_used is not None and db_cpu is not None else None
     if run["JobRunState"] != "SUCCEEDED":
