@@ -53,7 +53,7 @@ seed: $(STAMP)
 demo: up
 	@$(PY) -m utils.cli demo
 
-labs: $(STAMP)
+labs: up
 	@$(PY) -m utils.cli labs
 
 grade: up

@@ -1,4 +1,8 @@
-"""docs/coverage.md maps every course topic to a notebook section; keep it true."""
+"""docs/coverage.md maps every course topic to a notebook section; keep it true.
+
+Headings are read from the lessons' solution copies (``solutions/lessons/``, the source);
+their learner copies in ``notebooks/`` have the same cells (tests/teaching/test_labgen.py).
+"""
 
 import re
 from pathlib import Path
@@ -8,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COVERAGE = ROOT / "docs" / "coverage.md"
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = ROOT / "solutions" / "lessons"
 
 
 def coverage_rows() -> list[tuple[str, str, str]]:
