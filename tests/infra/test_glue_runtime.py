@@ -38,7 +38,14 @@ from utils.etl.aws_runtime import (
     pinned_requirements,
     pinned_venv,
 )
-from utils.etl.aws_wheels import WHEELS_DIR, IndexUnreachable, check_dependencies, check_index, check_pins, report
+from utils.etl.aws_wheels import (
+    WHEELS_DIR,
+    IndexUnreachable,
+    check_dependencies,
+    check_index,
+    check_pins,
+    report,
+)
 from utils.etl.job import STAR_TABLES
 
 BUCKET = "de-c1w2-glue-runtime-test-data-lake"

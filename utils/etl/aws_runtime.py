@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -151,23 +150,16 @@ def pinned_requirements(pins: list[str] | None = None) -> list[str]:
                    if name not in pin_versions(pins)]
 
 
-def pinned_venv(pins: list[str] | None = None, root: Path = PINNED_VENV_DIR,
-                runtime: GlueRuntime | None = None) -> Path:
-    """A small virtual environment with exactly the Glue job's pins; returns its ``python``.
+def ensure_venv(root: Path, requirements: list[str], no_deps: bool = False, timeout: float = 900) -> Path:
+    """A virtual environment at ``root`` with exactly ``requirements``; returns its ``python``.
 
-    Built once under ``.delab/glue-venv/`` from the package index (binary wheels only,
-    as Glue cannot compile) and reused while the pins are unchanged; a change of the pins
-    (or of this interpreter) builds it again. Raises :class:`GlueRuntimeError` with pip's
-    last lines when the index cannot provide them.
+    Binary wheels only. Reused while ``requirements`` (and this interpreter) are unchanged,
+    rebuilt otherwise: a stamp file records what it was built from. ``no_deps`` installs the
+    list as given (a frozen list), without asking the resolver. Raises
+    :class:`GlueRuntimeError` with pip's last lines when the index cannot provide them.
     """
-    runtime = runtime or job_runtime()
-    requirements = pinned_requirements(pins)
-    if sys.version_info[:2] != runtime.python:
-        raise GlueRuntimeError(f"the Glue {runtime.glue_version} job runs Python {runtime.python_version}; "
-                            f"this is Python {sys.version_info[0]}.{sys.version_info[1]}, so it cannot "
-                            "stand in for it")
-    key = hashlib.sha256(json.dumps([requirements, sys.version]).encode()).hexdigest()[:16]
-    stamp = root / ".pins.json"
+    key = hashlib.sha256(json.dumps([requirements, no_deps, sys.version]).encode()).hexdigest()[:16]
+    stamp = root / ".delab-requirements.json"
     python = root / "bin" / "python"
     if python.exists() and stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
         return python
@@ -175,16 +167,32 @@ def pinned_venv(pins: list[str] | None = None, root: Path = PINNED_VENV_DIR,
         shutil.rmtree(root)
     venv.EnvBuilder(with_pip=True, clear=True).create(root)
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--only-binary", ":all:", *requirements],
-        capture_output=True, text=True, check=False, timeout=900,
-        env={**os.environ, "PIP_NO_INPUT": "1"})
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
+         "--only-binary", ":all:", *(["--no-deps"] if no_deps else []), *requirements],
+        capture_output=True, text=True, check=False, timeout=timeout)
     if result.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
-        raise GlueRuntimeError(f"could not build the pinned Glue environment ({' '.join(requirements)}):\n{tail}")
+        output = (result.stderr or result.stdout).strip().splitlines()
+        lines = [ln for ln in output if not ln.startswith("WARNING")][-5:]
+        raise GlueRuntimeError(f"could not build {root.name} from the package index:\n" + "\n".join(lines))
     stamp.write_text(json.dumps({"key": key, "requirements": requirements}, indent=1) + "\n")
     return python
+
+
+def pinned_venv(pins: list[str] | None = None, root: Path = PINNED_VENV_DIR,
+                runtime: GlueRuntime | None = None) -> Path:
+    """A small virtual environment with exactly the Glue job's pins; returns its ``python``.
+
+    Built once under ``.delab/glue-venv/`` from the package index (binary wheels only,
+    as Glue cannot compile) and reused while the pins are unchanged; a change of the pins
+    (or of this interpreter) builds it again.
+    """
+    runtime = runtime or job_runtime()
+    if sys.version_info[:2] != runtime.python:
+        raise GlueRuntimeError(f"the Glue {runtime.glue_version} job runs Python {runtime.python_version}; "
+                               f"this is Python {sys.version_info[0]}.{sys.version_info[1]}, so it cannot "
+                               "stand in for it")
+    return ensure_venv(root, pinned_requirements(pins))
 
 
 def installed_versions(python: Path, names: list[str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 AWS Glue installs the job's modules with pip when a run starts and cannot compile native
 code, so a pin without a wheel for the runtime's Python and platform fails the run before
-a line of the job executes. This asks the package index exactly that, pin by pin:
+a line of the job executes. This asks the package index exactly that for every pin:
 
     pip download --only-binary :all: --python-version 3.11 --implementation cp \\
         --platform manylinux_2_34_x86_64 ... --platform manylinux1_x86_64 --no-deps <pin>
@@ -77,7 +77,8 @@ def check_index(url: str | None = None, timeout: float = 10.0) -> str:
     return url
 
 
-def _pip_download(runtime: GlueRuntime, specs: list[str], dest: Path, deps: bool) -> subprocess.CompletedProcess:
+def _pip_download(runtime: GlueRuntime, specs: list[str], dest: Path,
+                  deps: bool) -> subprocess.CompletedProcess:
     platforms = [arg for tag in runtime.platform_tags() for arg in ("--platform", tag)]
     cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
            "--only-binary", ":all:", "--python-version", runtime.python_version,
@@ -105,8 +106,15 @@ def _reason(output: str) -> str:
 
 
 def check_pins(pins: list[str], runtime: GlueRuntime, dest: Path) -> list[PinResult]:
-    """One ``pip download --no-deps`` per pin; each result names its wheel or pip's reason."""
+    """Ask for every pin as a wheel (``--no-deps``); each result names its wheel or pip's reason.
+
+    One pip call asks for all pins at once; only when it fails is each pin asked on its
+    own, so that every failing pin is named (pip stops at the first).
+    """
     dest.mkdir(parents=True, exist_ok=True)
+    together = _pip_download(runtime, pins, dest, deps=False)
+    if together.returncode == 0 and all(_wheel_of(pin, dest) for pin in pins):
+        return [PinResult(pin, True, str(_wheel_of(pin, dest))) for pin in pins]
     results = []
     for pin in pins:
         done = _pip_download(runtime, [pin], dest, deps=False)
@@ -138,7 +146,8 @@ def report(runtime: GlueRuntime, index: str, results: list[PinResult], deps_ok: 
     lines = [f"AWS Glue {runtime.glue_version}: Python {runtime.python_version} ({runtime.abi}), "
              f"{runtime.arch}, glibc {runtime.glibc[0]}.{runtime.glibc[1]} "
              f"(wheel tags {tags[0]} ... {tags[-1]})",
-             f"index: {index}", "--additional-python-modules (infra/terraform/glue.tf), one by one, --no-deps:"]
+             f"index: {index}",
+             "--additional-python-modules (infra/terraform/glue.tf), each as a wheel (--no-deps):"]
     lines += [r.line() for r in results]
     if deps_ok:
         lines.append("all together with their dependencies, as Glue's pip installs them: ok, "
@@ -153,7 +162,8 @@ def report(runtime: GlueRuntime, index: str, results: list[PinResult], deps_ok: 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: print the per-pin results; exit 0 (all ok), 1 (some fail), 2 (no index)."""
-    parser = argparse.ArgumentParser(prog="python -m utils.etl.aws_wheels", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m utils.etl.aws_wheels",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--dest", type=Path, default=None, help="where to keep the wheels")
     args = parser.parse_args(argv)
     try:
