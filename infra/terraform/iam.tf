@@ -7,18 +7,15 @@ locals {
   data_lake  = aws_s3_bucket.data_lake.arn
 }
 
-# Only the Glue service, and only on behalf of this account, may assume the role.
+# Only the Glue service may assume the role. (No aws:SourceAccount condition: AWS Glue does
+# not document that it sets that key when it assumes a job's role, and a condition it does
+# not meet would stop every run.)
 data "aws_iam_policy_document" "glue_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["glue.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
     }
   }
 }
