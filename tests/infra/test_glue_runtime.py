@@ -18,6 +18,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,8 +49,10 @@ from utils.etl.aws_wheels import (
 )
 from utils.etl.job import STAR_TABLES
 
-BUCKET = "de-c1w2-glue-runtime-test-data-lake"
-SECRET = "de-c1w2/etl-db-credentials"
+# Names of their own: moto's state is shared with the in-process local cloud of other tests.
+_RUN = uuid.uuid4().hex[:8]
+BUCKET = f"de-c1w2-glue-runtime-{_RUN}-data-lake"
+SECRET = f"de-c1w2-glue-runtime-{_RUN}/etl-db-credentials"
 
 
 @pytest.fixture(scope="module")
