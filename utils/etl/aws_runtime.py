@@ -150,6 +150,12 @@ def pinned_requirements(pins: list[str] | None = None) -> list[str]:
                    if name not in pin_versions(pins)]
 
 
+def _uv() -> str | None:
+    """The ``uv`` installer of this environment (a dev dependency), if present."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.exists() else shutil.which("uv")
+
+
 def ensure_venv(root: Path, requirements: list[str], no_deps: bool = False, timeout: float = 900) -> Path:
     """A virtual environment at ``root`` with exactly ``requirements``; returns its ``python``.
 
@@ -165,11 +171,16 @@ def ensure_venv(root: Path, requirements: list[str], no_deps: bool = False, time
         return python
     if root.exists():
         shutil.rmtree(root)
-    venv.EnvBuilder(with_pip=True, clear=True).create(root)
-    result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
-         "--only-binary", ":all:", *(["--no-deps"] if no_deps else []), *requirements],
-        capture_output=True, text=True, check=False, timeout=timeout)
+    uv = _uv()
+    options = ["--only-binary", ":all:", *(["--no-deps"] if no_deps else []), *requirements]
+    if uv:  # ten times faster than pip at this (checkov's 100 wheels: ~4 s instead of ~60 s)
+        venv.EnvBuilder(with_pip=False, clear=True).create(root)
+        command = [uv, "pip", "install", "--quiet", "--python", str(python), *options]
+    else:
+        venv.EnvBuilder(with_pip=True, clear=True).create(root)
+        command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                   "--no-input", *options]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
     if result.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         output = (result.stderr or result.stdout).strip().splitlines()
