@@ -9,7 +9,7 @@ QUIZ = Quiz(
             "In 1990 a retailer's monthly sales reports slow down its checkout database. Which idea of "
             "that time solves it?",
             (
-                "Copy the sales data each night into a separate store built for analysis",
+                "Copy the sales data nightly into a separate store for analysis",
                 True,
                 "That is the data warehouse: analysis runs on its own copy, so the reports no longer compete "
                 "with checkout for the same database.",
@@ -114,7 +114,7 @@ QUIZ = Quiz(
                 "job across machines.",
             ),
             (
-                "Split the data and the work over many cheap machines running in parallel",
+                "Split the data and the work over many cheap machines in parallel",
                 True,
                 "That is the idea of GFS (2003) and MapReduce (2004), brought to everyone by Hadoop: scale "
                 "out over commodity machines.",
@@ -137,7 +137,7 @@ QUIZ = Quiz(
                 "in the cloud.",
             ),
             (
-                "They rent the storage by the gigabyte-month and stop paying when done",
+                "They rent storage per gigabyte-month, only while they need it",
                 True,
                 "Pay-as-you-go (S3, 2006) turned a data-centre purchase into a monthly bill that ends when "
                 "the work ends.",
