@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tests.lessons.exercise_helpers import assert_grader_proven
+from utils.concepts.datacentric import Session
 from utils.concepts.pipeline import PAGES, Event
-from utils.teaching.exercises.lesson01 import grade_funnel_counts, grade_parse_event
+from utils.teaching.exercises.lesson01 import grade_clean_sessions, grade_funnel_counts, grade_parse_event
 
 # --- exercise 1: parse_event ---------------------------------------------------------------
 
@@ -114,4 +116,61 @@ def test_funnel_counts():
             (funnel_with_the_pipeline_keys, "keys should be exactly"),
         ],
         equivalents=[funnel_counts_with_a_loop],
+    )
+
+
+# --- exercise 3: clean_sessions ------------------------------------------------------------
+
+
+def clean_sessions(sessions):
+    seen, cleaned = set(), []
+    for session in sessions:
+        if session.session_id in seen:
+            continue
+        seen.add(session.session_id)
+        if session.server == "web-2":
+            session = replace(session, duration=session.duration / 60)
+        cleaned.append(session)
+    return cleaned
+
+
+def clean_sessions_with_a_set(sessions):
+    unique = set(sessions)  # the copies of a retried visit are identical, so a set drops them
+    return [Session(s.session_id, s.server, s.duration / 60 if s.server == "web-2" else s.duration, s.bought)
+            for s in unique]
+
+
+def clean_sessions_keeping_seconds(sessions):
+    return list({s.session_id: s for s in sessions}.values())
+
+
+def clean_sessions_multiplying(sessions):
+    return [replace(s, duration=s.duration * 60) if s.server == "web-2" else s
+            for s in clean_sessions_keeping_seconds(sessions)]
+
+
+def clean_sessions_keeping_copies(sessions):
+    return [replace(s, duration=s.duration / 60) if s.server == "web-2" else s for s in sessions]
+
+
+def clean_sessions_converting_every_server(sessions):
+    return [replace(s, duration=s.duration / 60) for s in clean_sessions_keeping_seconds(sessions)]
+
+
+def clean_sessions_returning_durations(sessions):
+    return [s.duration for s in clean_sessions(sessions)]
+
+
+def test_clean_sessions():
+    assert_grader_proven(
+        grade_clean_sessions,
+        solution=clean_sessions,
+        mistakes=[
+            (clean_sessions_keeping_seconds, "divide its durations by 60"),
+            (clean_sessions_multiplying, "you multiplied the seconds by 60"),
+            (clean_sessions_keeping_copies, "a retry logged it again"),
+            (clean_sessions_converting_every_server, "only web-2 logs seconds"),
+            (clean_sessions_returning_durations, "return a list of Session objects"),
+        ],
+        equivalents=[clean_sessions_with_a_set],
     )

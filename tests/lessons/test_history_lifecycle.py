@@ -18,7 +18,7 @@ def test_eras_are_contiguous_and_every_milestone_has_one():
 
 def test_each_era_has_milestones_and_bounds_are_checked():
     assert all(history.milestones_in(era) for era in history.ERAS)
-    assert history.era_of(2006).name == "Web & big data"
+    assert history.era_of(2006).name == "Cloud & streaming"  # S3 and EC2 open the cloud era (#14)
     with pytest.raises(ValueError):
         history.era_of(1900)
 

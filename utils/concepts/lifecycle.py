@@ -230,3 +230,50 @@ def plot_lifecycle(ax: Any = None) -> Any:
     ax.axis("off")
     ax.set_title("The data engineering lifecycle")
     return ax
+
+
+@dataclass(frozen=True)
+class LabEvent:
+    """Something that happens in the week-2 lab, and the one lifecycle concern it is about.
+
+    ``concern`` is a stage (the event moves or changes the data) or an undercurrent (it protects,
+    organises or coordinates the data's journey); ``during`` is the stage an undercurrent event
+    happens in, which learners often give instead of the undercurrent it is about.
+    """
+
+    text: str
+    concern: str
+    why: str
+    during: str | None = None
+
+
+#: The lab's pipeline as events, one per stage and one per undercurrent, in no particular order.
+LAB_EVENTS: tuple[LabEvent, ...] = (
+    LabEvent("The ETL job reads MariaDB as a read-only user whose password is kept in Secrets Manager",
+             "security", "least privilege and secrets kept out of code protect the source", "ingestion"),
+    LabEvent("The shop's order system saves a new order in classicmodels' orders and orderdetails tables",
+             "generation", "the source system creates the data; the pipeline neither runs nor owns it"),
+    LabEvent("The job joins orders, order lines, products and customers into fact_orders and its dimensions",
+             "transformation", "remodelling raw tables into a star schema turns them into something useful"),
+    LabEvent("The crawler starts only after the ETL job run has SUCCEEDED",
+             "orchestration", "running tasks in dependency order is what orchestration coordinates",
+             "storage"),
+    LabEvent("Athena runs the dashboard's query for the top products of the selected country",
+             "serving", "delivering answers to the people who use them is serving"),
+    LabEvent("The crawler records each table's columns and types in the Glue Data Catalog, so analysts can "
+             "find and query them", "data management",
+             "metadata that makes data discoverable is data management", "storage"),
+    LabEvent("The ETL job copies the five tables the star needs out of MariaDB",
+             "ingestion", "moving data from a source system into the pipeline is ingestion"),
+    LabEvent("Every job run writes its progress and errors to CloudWatch Logs, where a failed run is "
+             "diagnosed", "DataOps", "observability and incident response keep the pipeline running",
+             "transformation"),
+    LabEvent("The star schema is kept as Parquet files under gold/ in the data-lake bucket",
+             "storage", "keeping the data durably, in a format suited to how it is read, is storage"),
+    LabEvent("The job, the crawler and the database are declared in Terraform files, reviewed and kept "
+             "in git",
+             "software engineering", "reviewed, version-controlled code for the infrastructure is software "
+             "engineering"),
+    LabEvent("The team chose Parquet files on S3 queried by Athena rather than running a warehouse server",
+             "data architecture", "choosing components and weighing their trade-offs is architecture"),
+)

@@ -44,6 +44,24 @@ VAGUE_TERMS: dict[str, str] = {
     "cheap": "what is the monthly budget?",
 }
 
+#: Lesson 05, exercise 2: a new request and the notes from the follow-up questions.
+VP_SALES_REQUEST = (
+    "I need to see how each of our seven offices is selling, always up to date, and it has to be fast."
+)
+VP_SALES_NOTES: tuple[str, ...] = (
+    "Today the EMEA sales manager exports last week's orders from the order system into a spreadsheet "
+    "every Monday and emails it round; it takes her about 4 hours each time.",
+    "By Friday the spreadsheet's figures are 5 days old, and last quarter 2 offices were counted twice "
+    "after a copy-paste slip.",
+    "The VP uses the figures in the Monday meeting to move sales reps between territories, and to set each "
+    "office's quarterly targets.",
+    "The managers of the other six offices want the same view of their own office.",
+    "The order system's database is run by the IT team; its nightly backup runs from 01:00 to 03:00.",
+    "Asked what 'always up to date' means: 'If it shows the orders up to four hours old during office "
+    "hours, that is fine.'",
+    "Asked what 'fast' means: 'The page should open in under 5 seconds.'",
+)
+
 _MEASURE = re.compile(
     r"\b\d+(?:\.\d+)?\s*(?:%|ms|s|sec|seconds?|minutes?|min|hours?|h|days?|weeks?|gb|tb|mb|rows|users|usd|\$|x)(?![a-z])",
     re.IGNORECASE,
@@ -68,14 +86,24 @@ def has_measure(text: str) -> bool:
     return bool(_MEASURE.search(text))
 
 
+def vague_terms(text: str) -> list[str]:
+    """The terms of :data:`VAGUE_TERMS` that ``text`` uses, sorted; none when it states a measure.
+
+    A term counts as a whole word or phrase in any case ("fast" is not in "breakfast"); a
+    requirement that carries a figure with a unit ("under 3 seconds") has made it testable.
+    """
+    if has_measure(text):
+        return []
+    lowered = text.lower()
+    # A hyphen counts as part of a word, so "real-time" never also matches "real time" or "time".
+    return sorted(term for term in VAGUE_TERMS
+                  if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", lowered))
+
+
 def lint_requirement(text: str) -> list[str]:
     """Return the problems with a requirement's wording (an empty list means it reads well)."""
-    lowered = text.lower()
-    problems = []
-    if not has_measure(text):
-        for term, question in VAGUE_TERMS.items():
-            if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", lowered):
-                problems.append(f"'{term}' is vague: {question}")
+    found = set(vague_terms(text))
+    problems = [f"'{term}' is vague: {question}" for term, question in VAGUE_TERMS.items() if term in found]
     if len(text.split()) < 4:
         problems.append("too short to act on: say who needs what, and how well")
     return problems

@@ -115,3 +115,57 @@ def plot_value_vs_effort(projects: list[Project], ax: Any = None) -> Any:
     ax.set_xlim(0, max(p.effort_weeks for p in projects) * 1.7)
     ax.set_title("Value against effort")
     return ax
+
+
+@dataclass(frozen=True)
+class StakeholderCase:
+    """Someone around the week-2 lab's pipeline (classicmodels -> star schema -> dashboard)."""
+
+    who: str
+    produces_data_you_ingest: bool
+    uses_what_you_deliver: bool
+    why: str
+
+    @property
+    def direction(self) -> str:
+        """Which way this person faces, by :func:`direction`'s two questions."""
+        return direction(self.who, produces_data_you_ingest=self.produces_data_you_ingest,
+                         uses_what_you_deliver=self.uses_what_you_deliver)
+
+
+#: People around the lab's pipeline, for lesson 04's exercise 1.
+LAB_STAKEHOLDERS: tuple[StakeholderCase, ...] = (
+    StakeholderCase("the web-shop developers who own the orders tables in MariaDB", True, False,
+                    "their schema changes and releases decide what your job can read"),
+    StakeholderCase("the sales reps, who type phone orders into the order system and check the dashboard "
+                    "for their territory", True, True,
+                    "the orders they enter are your input, and the dashboard they read is your output"),
+    StakeholderCase("the marketing analyst who picks the products to promote from the dashboard", False, True,
+                    "she acts on what you deliver and never feeds your source"),
+    StakeholderCase("the database administrator who runs MariaDB and its nightly backup window", True, False,
+                    "the source's availability, access and maintenance windows are in their hands"),
+    StakeholderCase("the finance team, who reports the monthly revenue your star schema computes",
+                    False, True,
+                    "a wrong total in your fact table becomes a wrong figure in their report"),
+    StakeholderCase("the IT help desk, who resets employees' laptop passwords", False, False,
+                    "they neither feed this pipeline nor use what it delivers"),
+)
+
+
+def automation_value(
+    team_size: int,
+    hours_per_week: float,
+    share_spent_wrangling: float,
+    share_automated: float,
+    hourly_cost: float,
+    working_weeks: float,
+) -> float:
+    """Yearly value (in the currency of ``hourly_cost``) of the hours a pipeline hands back.
+
+    The hours of :func:`hours_recovered`, costed at what an hour of the team costs the business,
+    over the weeks they work in a year.
+    """
+    if hourly_cost < 0 or working_weeks < 0:
+        raise ValueError("hourly_cost and working_weeks cannot be negative.")
+    hours = hours_recovered(team_size, hours_per_week, share_spent_wrangling, share_automated)
+    return hours * hourly_cost * working_weeks

@@ -1,16 +1,22 @@
 """Graders of lesson 01 (``01_what_is_data_engineering``): the pocket pipeline's core.
 
-The lesson runs :func:`utils.concepts.pipeline.run_pipeline`; in the exercises the learner
+The lesson runs :func:`utils.concepts.pipeline.run_pipeline`; in exercises 1-2 the learner
 writes two of its steps, and each grader compares the learner's function with the reference
 in :mod:`utils.concepts.pipeline` on the lesson's own raw data plus hand-picked edge cases,
-naming the first kind of line (or event) the learner's function gets wrong.
+naming the first kind of line (or event) the learner's function gets wrong. In exercise 3
+(data-centric AI) the learner fixes a model's training log; the grader compares it with
+:func:`utils.concepts.datacentric.clean_sessions` and names the defect left in.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
+from utils.concepts.datacentric import SECONDS_SERVER, Session, accuracy, fit_threshold, generate_sessions
+from utils.concepts.datacentric import clean_sessions as reference_clean
 from utils.concepts.pipeline import Event, generate_raw_events, parse_line, run_pipeline
 from utils.teaching.grading import grader
 from utils.teaching.registry import declare
@@ -141,4 +147,71 @@ def grade_funnel_counts(funnel_counts: Callable[[list[Event]], dict[str, int]]) 
     return "funnel_counts agrees with the pipeline's funnel on every test log, the empty one included."
 
 
-declare("01_what_is_data_engineering", grade_parse_event, grade_funnel_counts)
+# --- exercise 3: data-centric AI, fix the data ------------------------------------------------
+
+
+def _session_logs() -> list[tuple[str, list[Session]]]:
+    retried = Session("r-1", SECONDS_SERVER, 600.0, True)
+    small = [Session("a-1", "web-1", 4.5, False), retried, retried,
+             Session("a-2", "web-1", 15.0, True), retried]
+    return [
+        ("the lesson's training log (seed 1)", generate_sessions(300, seed=1)),
+        ("a small log where a web-2 visit was logged three times", small),
+        ("another month's log (seed 11)", generate_sessions(500, seed=11)),
+        ("an empty log", []),
+    ]
+
+
+def _duration_hint(label: str, want: Session, have: Session) -> str:
+    """Name what a learner did to one session's duration."""
+    where = f"On {label} session {want.session_id} from {want.server}"
+    if want.server == SECONDS_SERVER and math.isclose(have.duration, want.duration * 60, rel_tol=1e-9):
+        return (f"{where} still says {have.duration:g}: {SECONDS_SERVER} logs seconds, so divide its "
+                "durations by 60 to get minutes.")
+    if want.server == SECONDS_SERVER and math.isclose(have.duration, want.duration * 3600, rel_tol=1e-9):
+        return (f"{where} became {have.duration:g} minutes: you multiplied the seconds by 60; divide by 60 "
+                "to turn seconds into minutes.")
+    if want.server != SECONDS_SERVER:
+        return (f"{where} changed from {want.duration:g} to {have.duration:g}: only {SECONDS_SERVER} logs "
+                "seconds; the other server's minutes are right as they are.")
+    return f"{where} came back as {have}, expected {want}."
+
+
+@grader("l01_ex3_clean_sessions", max_score=1)
+def grade_clean_sessions(clean_sessions: Callable[[list[Session]], list[Session]]) -> str:
+    """``clean_sessions(sessions)`` must fix the log as the reference ``datacentric.clean_sessions`` does."""
+    assert callable(clean_sessions), (
+        "clean_sessions should be a function (def clean_sessions(sessions): ...), not "
+        f"{type(clean_sessions).__name__}."
+    )
+    for label, sessions in _session_logs():
+        expected = sorted(reference_clean(sessions), key=lambda s: s.session_id)
+        got = clean_sessions(list(sessions))
+        assert isinstance(got, list | tuple) and all(isinstance(s, Session) for s in got), (
+            f"On {label} clean_sessions returned {type(got).__name__} {str(got)[:80]}: return a list of "
+            "Session objects (build a changed one with dataclasses.replace(session, duration=...))."
+        )
+        got = sorted(got, key=lambda s: s.session_id)
+        ids = [s.session_id for s in got]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        assert not repeated, (
+            f"On {label} session {repeated[0]} is still there {ids.count(repeated[0])} times: a retry logged "
+            "it again. Keep each session_id once, or the model learns from that visit twice."
+        )
+        assert [s.session_id for s in expected] == ids, (
+            f"On {label} you kept {len(ids)} sessions, expected {len(expected)}: drop only repeated copies."
+        )
+        for want, have in zip(expected, got, strict=True):
+            same_duration = math.isclose(have.duration, want.duration, rel_tol=1e-9)
+            if same_duration and have == replace(want, duration=have.duration):
+                continue
+            raise AssertionError(_duration_hint(label, want, have))
+    fixed = reference_clean(generate_sessions(300, seed=1))
+    test = generate_sessions(1000, seed=2, defects=False)
+    return (
+        "clean_sessions fixes the log: each visit once, every duration in minutes. Trained on it, the same "
+        f"simple model gets {accuracy(fit_threshold(fixed), test):.0%} of a clean test log right."
+    )
+
+
+declare("01_what_is_data_engineering", grade_parse_event, grade_funnel_counts, grade_clean_sessions)

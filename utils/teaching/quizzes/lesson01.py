@@ -1,4 +1,4 @@
-"""Quiz for lesson 01: what data engineering is."""
+"""Quiz for lesson 01: what data engineering is, applied to new cases."""
 
 from utils.teaching.quiz import Quiz, question
 
@@ -6,80 +6,149 @@ QUIZ = Quiz(
     "Check yourself: what is data engineering?",
     (
         question(
-            "Which sentence best sums up a data engineer's job?",
+            "A hospital's ward systems write raw admission events, and its analysts want daily bed "
+            "occupancy per ward. Which of these tasks is the data engineer's?",
             (
-                "Train the most accurate machine-learning models",
+                "Decide which wards should get more beds next winter",
                 False,
-                "That is mostly a data scientist's or ML engineer's job; they rely on the data you deliver.",
+                "That is a decision the occupancy figures support; managers and analysts make it with the "
+                "data you deliver.",
             ),
             (
-                "Collect data from the systems that produce it, reshape it, and deliver it to the people and "
-                "programs that rely on it",
+                "Build the job that turns events into daily occupancy",
                 True,
-                "Raw in, useful out, served to the people and systems who need it: that is the whole job in "
-                "one line.",
+                "Raw events in, a reliable daily table out, delivered to the analysts every day: get raw "
+                "data, make it useful, make it available.",
             ),
             (
-                "Administer the company's operational databases",
+                "Train a model that forecasts next month's admissions",
                 False,
-                "Database administrators run source systems; a data engineer reads from them but rarely owns "
-                "them.",
+                "Forecasting is a data scientist's or ML engineer's work; they depend on the clean history "
+                "a data engineer provides.",
             ),
             (
-                "Build dashboards for executives",
+                "Run the ward systems' databases and their backups",
                 False,
-                "Dashboards are one downstream use; analysts usually build them on top of the data you "
-                "serve.",
+                "Running the source systems is their owners' job (database administrators); you read from "
+                "them and keep in touch with them.",
             ),
+            rotate=False,
         ),
         question(
-            "In the toy pipeline, some raw lines were rejected. Why is that good engineering?",
+            "In the toy pipeline 4 of 40 raw lines were rejected. A colleague suggests dropping such lines "
+            "without a trace so the numbers look clean. What is the best reply?",
             (
-                "It makes the pipeline run faster",
+                "Agree: a tenth of the lines cannot change an answer",
                 False,
-                "Speed is not the point: 4 lines out of 40 cost nothing to parse.",
+                "A tenth is enough to bias a count, and a silent drop also hides that the source is "
+                "sending damaged data.",
             ),
             (
-                "Bad input is set aside and visible instead of silently corrupting the counts",
+                "Repair them by guessing the missing fields from neighbours",
+                False,
+                "Guessed values look real downstream but were never observed; inventing data is worse "
+                "than setting it aside.",
+            ),
+            (
+                "Stop the whole pipeline until the source sends a perfect log",
+                False,
+                "One bad line should not stop every good one from being delivered; real sources are never "
+                "perfect.",
+            ),
+            (
+                "Set them aside and report them, so every line is counted",
                 True,
-                "Rejected lines can be inspected and reported; they never pollute what downstream users see.",
+                "kept + rejected == raw: nothing disappears silently, and the rejected list tells the "
+                "source's owners what to fix.",
             ),
-            (
-                "Real sources never send bad data, so it is only for practice",
-                False,
-                "Real sources send truncated, corrupted and incomplete records all the time.",
-            ),
+            rotate=False,
         ),
         question(
-            "Which of these is NOT one of the undercurrents of data engineering?",
-            ("DataOps", False, "DataOps (automation, monitoring, incident response) is an undercurrent."),
-            ("Orchestration", False, "Orchestration (running tasks in the right order) is an undercurrent."),
+            "A churn model is stuck at 70% accuracy. Half its training rows come from a system that logs "
+            "amounts in cents, the other half in dollars. What is the data-centric move?",
             (
-                "Graphic design",
+                "Convert every amount to one unit, then retrain the model",
                 True,
-                "Right: the undercurrents are security, data management, DataOps, architecture, "
-                "orchestration and software engineering.",
+                "The model was never the problem: like web-2's seconds in this lesson, mixed units hide the "
+                "signal until the data is fixed.",
             ),
-            ("Security", False, "Security runs under every stage: it is an undercurrent."),
+            (
+                "Switch to a bigger model that can learn both units itself",
+                False,
+                "That is model-centric, and in this lesson the more careful model learned the defect "
+                "instead of the pattern.",
+            ),
+            (
+                "Collect twice as many rows from the same two systems",
+                False,
+                "More rows with the same defect teach the same mistake: ten times more sessions did not "
+                "help the lesson's model.",
+            ),
+            (
+                "Drop the amount column, since its values disagree",
+                False,
+                "The amounts carry real signal once they share a unit; dropping them throws away the "
+                "information the model needs.",
+            ),
+            rotate=False,
         ),
         question(
-            "What does 'data-centric AI' emphasise?",
+            "A pipeline delivers correct numbers every day, but the source's API key sits in plain text in a "
+            "notebook shared with 40 people. Which undercurrent is failing?",
             (
-                "Bigger models matter more than better data",
+                "DataOps, since nobody monitors who opens the notebook",
                 False,
-                "Data-centric AI says the opposite: improving the data often helps more than changing the "
-                "model.",
+                "Monitoring could notice misuse later, but the failure is that the key is readable by "
+                "people who do not need it at all.",
             ),
             (
-                "Systematically engineering the data an AI system learns from",
+                "Data management, since the key describes the source",
+                False,
+                "Data management governs the data (quality, lineage, discoverability); who can read a "
+                "credential is a matter of access.",
+            ),
+            (
+                "Security: a secret is exposed beyond who needs it",
                 True,
-                "Quality, consistency and coverage of the training data are engineered, not left to chance.",
+                "Least privilege and careful handling of secrets are the security undercurrent, and they "
+                "fail here whatever the numbers say.",
             ),
             (
-                "Storing AI models in a database",
+                "Orchestration, since tasks should pass the key along",
                 False,
-                "Where models are stored is not what the term is about.",
+                "Orchestration orders and schedules tasks; passing a secret between them does not keep it "
+                "from the 40 readers.",
             ),
+            rotate=False,
+        ),
+        question(
+            "You join a company whose tools differ from this course's AWS labs. What carries over "
+            "unchanged?",
+            (
+                "The services and their names, since other clouds copy AWS's",
+                False,
+                "Clouds name and split their services differently; the names you learn here will not "
+                "all exist elsewhere.",
+            ),
+            (
+                "The reasoning: goals, then requirements, then the tools",
+                True,
+                "The course teaches a way of thinking that works with any toolbox: the lifecycle, the "
+                "undercurrents and the thinking loop.",
+            ),
+            (
+                "Nothing: a new stack means learning it all from scratch",
+                False,
+                "The lifecycle stages, undercurrents and requirement habits apply whatever the stack; only "
+                "the tools change.",
+            ),
+            (
+                "Only SQL, since the rest of the course is about AWS",
+                False,
+                "SQL travels well, but so do the lifecycle, the undercurrents and requirement gathering, "
+                "which are not about AWS at all.",
+            ),
+            rotate=False,
         ),
     ),
 )

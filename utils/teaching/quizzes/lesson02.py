@@ -1,4 +1,4 @@
-"""Quiz for lesson 02: the lifecycle and its undercurrents."""
+"""Quiz for lesson 02: the lifecycle and its undercurrents, applied to new cases."""
 
 from utils.teaching.quiz import Quiz, question
 
@@ -6,59 +6,120 @@ QUIZ = Quiz(
     "Check yourself: the lifecycle",
     (
         question(
-            "What is the order of the lifecycle stages?",
+            "The mobile team renames the price field in the app database your pipeline reads; the next "
+            "morning the dashboard shows wrong totals. Where did the problem start, and where was it felt?",
             (
-                "Ingestion, generation, transformation, storage, serving",
+                "It started in transformation and was felt in storage",
                 False,
-                "Data must be generated before it can be ingested.",
+                "Your transformation ran as written and storage kept what it was given; the change came from "
+                "outside your pipeline.",
             ),
             (
-                "Generation, ingestion, transformation, serving, with storage underneath",
+                "It started in ingestion and was felt in serving",
+                False,
+                "Ingestion only carried the renamed field in; the change was made by the source system's "
+                "owners, before ingestion.",
+            ),
+            (
+                "It started in generation and was felt in serving",
                 True,
-                "Data is generated, ingested, transformed and served; storage supports the middle stages.",
+                "The source system (generation) changed, and the ripple surfaced at the last stage, where "
+                "people read the dashboard.",
             ),
             (
-                "Generation, serving, ingestion, storage, transformation",
+                "It started and was felt in serving, where totals are made",
                 False,
-                "Serving is the last stage: you serve data after it has been made useful.",
+                "Serving is where the damage showed, not where it began: the dashboard's query did not "
+                "change, its input did.",
             ),
+            rotate=False,
         ),
         question(
-            "A mobile app team owns the database your pipeline reads from. Which stage is that database?",
+            "The ETL job's database password moves from the script into Secrets Manager. Which description "
+            "of that change fits the lifecycle best?",
             (
-                "Generation (a source system)",
+                "Security, an undercurrent, met during ingestion",
                 True,
-                "Source systems generate the data; you usually do not own them, which is why you talk to "
-                "their owners.",
+                "It happens where the job reads the source (ingestion), but what it protects is access: "
+                "that is the security undercurrent.",
             ),
-            ("Serving", False, "Serving is where your output goes, not where your input comes from."),
             (
-                "Transformation",
+                "Ingestion, since the job reads the source with it",
                 False,
-                "The app database is not reshaping data for analysis; it runs the app.",
+                "That is where it happens, not what it is about: the read itself is unchanged; who can "
+                "learn the password is what changed.",
             ),
+            (
+                "Storage, since Secrets Manager keeps the password",
+                False,
+                "The storage stage keeps the pipeline's data; a secret store protecting credentials is "
+                "a security tool.",
+            ),
+            (
+                "Data management, since the secret describes the source",
+                False,
+                "Data management governs the data itself (quality, lineage, discoverability); a password "
+                "controls access, which is security.",
+            ),
+            rotate=False,
         ),
         question(
-            "Why are security and orchestration called 'undercurrents' rather than stages?",
+            "Analysts query the star schema's Parquet files in S3 directly with Athena, with no separate "
+            "serving copy. How does the lifecycle account for that?",
             (
-                "They only matter at the end of the pipeline",
+                "It cannot: serving must first copy data out of storage",
                 False,
-                "They matter everywhere: a leak or a mis-ordered task can happen in any stage.",
+                "Nothing requires a copy: a query engine reading stored tables in place is a common way "
+                "to serve.",
             ),
             (
-                "They apply across every stage instead of happening at one point",
-                True,
-                "An undercurrent flows under the whole lifecycle: every stage needs security, management, "
-                "operations, architecture, orchestration and good code.",
+                "Athena turns S3 into transformation, so storage is skipped",
+                False,
+                "The files stay in storage; Athena reads them there. No stage is skipped by querying "
+                "in place.",
             ),
-            ("They are optional extras", False, "Skipping them is how pipelines leak data or fail silently."),
+            (
+                "It breaks the lifecycle, whose stages form a strict line",
+                False,
+                "The lifecycle is not a strict line: storage sits under the middle stages and is read "
+                "again and again.",
+            ),
+            (
+                "Storage feeds serving directly: the arrow in the diagram",
+                True,
+                "The arrow from storage to serving is exactly this path: a query engine or dashboard "
+                "reading stored tables.",
+            ),
+            rotate=False,
         ),
         question(
-            "Reshaping order lines into a star schema for analysts belongs to which stage?",
-            ("Ingestion", False, "Ingestion moves data in; remodelling it happens after."),
-            ("Storage", False, "Storage keeps the data; the star schema is a new shape you compute."),
-            ("Transformation", True, "Querying, modelling and reshaping data is transformation."),
-            ("Generation", False, "Generation happens in the source system, before you see the data."),
+            "The source team drops the comments column of classicmodels' orders table. Using the lab's "
+            "lineage from this lesson, which of these is NOT at risk?",
+            (
+                "dim_dates, the calendar of the order years",
+                False,
+                "dim_dates is built from orders (its first and last order dates), so a change in orders "
+                "reaches it.",
+            ),
+            (
+                "dim_products, the products and lines",
+                True,
+                "dim_products reads only products and productlines; nothing in its lineage goes through "
+                "orders.",
+            ),
+            (
+                "the dashboard's top-products chart",
+                False,
+                "The dashboard reads fact_orders, which reads orders: it is two steps downstream of "
+                "the change.",
+            ),
+            (
+                "fact_orders, one row per order line",
+                False,
+                "fact_orders joins orders directly (and even copies its comments column), so it is the "
+                "first to break.",
+            ),
+            rotate=False,
         ),
     ),
 )

@@ -1,4 +1,4 @@
-"""Quiz for lesson 05: requirements and thinking like a data engineer."""
+"""Quiz for lesson 05: requirements and thinking like a data engineer, applied to new requests."""
 
 from utils.teaching.quiz import Quiz, question
 
@@ -6,70 +6,148 @@ QUIZ = Quiz(
     "Check yourself: requirements",
     (
         question(
-            "Marketing asks for a 'real-time dashboard'. What do you do first?",
+            "A product manager asks you for 'all the data, in real time'. Which first step turns that into "
+            "something you can build?",
             (
-                "Build a streaming pipeline",
+                "Build a streaming pipeline, since real time is the safe upper bound",
                 False,
-                "Streaming is expensive; marketing may be happy with hourly data. Ask before you build.",
+                "Streaming costs more to build and run; if an hourly refresh serves the decision, you have "
+                "paid for speed nobody uses. Ask first.",
             ),
             (
-                "Ask how fresh the data must be and what they will do with it",
+                "Ask which decision it supports and how old the data may be",
                 True,
-                "'Real-time' can mean seconds or a day; the answer decides batch vs streaming and the cost.",
+                "The decision tells you which data matters; the age in minutes tells you batch or "
+                "streaming. Both turn vague words into figures.",
             ),
             (
-                "Give them access to the raw database dump",
+                "Load every table once an hour, a fair compromise for both",
                 False,
-                "That is the painful status quo: most of the dump is irrelevant and it breaks when the "
-                "schema changes.",
+                "A compromise is still a guess: you would choose the tables and the hour without knowing "
+                "what the data is for.",
             ),
+            (
+                "Give them read access to the production sales database",
+                False,
+                "That puts analysis load on the source and hands over raw tables instead of what they "
+                "need; it is the status quo, not a requirement.",
+            ),
+            rotate=False,
         ),
         question(
-            "Which requirement is written well?",
+            "Which of these requirements can you test exactly as it is written?",
             (
-                "The data should be up-to-date",
+                "The dashboard must always be up-to-date and fast for users",
                 False,
-                "'Up-to-date' has no number: hourly? daily? Nobody can test it.",
+                "'Up-to-date' and 'fast' have no figures: hourly or daily? two seconds or twenty? Nobody can "
+                "say whether it passed.",
             ),
             (
-                "Sales per product line, refreshed every 60 minutes, queryable with SQL by the analysts",
+                "Give the analysts all the data they could ever need for reports",
+                False,
+                "'All the data' names no source, table or field; it cannot be checked and usually hides the "
+                "question 'what for?'.",
+            ),
+            (
+                "The pipeline must scale easily to handle future growth in orders",
+                False,
+                "'Scale easily' to what volume? Without a figure (say, 10 times today's orders) there is "
+                "nothing to test against.",
+            ),
+            (
+                "Office sales at most 240 minutes old; page opens in under 5 s",
                 True,
-                "It says what, how fresh and for whom, so you can build it and check it.",
+                "Both halves carry a figure and a unit, so a test can measure the data's age and the page's "
+                "load time and say pass or fail.",
             ),
-            (
-                "The system must be fast and scalable",
-                False,
-                "Fast for what, scalable to what volume? Ask for figures.",
-            ),
+            rotate=False,
         ),
         question(
-            "Why read your understanding back to the stakeholders?",
+            "The VP's notes say the Monday export takes 4 hours and the figures are 5 days old by Friday. "
+            "Why write those figures down instead of 'the export is slow'?",
             (
-                "To fill the meeting",
+                "Requirement documents must contain figures to pass review",
                 False,
-                "It is the cheapest way to catch a misunderstanding, not a formality.",
+                "There is no such rule; the figures matter for what they let you do with the pain point, not "
+                "for a reviewer.",
             ),
             (
-                "To confirm you understood them before you build anything",
-                True,
-                "Fixing a wrong requirement in a conversation costs minutes; fixing it in a built system "
-                "costs weeks.",
+                "The new pipeline must then finish within 4 hours a run",
+                False,
+                "The 4 hours is the manager's manual work each week, a cost to remove; it is not a runtime "
+                "budget for the pipeline.",
             ),
-            ("Because it is legally required", False, "It is good practice, not law."),
+            (
+                "They state what the pain costs, so the fix can be valued",
+                True,
+                "4 hours a week has a price (lesson 04), and 5-day-old data has a measurable target to beat: "
+                "the fix can be ranked and checked.",
+            ),
+            (
+                "They prove the VP needs a streaming pipeline for sales",
+                False,
+                "Her answer was that data up to four hours old is fine: a batch load meets that, far more "
+                "cheaply than streaming.",
+            ),
+            rotate=False,
         ),
         question(
-            "In the thinking loop of a data engineer, what comes right after defining system requirements?",
+            "Marketing confirms that 'real-time' means data at most 60 minutes old. Which design does that "
+            "figure allow?",
             (
-                "Choosing tools and technologies",
+                "A batch load every half hour, far cheaper than streaming",
                 True,
-                "Requirements first, tools second: the tools are chosen because they meet the requirements.",
+                "Loading every 30 minutes keeps the data under an hour old with ordinary batch jobs, without "
+                "the cost of a streaming system.",
             ),
             (
-                "Identifying business goals",
+                "Only a streaming pipeline delivering each sale in seconds",
                 False,
-                "Business goals come before requirements; the loop returns to them later.",
+                "Seconds are far fresher than the 60 minutes asked for; the figure is what lets you avoid "
+                "that cost.",
             ),
-            ("Building and iterating", False, "You need to choose the tools before you can build with them."),
+            (
+                "A nightly batch, since marketing reads dashboards by day",
+                False,
+                "A nightly load leaves data up to 24 hours old during the day, well past the 60 minutes "
+                "marketing confirmed.",
+            ),
+            (
+                "No pipeline: marketing can query the sales database",
+                False,
+                "Freshness alone does not make the source the right place: analysis would load the sales "
+                "database and still not be cleaned.",
+            ),
+            rotate=False,
+        ),
+        question(
+            "Six months after launch, marketing asks for recommendations refreshed every 5 minutes. Where in "
+            "the thinking loop do you start again?",
+            (
+                "Choose tools: swap the batch job for a streaming engine",
+                False,
+                "That skips straight to technology; you do not yet know what the 5 minutes is for or whether "
+                "it is worth its cost.",
+            ),
+            (
+                "Build and iterate: schedule the batch job more often",
+                False,
+                "Tuning what exists may be the answer in the end, but deciding it now skips the goal and the "
+                "requirement it should serve.",
+            ),
+            (
+                "Define requirements: write '5 minutes' into the spec",
+                False,
+                "Close, but a figure without its purpose is a guess written down; first learn which decision "
+                "the 5 minutes serves, and for whom.",
+            ),
+            (
+                "Business goals: what the refresh is for, and for whom",
+                True,
+                "A changed need sends you back to the start of the loop: the goal decides the requirement, "
+                "which decides the tools.",
+            ),
+            rotate=False,
         ),
     ),
 )
