@@ -6,8 +6,8 @@ permissions a principal holds but never used (candidates to remove).
 :func:`mask_card` and :func:`pseudonymise` keep sensitive data out of places it
 does not need to be.
 
-:func:`mysql_least_privilege_demo` shows the same idea on a real MySQL/MariaDB
-server; it is optional and no lesson cell depends on it.
+:func:`least_privilege_demo` and :func:`probe_privilege` show the same idea on a
+real MySQL/MariaDB server: the server, not our code, refuses what was not granted.
 """
 
 from __future__ import annotations
@@ -94,3 +94,49 @@ def least_privilege_demo(reader_connection: Any) -> list[str]:
             code = error.args[0] if error.args else "?"
             log.append(f"DELETE:  refused by the server (error {code}: DELETE command denied)")
     return log
+
+
+# --- asking the server: may this account run this statement? ----------------------------------
+
+DENIED_CODES: frozenset[int] = frozenset({1044, 1045, 1142, 1143, 1227, 1370, 1410})
+"""MySQL/MariaDB error codes that mean "you lack the privilege": database (1044), login (1045),
+table (1142), column (1143), global privilege such as CREATE USER (1227), routine (1370), and
+creating a user through GRANT (1410). Any other error (1146 no such table, 1064 bad SQL...)
+says nothing about privileges."""
+
+
+def error_code(error: BaseException) -> int | None:
+    """The server's error number of a DB-API error (pymysql puts it first in ``args``), else None."""
+    code = error.args[0] if error.args else None
+    return code if isinstance(code, int) else None
+
+
+def probe_privilege(conn: Any, sql: str) -> str:
+    """Run ``sql`` on ``conn`` and roll it back; ``"allowed"``, ``"denied"`` or ``"error"``.
+
+    The server checks privileges before it touches any row, so a refused statement changes
+    nothing; an allowed one is rolled back, so probing a ``DELETE`` deletes nothing (use
+    statements that match no rows anyway, and no DDL: ``DROP``/``CREATE`` commit at once).
+    """
+    with conn.cursor() as cursor:
+        try:
+            cursor.execute(sql)
+            cursor.fetchall()
+        except Exception as error:  # pymysql raises several classes; the code decides
+            return "denied" if error_code(error) in DENIED_CODES else "error"
+        finally:
+            conn.rollback()
+    return "allowed"
+
+
+PROBES: tuple[tuple[str, str], ...] = (
+    ("SELECT COUNT(*) FROM customers", "a read of a table in the source database"),
+    ("DELETE FROM customers WHERE customerNumber = -1", "a delete (it matches no row, and is rolled back)"),
+    ("UPDATE products SET MSRP = MSRP WHERE productCode = 'none'", "an update that matches no row"),
+    ("DROP TABLE l10_no_such_table", "dropping a table that does not exist"),
+    ("SELECT * FROM l10_no_such_table", "reading a table that does not exist"),
+    ("SELECT customerName FROM", "a statement with a syntax error"),
+    ("SHOW TABLES FROM mysql", "listing the server's own user database"),
+    ("SELECT User FROM mysql.user", "reading the server's table of accounts"),
+)
+"""Statements safe to probe as any lab account (none changes anything), and what each one is."""
