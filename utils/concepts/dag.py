@@ -113,6 +113,25 @@ def run_with_retries(task: str, action: Callable[[], Any], retries: int, base_de
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
+LAB_PIPELINE: dict[str, list[str]] = {
+    "extract customers": [],
+    "extract orders": [],
+    "extract products": [],
+    "build star": ["extract customers", "extract orders", "extract products"],
+    "quality checks": ["build star"],
+    "load parquet": ["quality checks"],
+    "crawl catalog": ["load parquet"],
+}
+"""The lab's pipeline: each task -> the tasks it waits for."""
+
+WRONG_EDGE = ("extract orders", "quality checks")
+"""The dependency a colleague added "so we never extract on top of bad data": it closes a loop."""
+
+BROKEN_PIPELINE: dict[str, list[str]] = {**LAB_PIPELINE, WRONG_EDGE[0]: [WRONG_EDGE[1]]}
+"""The lab's pipeline with :data:`WRONG_EDGE` added, which closes the loop
+extract orders -> quality checks -> build star -> extract orders."""
+
+
 def dependencies(tasks: list[Task]) -> dict[str, list[str]]:
     """The tasks as a plain dict: each task's name -> the names of the tasks it waits for."""
     return {task.name: list(task.depends_on) for task in tasks}
@@ -161,6 +180,20 @@ def is_cycle(deps: dict[str, list[str]], cycle: list[str]) -> bool:
     forward = all(b in deps[a] for a, b in pairs)
     backward = all(a in deps[b] for a, b in pairs)
     return forward or backward
+
+
+def review_change(deps: dict[str, list[str]]) -> list[str]:
+    """The automated checks a CI job runs on a proposed pipeline before it ships; [] means "ship it".
+
+    Every dependency must name a task of the pipeline, and the graph must have no cycle.
+    """
+    problems = [f"{task!r} waits for unknown task {d!r}" for task, waits in deps.items()
+                for d in waits if d not in deps]
+    known = {task: [d for d in waits if d in deps] for task, waits in deps.items()}
+    cycle = find_cycle(known)
+    if cycle is not None:
+        problems.append("cycle: " + " -> ".join([*cycle, cycle[0]]) + " (no task of it could ever start)")
+    return problems
 
 
 def execution_order(tasks: list[Task]) -> list[str]:
