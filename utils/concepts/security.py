@@ -140,3 +140,30 @@ PROBES: tuple[tuple[str, str], ...] = (
     ("SELECT User FROM mysql.user", "reading the server's table of accounts"),
 )
 """Statements safe to probe as any lab account (none changes anything), and what each one is."""
+
+
+# --- zero trust: the network is not a credential --------------------------------------------------------
+
+
+def perimeter_allows(request: dict[str, Any], grants: Iterable[Grant]) -> bool:
+    """The old "castle and moat" rule: anything from inside the office network is trusted.
+
+    Shown for contrast: a stolen laptop on the office Wi-Fi gets in without a login.
+    """
+    if request.get("network") == "office":
+        return True
+    return zero_trust_allows(request, grants)
+
+
+def zero_trust_allows(request: dict[str, Any], grants: Iterable[Grant]) -> bool:
+    """Zero trust: every request proves who it is and is checked against the grants, wherever it comes from.
+
+    ``request`` has ``user`` (the authenticated identity, None when not signed in),
+    ``device_ok`` (the device passed its health check), ``network`` (ignored: location
+    proves nothing), ``action`` and ``resource``. Allowed only when the user is
+    authenticated, the device is healthy and a grant allows the action (default deny).
+    """
+    user = request.get("user")
+    if not user or not request.get("device_ok"):
+        return False
+    return is_allowed(grants, user, request["action"], request["resource"])[0]
