@@ -154,6 +154,15 @@ def probe_without_catching(conn, sql):
     return "allowed"
 
 
+def probe_without_rollback(conn, sql):
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+        return "allowed"
+    except pymysql.MySQLError as error:
+        return "denied" if error.args[0] in DENIED else "error"
+
+
 def probe_returning_booleans(conn, sql):
     return probe(conn, sql) == "allowed"
 
@@ -167,6 +176,7 @@ def test_probe():
             (probe_only_1142, "not only 1142"),
             (probe_without_catching, "catch the error"),
             (probe_returning_booleans, "should return 'allowed', 'denied' or 'error'"),
+            (probe_without_rollback, "left a transaction open"),
         ],
         equivalents=[probe_by_message],
     )

@@ -143,6 +143,10 @@ def _lesson_sample() -> tuple[list[dict[str, Any]], float]:
 # --- exercise 2: ask the server ----------------------------------------------------------------------
 
 
+_SERVER_STATUS_IN_TRANS = 1
+"""The server's "a transaction is open" status flag (pymysql keeps the last status in ``server_status``)."""
+
+
 def _connections() -> list[tuple[str, Any]]:
     from utils.services.mariadb import connect
 
@@ -162,6 +166,7 @@ def grade_probe(probe: Callable[[Any, str], str]) -> str:
                 expected = security.probe_privilege(conn, sql)
                 try:
                     got = probe(conn, sql)
+                    left_open = bool(conn.server_status & _SERVER_STATUS_IN_TRANS)
                 except Exception as error:
                     raise AssertionError(
                         f"As {who}, probe(conn, {sql!r}) ({what}) raised {type(error).__name__}: {error}. "
@@ -170,6 +175,11 @@ def grade_probe(probe: Callable[[Any, str], str]) -> str:
                     ) from None
                 finally:
                     conn.rollback()
+                assert not left_open, (
+                    f"As {who}, probe(conn, {sql!r}) ({what}) left a transaction open: the change is "
+                    "pending, and would be committed by the next commit on this connection. Call "
+                    "conn.rollback() in a finally, so a probe never changes anything."
+                )
                 assert got in ("allowed", "denied", "error"), (
                     f"probe should return 'allowed', 'denied' or 'error'; as {who} it returned {got!r} "
                     f"for {sql!r}."
@@ -192,9 +202,6 @@ def grade_probe(probe: Callable[[Any, str], str]) -> str:
                 raise AssertionError(
                     f"As {who}, probe(conn, {sql!r}) ({what}) returned {got!r}, expected {expected!r}."
                 )
-        etl = connections[0][1]
-        with etl.cursor() as cursor:  # a probe must leave no transaction half-done
-            cursor.execute("SELECT COUNT(*) FROM customers")
     finally:
         for _, conn in connections:
             conn.close()
