@@ -133,3 +133,86 @@ def bytes_scanned(
         raise ValueError("columns_read must be between 1 and total_columns.")
     stored = table_bytes / compression_ratio
     return stored * columns_read / total_columns if columnar else stored
+
+
+# --- plan for failure: a whole design, stage by stage -------------------------------------------------
+
+
+def design_availability(stages: Sequence[tuple[float, int]]) -> float:
+    """Availability of a chain of stages, each ``(availability of one copy, copies)``.
+
+    Every stage must work (series: multiply), and a stage works when any one of its copies
+    does (parallel: ``1 - (1 - a) ** copies``). An empty design has nothing to fail: 1.0.
+    Assumes independent failures, so treat the result as an upper bound.
+    """
+    return math.prod(parallel_availability(a, copies) for a, copies in stages) if stages else 1.0
+
+
+def expected_failures(components: int, annual_failure_rate: float, years: float = 1.0) -> float:
+    """How many of ``components`` fail in ``years`` at an annual failure rate (0.02 = 2% a year).
+
+    Werner Vogels (Amazon's CTO): "everything fails all the time". One disk failing in 50 a
+    year sounds rare; a thousand of them lose one every two or three weeks.
+    """
+    if components < 0 or not 0 <= annual_failure_rate <= 1:
+        raise ValueError("components must be >= 0 and annual_failure_rate a fraction between 0 and 1.")
+    return components * annual_failure_rate * years
+
+
+# --- choose common components wisely, always be architecting ------------------------------------------
+
+
+def integrations(teams: int, shared: bool) -> int:
+    """Data paths to maintain when every team needs every other team's data.
+
+    Without common components each pair of teams builds its own copy job, in each direction
+    (``teams * (teams - 1)``); with a shared lake and catalog each team publishes once and
+    reads from the same place (``teams``).
+    """
+    if teams < 1:
+        raise ValueError("teams must be at least 1.")
+    return teams if shared else teams * (teams - 1)
+
+
+def months_until_capacity(load: float, capacity: float, monthly_growth: float) -> int | None:
+    """Whole months until a load growing by ``monthly_growth`` (0.08 = 8%) exceeds ``capacity``.
+
+    0 when it already does; None when it never will (no growth). The reason to keep
+    re-evaluating a design that works today.
+    """
+    if load <= 0 or capacity <= 0 or monthly_growth < 0:
+        raise ValueError("load and capacity must be positive and growth non-negative.")
+    if load > capacity:
+        return 0
+    if monthly_growth == 0:
+        return None
+    return math.floor(math.log(capacity / load) / math.log(1 + monthly_growth)) + 1
+
+
+# --- the AWS Well-Architected Framework --------------------------------------------------------------
+
+WELL_ARCHITECTED_PILLARS: dict[str, str] = {
+    "Operational excellence": "Can we run, observe and change the system safely: automated, documented?",
+    "Security": "Are identities, permissions and data protected: least privilege, secrets, encryption?",
+    "Reliability": "Does it recover from failure and meet demand: redundancy, backups that restore, retries?",
+    "Performance efficiency": "Are the resources and formats right to be fast enough, as demand changes?",
+    "Cost optimization": "Do we deliver the value at the lowest price: right pricing model, no waste?",
+    "Sustainability": "Do we minimise the resources and energy used: less data kept, less work repeated?",
+}
+"""The six pillars of the AWS Well-Architected Framework, each with the question it asks of a design."""
+
+REVIEW_FINDINGS: dict[str, tuple[str, str]] = {
+    "password": ("The Glue job's database password is written in the job script, which is in Git.",
+                 "Security"),
+    "one_zone": ("The source database runs in one Availability Zone, and nobody has ever restored a backup.",
+                 "Reliability"),
+    "console": ("Changes are made by clicking in the console, with no runbook: nobody can say what changed "
+                "last week.", "Operational excellence"),
+    "on_demand": ("The warehouse has run at the same size for three years, paid at on-demand prices.",
+                  "Cost optimization"),
+    "csv_scans": ("Dashboards query raw CSV files, so every refresh reads every column and takes minutes.",
+                  "Performance efficiency"),
+    "rewrite_all": ("Every night the job recomputes five years of history, although only yesterday's rows "
+                    "changed, and keeps every intermediate copy forever.", "Sustainability"),
+}
+"""A design review of a first version of the lab's pipeline: each finding, and the pillar it falls under."""

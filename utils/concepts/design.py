@@ -143,20 +143,128 @@ def propose_architecture(req: Requirements) -> list[Component]:
     return design
 
 
-#: Illustrative list prices (us-east-1, rounded, 2025) behind the cost estimate.
-#: They are for comparing designs in a lesson, not a quote: check the AWS pricing pages.
+# --- a requirement changes: which choices change ---------------------------------------------------
+
+LAB_REQUIREMENTS = Requirements(
+    max_data_age_minutes=24 * 60,
+    daily_volume_gb=0.5,
+    consumers=("analysts", "dashboard"),
+    source="relational database",
+    monthly_budget_usd=200,
+)
+"""The lab's requirements (lesson 13): daily data, half a GB a day, analysts and a dashboard."""
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "ingestion": ("scheduled glue job", "cdc stream", "event stream"),
+    "storage": ("s3 lake", "lake and warehouse"),
+    "transformation": ("glue sql", "flink streaming"),
+    "serving": ("athena", "dashboard", "ml features", "embedded api", "reverse etl"),
+}
+"""Short names for the components :func:`propose_architecture` can pick, stage by stage."""
+
+_SERVING_KEYS = {"Amazon Athena": "athena", "Dashboard": "dashboard", "Feature tables": "ml features",
+                 "Embedded analytics": "embedded api", "Reverse ETL": "reverse etl"}
+
+
+def choice_name(stage: str, component: str) -> str:
+    """The short name (:data:`CHOICES`) of a component proposed for ``stage``."""
+    if stage == "ingestion":
+        return ("cdc stream" if component.startswith("Change data capture")
+                else "event stream" if "Kinesis" in component else "scheduled glue job")
+    if stage == "storage":
+        return "lake and warehouse" if "Redshift" in component else "s3 lake"
+    if stage == "transformation":
+        return "flink streaming" if "Flink" in component else "glue sql"
+    if stage == "serving":
+        return next(key for prefix, key in _SERVING_KEYS.items() if component.startswith(prefix))
+    raise ValueError(f"No short names for the stage {stage!r}; stages are {list(CHOICES)}.")
+
+
+def design_choices(req: Requirements) -> dict[str, set[str]]:
+    """The short names of the components :func:`propose_architecture` picks, per stage of :data:`CHOICES`."""
+    chosen: dict[str, set[str]] = {stage: set() for stage in CHOICES}
+    for component in propose_architecture(req):
+        if component.stage in CHOICES:
+            chosen[component.stage].add(choice_name(component.stage, component.component))
+    return chosen
+
+
+def changed_choices(before: Requirements, after: Requirements) -> dict[str, set[str]]:
+    """The stages whose choice changes from ``before`` to ``after``, each with the component(s) it gains."""
+    old, new = design_choices(before), design_choices(after)
+    return {stage: new[stage] - old[stage] for stage in CHOICES if new[stage] != old[stage]}
+
+
+REQUIREMENT_CHANGES: dict[str, tuple[str, dict[str, Any]]] = {
+    "five_minutes": ("Marketing now wants the dashboard to show sales within five minutes.",
+                     {"max_data_age_minutes": 5}),
+    "two_tb": ("The company buys a marketplace: 2 TB of new order data arrive every day.",
+               {"daily_volume_gb": 2000}),
+    "crm": ("Sales wants each customer's segment shown inside the CRM they work in all day.",
+            {"consumers": ("analysts", "dashboard", "crm")}),
+}
+"""Three changes to :data:`LAB_REQUIREMENTS`, each told as a stakeholder would, and the fields it changes."""
+
+
+PRICES_REGION = "us-east-1 (US East, N. Virginia)"
+PRICES_AS_OF = "2025"
+"""Where and when :data:`PRICES_USD` were read from the AWS pricing pages (on-demand list prices)."""
+
+#: On-demand list prices in :data:`PRICES_REGION` as of :data:`PRICES_AS_OF` (the DMS hour rounded),
+#: behind the cost estimate. For comparing designs in a lesson, not a quote: prices change, check
+#: the AWS pricing pages before you budget.
 PRICES_USD: dict[str, float] = {
     "hours per month": 730,
     "Glue DPU-hour": 0.44,
     "Kinesis shard-hour (provisioned)": 0.015,
     "Kinesis million PUT payload units": 0.014,
-    "Firehose GB ingested": 0.029,
+    "Firehose GB ingested (billed in 5 KB steps per record)": 0.029,
     "DMS dms.t3.medium hour": 0.08,
     "Flink KPU-hour": 0.11,
+    "Flink running application storage GB-month": 0.10,
     "S3 Standard GB-month": 0.023,
     "Redshift dc2.large node-hour": 0.25,
     "serving allowance per consumer-month": 20.0,
 }
+
+FLINK_ORCHESTRATION_KPUS_PER_APP = 1
+"""Managed Service for Apache Flink bills one extra KPU per application, for orchestration."""
+FLINK_STORAGE_GB_PER_KPU = 50
+"""Each KPU of an application comes with 50 GB of running application storage, billed per GB-month."""
+FIREHOSE_RECORD_STEP_KB = 5
+"""Firehose (Direct PUT or a Kinesis stream as source) bills each record rounded up to a multiple of 5 KB."""
+FIREHOSE_DEFAULT_BUFFER_MIB = 5
+FIREHOSE_DEFAULT_INTERVAL_S = 300
+"""Firehose's default buffering hints for S3: it writes a file when 5 MiB have arrived or 300 s have
+passed, whichever comes first (the interval may be set from 0 to 900 s)."""
+
+
+def managed_flink_monthly_usd(kpus: float, applications: int = 1) -> float:
+    """A month (730 h) of ``applications`` Managed Service for Apache Flink apps of ``kpus`` KPUs each.
+
+    Each application is billed its KPUs plus one orchestration KPU, every hour, plus 50 GB
+    of running application storage per KPU of the application (not of the orchestration).
+    """
+    if kpus < 1 or applications < 0:
+        raise ValueError("An application runs on at least 1 KPU, and applications cannot be negative.")
+    p = PRICES_USD
+    kpu_hours = applications * (kpus + FLINK_ORCHESTRATION_KPUS_PER_APP) * p["hours per month"]
+    compute = kpu_hours * p["Flink KPU-hour"]
+    storage = applications * kpus * FLINK_STORAGE_GB_PER_KPU * p["Flink running application storage GB-month"]
+    return compute + storage
+
+
+def firehose_delivery_seconds(bytes_per_second: float, buffer_mib: float = FIREHOSE_DEFAULT_BUFFER_MIB,
+                              interval_s: float = FIREHOSE_DEFAULT_INTERVAL_S) -> float:
+    """Seconds between two files Firehose writes to S3: the buffer fills, or the interval ends, first.
+
+    A MiB is 2**20 bytes. With no data arriving, only the interval can end the wait.
+    """
+    if bytes_per_second < 0 or buffer_mib <= 0 or interval_s < 0:
+        raise ValueError("The rate must be >= 0, the buffer positive and the interval >= 0.")
+    if bytes_per_second == 0:
+        return float(interval_s)
+    return min(float(interval_s), buffer_mib * 2**20 / bytes_per_second)
 #: Assumptions behind the estimate; change them and the numbers follow.
 ASSUMPTIONS: dict[str, float] = {
     "batch runs per month": 30,
@@ -165,7 +273,7 @@ ASSUMPTIONS: dict[str, float] = {
     "crawler minutes per run": 10,
     "average record KB": 1,
     "shard capacity GB per day": 86.4,  # 1 MB/s in per shard
-    "Flink KPUs (1 for the job + 1 for orchestration)": 2,
+    "Flink KPUs for the job (parallelism 1)": 1,
 }
 
 
@@ -212,19 +320,40 @@ def monthly_cost_breakdown(req: Requirements) -> list[CostLine]:
                 million_records * p["Kinesis million PUT payload units"],
             )
         )
+        step = FIREHOSE_RECORD_STEP_KB
+        billed_kb = math.ceil(a["average record KB"] / step) * step
+        billed_gb = million_records * 1e6 * billed_kb / 1e6
+        firehose_price = p["Firehose GB ingested (billed in 5 KB steps per record)"]
         lines.append(
             CostLine(
                 "Firehose delivery to S3",
-                f"{monthly_gb:g} GB x ${p['Firehose GB ingested']}",
-                monthly_gb * p["Firehose GB ingested"],
+                f"{million_records:g} million records billed as {billed_kb:g} KB each = {billed_gb:g} GB "
+                f"x ${firehose_price}",
+                billed_gb * firehose_price,
             )
         )
-        kpus = a["Flink KPUs (1 for the job + 1 for orchestration)"]
+        kpus = a["Flink KPUs for the job (parallelism 1)"]
         lines.append(
             CostLine(
-                "Flink streaming transform",
+                "Flink: KPUs running the job",
                 f"{kpus:g} KPU x {hours:g} h x ${p['Flink KPU-hour']}",
                 kpus * hours * p["Flink KPU-hour"],
+            )
+        )
+        lines.append(
+            CostLine(
+                "Flink: orchestration KPU (one per application)",
+                f"{FLINK_ORCHESTRATION_KPUS_PER_APP} KPU x {hours:g} h x ${p['Flink KPU-hour']}",
+                FLINK_ORCHESTRATION_KPUS_PER_APP * hours * p["Flink KPU-hour"],
+            )
+        )
+        storage_gb = kpus * FLINK_STORAGE_GB_PER_KPU
+        lines.append(
+            CostLine(
+                "Flink: running application storage",
+                f"{storage_gb:g} GB ({FLINK_STORAGE_GB_PER_KPU} per KPU) x "
+                f"${p['Flink running application storage GB-month']}",
+                storage_gb * p["Flink running application storage GB-month"],
             )
         )
     else:

@@ -198,3 +198,125 @@ def sample_customers() -> list[dict[str, Any]]:
             "updated_h": 80,
         },
     ]
+
+
+# --- a check suite for the lesson's exercise: completeness, uniqueness, timeliness ------------
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("email", "country")
+"""Columns every customer row must fill (completeness)."""
+MAX_AGE_HOURS = 24
+"""A row updated more than this many hours before ``now`` is stale (timeliness, or freshness)."""
+
+
+def customer_suite(now: float, max_age: float = MAX_AGE_HOURS) -> list[Check]:
+    """The lesson's suite: every required column filled, and ``updated_at`` at most ``max_age`` old."""
+    return [*(not_null(column) for column in REQUIRED_COLUMNS), not_older_than("updated_at", now, max_age)]
+
+
+def flagged(rows: Sequence[Row], now: float, max_age: float = MAX_AGE_HOURS) -> set[tuple[int, str]]:
+    """``(row index, dimension)`` of every failure of :func:`customer_suite` plus a unique customerNumber.
+
+    A repeated key flags each *repeat* (the second, third... row with that number), not the
+    first one: the first is the row a pipeline would keep.
+    """
+    failures = run_checks(rows, customer_suite(now, max_age), unique=["customerNumber"])
+    return {(f.row, f.dimension) for f in failures}
+
+
+def planted_customers(seed: int, n: int = 24, now: float = 1000.0) -> tuple[list[dict[str, Any]], float, set]:
+    """``(rows, now, planted)``: ``n`` customer rows with known defects, for grading a check suite.
+
+    ``updated_at`` is a time in hours on a clock whose present is ``now``. ``planted`` is the
+    set of ``(row index, dimension)`` pairs a correct suite must flag, and nothing else: a
+    missing email (``None``), an empty email (``""``), a missing country, a key repeated twice
+    and one repeated three times, a stale row, a stale row with no email, and a row exactly
+    ``MAX_AGE_HOURS`` old (still fresh: the limit is inclusive).
+    """
+    import random
+
+    rng = random.Random(seed)
+    countries = ["France", "USA", "Australia", "Poland", "Germany", "Japan", "Spain"]
+    numbers = rng.sample(range(100, 500), n)
+    rows: list[dict[str, Any]] = [
+        {
+            "customerNumber": number,
+            "email": f"buyer{number}@shop{rng.randint(1, 9)}.com",
+            "country": rng.choice(countries),
+            "creditLimit": rng.randrange(0, 200_000, 100),
+            "updated_at": round(now - rng.uniform(0, MAX_AGE_HOURS - 1), 1),
+        }
+        for number in numbers
+    ]
+    # Defects go to distinct rows; a repeat always comes after the row it copies.
+    spots = rng.sample(range(3, n), 9)
+    missing_email, empty_email, missing_country, repeat, stale, stale_no_email, boundary = spots[:7]
+    triple_a, triple_b = sorted(spots[7:])
+    planted: set[tuple[int, str]] = set()
+    rows[missing_email]["email"] = None
+    rows[empty_email]["email"] = ""
+    rows[missing_country]["country"] = None
+    planted |= {(missing_email, "completeness"), (empty_email, "completeness"),
+                (missing_country, "completeness")}
+    copied, tripled = rng.sample(range(3), 2)  # two of the first three rows get repeats
+    rows[repeat]["customerNumber"] = rows[copied]["customerNumber"]
+    planted.add((repeat, "uniqueness"))
+    rows[triple_a]["customerNumber"] = rows[triple_b]["customerNumber"] = rows[tripled]["customerNumber"]
+    planted |= {(triple_a, "uniqueness"), (triple_b, "uniqueness")}
+    rows[stale]["updated_at"] = now - MAX_AGE_HOURS - rng.choice([0.5, 3, 50])
+    planted.add((stale, "timeliness"))
+    rows[stale_no_email]["updated_at"] = now - 72
+    rows[stale_no_email]["email"] = None
+    planted |= {(stale_no_email, "timeliness"), (stale_no_email, "completeness")}
+    rows[boundary]["updated_at"] = now - MAX_AGE_HOURS
+    return rows, now, planted
+
+
+# --- data management: DAMA-DMBOK's map, and a profile from the server's own metadata -------------
+
+DAMA_KNOWLEDGE_AREAS: dict[str, str] = {
+    "Data governance": "who decides: owners, policies and who may use which data (the hub of the wheel)",
+    "Data architecture": "the blueprint: RDS -> Glue -> S3 -> Athena, and why (lessons 12-13)",
+    "Data modeling and design": "the star schema and its grain (lesson 09)",
+    "Data storage and operations": "running the databases and buckets: backups, capacity, restores",
+    "Data security": "least privilege, the read-only ETL user, masking (this lesson)",
+    "Data integration and interoperability": "moving data between systems: the Glue job, CDC (lesson 08)",
+    "Document and content management": "unstructured data: contracts, PDFs, images",
+    "Reference and master data": "one agreed list of countries, products, customers",
+    "Data warehousing and business intelligence": "the analytics tables and the dashboard",
+    "Metadata management": "data about data: the Glue Data Catalog, column types, owners, lineage",
+    "Data quality": "checks that data is accurate, complete and timely (this lesson)",
+}
+"""The eleven knowledge areas of DAMA-DMBOK (2nd edition), each with where this course meets it."""
+
+
+def profile_table(conn: Any, table: str) -> list[dict[str, Any]]:
+    """A column profile from the server's metadata and one scan: type, nullable, share missing, distinct.
+
+    Reads ``information_schema.columns`` (metadata the server keeps about every table) and
+    counts NULLs and distinct values per column: the first thing a data catalog or a
+    data-quality tool records about a table. Works as the read-only user.
+    """
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+        raise ValueError(f"{table!r} is not a plain table name.")
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND table_name = %s ORDER BY ordinal_position",
+            (table,),
+        )
+        columns = [tuple(row) for row in cursor.fetchall()]
+        if not columns:
+            raise ValueError(f"No table {table!r} in this database (or no privilege to see it).")
+        counts = ", ".join(f"COUNT(`{name}`), COUNT(DISTINCT `{name}`)" for name, _, _ in columns)
+        cursor.execute(f"SELECT COUNT(*), {counts} FROM `{table}`")  # noqa: S608 - names from the server's metadata
+        total, *stats = cursor.fetchone()
+    return [
+        {
+            "column": name,
+            "type": data_type,
+            "nullable": nullable == "YES",
+            "missing": round(1 - stats[2 * i] / total, 3) if total else 0.0,
+            "distinct": stats[2 * i + 1],
+        }
+        for i, (name, data_type, nullable) in enumerate(columns)
+    ]

@@ -1,0 +1,143 @@
+"""Lesson 12's graders: the solution passes, the placeholder is not done, mistakes are named."""
+
+from __future__ import annotations
+
+import math
+from functools import reduce
+
+from tests.lessons.exercise_helpers import assert_grader_proven
+from utils.concepts.security import is_allowed
+from utils.teaching.exercises.lesson12 import grade_allows, grade_design_availability, grade_pillar_of
+
+# --- exercise 1: design_availability --------------------------------------------------------------
+
+
+def design_availability(stages):
+    total = 1.0
+    for availability, copies in stages:
+        total *= 1 - (1 - availability) ** copies
+    return total
+
+
+def design_availability_with_prod(stages):
+    return math.prod(1 - (1 - a) ** n for a, n in stages)
+
+
+def adding(stages):
+    return sum(a for a, _ in stages) if stages else 1.0
+
+
+def copies_in_series(stages):
+    return math.prod(a**n for a, n in stages)
+
+
+def ignoring_copies(stages):
+    return math.prod(a for a, _ in stages)
+
+
+def linear_copies(stages):
+    return math.prod(1 - (1 - a) * n for a, n in stages)
+
+
+def weakest_link(stages):
+    return min((1 - (1 - a) ** n for a, n in stages), default=1.0)
+
+
+def reduce_without_a_start(stages):
+    return reduce(lambda x, y: x * y, [1 - (1 - a) ** n for a, n in stages])
+
+
+def test_design_availability():
+    assert_grader_proven(
+        grade_design_availability,
+        solution=design_availability,
+        mistakes=[
+            (adding, "you added the availabilities"),
+            (copies_in_series, "copies are in parallel"),
+            (ignoring_copies, "you ignored the copies"),
+            (linear_copies, "(1 - a) ** copies"),
+            (weakest_link, "the weakest stage"),
+            (reduce_without_a_start, "return 1.0"),
+        ],
+        equivalents=[design_availability_with_prod],
+    )
+
+
+# --- exercise 2: allows ---------------------------------------------------------------------------
+
+
+def allows(request, grants):
+    if not request["user"] or not request["device_ok"]:
+        return False
+    return is_allowed(grants, request["user"], request["action"], request["resource"])[0]
+
+
+def allows_with_a_loop(request, grants):
+    from fnmatch import fnmatch
+
+    if request.get("user") is None or request.get("device_ok") is not True:
+        return False
+    return any(g.principal == request["user"] and fnmatch(request["action"], g.action)
+               and fnmatch(request["resource"], g.resource) for g in grants)
+
+
+def trusting_the_office(request, grants):
+    return request["network"] == "office" or allows(request, grants)
+
+
+def trusting_any_login(request, grants):
+    return bool(request["user"]) and request["device_ok"]
+
+
+def ignoring_the_device(request, grants):
+    user = request["user"]
+    return bool(user) and is_allowed(grants, user, request["action"], request["resource"])[0]
+
+
+def office_only(request, grants):
+    return request["network"] == "office" and allows(request, grants)
+
+
+def test_allows():
+    assert_grader_proven(
+        grade_allows,
+        solution=allows,
+        mistakes=[
+            (trusting_the_office, "perimeter thinking"),
+            (trusting_any_login, "not what they may do"),
+            (ignoring_the_device, "failed its health check"),
+            (office_only, "location proves nothing"),
+            (lambda request, grants: "yes", "return True or False"),
+        ],
+        equivalents=[allows_with_a_loop],
+    )
+
+
+# --- exercise 3: pillar_of ------------------------------------------------------------------------
+
+PILLAR_OF = {
+    "password": "Security",
+    "one_zone": "Reliability",
+    "console": "Operational excellence",
+    "on_demand": "Cost optimization",
+    "csv_scans": "Performance efficiency",
+    "rewrite_all": "Sustainability",
+}
+
+
+def test_pillar_of():
+    assert_grader_proven(
+        grade_pillar_of,
+        solution=PILLAR_OF,
+        mistakes=[
+            ({**PILLAR_OF, "rewrite_all": "Cost optimization"}, "used Cost optimization more than once"),
+            ({**PILLAR_OF, "on_demand": "Sustainability", "rewrite_all": "Cost optimization"},
+             "on_demand: you chose Sustainability"),
+            ({**PILLAR_OF, "one_zone": "Operational excellence", "console": "Reliability"},
+             "it is about surviving a failure"),
+            ({**PILLAR_OF, "password": "Safety"}, "use one of the six pillars"),
+            ({k: v for k, v in PILLAR_OF.items() if k != "csv_scans"}, "keys should be exactly"),
+        ],
+        equivalents=[{**PILLAR_OF, "on_demand": "cost optimisation", "csv_scans": "performance",
+                      "console": "operational excellence"}],
+    )
