@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 
 from moto.glue.models import FakeJob, FakeJobRun
 
+from utils.cloud import persistence
 from utils.cloud.backends import NoSuchBucket, split_s3_uri
 from utils.cloud.glue import logs
 from utils.cloud.glue.exceptions import ConcurrentRunsExceeded, EntityNotFound, InvalidInput, from_moto
@@ -95,6 +96,9 @@ class LocalJobRun(RealState, FakeJobRun):
         self.exit_code: int | None = None
         self.stop_requested = False
         self.process: subprocess.Popen[str] | None = None
+        # The script's identity, so a run orphaned by a crash of the cloud can be stopped.
+        self.pid: int | None = None
+        self.process_start: int | None = None
         self.finished = threading.Event()
 
     @property
@@ -112,6 +116,21 @@ class LocalJobRun(RealState, FakeJobRun):
             if state in FINAL_STATES:
                 self.completed_on = self.modified_on
                 self.finished.set()
+        persistence.changed("glue", wait=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Saved without the live process and event (persistence pickles runs)."""
+        state = self.__dict__.copy()
+        state.pop("process", None)
+        state.pop("finished", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.process = None
+        self.finished = threading.Event()
+        if self.state in FINAL_STATES:
+            self.finished.set()
 
     def as_dict(self) -> dict[str, Any]:
         """The run as GetJobRun's ``JobRun`` structure."""
@@ -242,6 +261,7 @@ class JobRunner(RegionalGlue):
                               timeout_minutes or job.timeout or DEFAULT_TIMEOUT_MINUTES,
                               previous_run_id=previous_run_id)
             job.job_runs.append(run)
+        persistence.changed("glue", wait=False)
         self._launch(job, run)
         return run
 
@@ -369,6 +389,7 @@ class JobRunner(RegionalGlue):
                                    encoding="utf-8", errors="replace", start_new_session=True)
         with _LOCK:
             run.process = process
+            run.pid, run.process_start = process.pid, process_start_ticks(process.pid)
             if run.stop_requested:
                 _terminate(process)
             else:
@@ -414,6 +435,7 @@ class JobRunner(RegionalGlue):
                 retry = LocalJobRun(job, dict(run.arguments or {}), run.timeout or DEFAULT_TIMEOUT_MINUTES,
                                     attempt=run.attempt + 1, previous_run_id=run.job_run_id)
                 job.job_runs.append(retry)
+            persistence.changed("glue", wait=False)
             self._launch(job, retry)
 
 
@@ -428,6 +450,19 @@ def _pump(pipe: Any, writer: logs.StreamWriter, tail: deque[str] | None) -> None
         if tail is not None:
             tail.append(line)
     pipe.close()
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, ``/proc/<pid>/stat``), None if gone.
+
+    A pid alone can be reused by an unrelated process; pid + start time cannot.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2, in parentheses) may itself contain spaces.
+    return int(stat.rsplit(")", 1)[1].split()[19])
 
 
 def _terminate(process: subprocess.Popen[str] | None) -> None:
