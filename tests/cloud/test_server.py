@@ -37,3 +37,28 @@ def test_refuses_non_loopback_bind() -> None:
 
     with pytest.raises(ValueError, match="loopback"):
         serve(0, host="0.0.0.0")  # noqa: S104 - asserting that it is refused
+
+
+@pytest.mark.parametrize(("service", "operation", "kwargs", "code"), [
+    ("glue", "create_blueprint", {"Name": "b", "BlueprintLocation": "s3://b/k"},
+     "UnknownOperationException"),                                     # JSON 1.1
+    ("iam", "get_organizations_access_report", {"JobId": "x" * 36}, "InvalidAction"),  # query XML
+    ("ec2", "describe_capacity_block_offerings",
+     {"CapacityDurationHours": 1, "InstanceType": "p5.48xlarge", "InstanceCount": 1},
+     "InvalidAction"),                                                 # EC2 XML
+    ("lambda", "get_account_settings", {}, "UnknownOperationException"),  # REST-JSON, no route
+])
+def test_unimplemented_operations_answer_an_aws_400(local_cloud: str, service: str, operation: str,
+                                                    kwargs: dict, code: str) -> None:
+    """Operations neither we nor moto implement: AWS's 400 error, never an HTML 500 page."""
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    client = boto3.client(service, config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as caught:
+        getattr(client, operation)(**kwargs)
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == code
+    assert "local cloud does not implement" in error["Error"]["Message"]
+    assert "<html" not in str(error).lower()

@@ -374,6 +374,11 @@ def component_for(service: str) -> str | None:
     return service
 
 
+def installed() -> bool:
+    """True once moto's backends are persisted (:func:`install`)."""
+    return _installed
+
+
 def install() -> None:
     """Persist moto's backends (restoring what is stored); call after ``persistence.enable``."""
     global _installed

@@ -42,6 +42,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import sqlite3
 import sys
 import threading
@@ -62,6 +63,9 @@ LOCK_NAME = "LOCK"
 BLOB_GRACE_SECONDS = 10.0
 # How often unused blobs are looked for while the cloud runs (after commits).
 SWEEP_INTERVAL_SECONDS = 60.0
+# Tests only: "before-commit" kills the process (SIGKILL) after a change's blobs are on
+# disk and before its metadata is, the worst moment for a crash.
+CRASH_POINT_VARIABLE = "DELAB_STATE_TEST_CRASH"
 
 
 class PersistenceError(RuntimeError):
@@ -436,8 +440,9 @@ class _Store:
         self._thread.start()
 
     def current_seq(self) -> int:
+        """The last change marked (a batch being written counts: it is not on disk yet)."""
         with self._cond:
-            return self._seq if self._dirty else self._committed
+            return self._seq
 
     def mark(self, name: str, parts: Iterable[str] | None) -> int:
         with self._cond:
@@ -456,13 +461,14 @@ class _Store:
         if threading.current_thread() is self._thread:
             return  # a component's dump marking more changes: the next commit takes them
         with self._cond:
-            while self._committed < seq and not self._stopping:
+            while self._committed < seq:
                 failure = next((f for f in self._failures if f.seq >= seq), None)
                 if failure is not None:
                     raise PersistenceError(_describe(failure.error)) from failure.error
+                if self._thread is None or not self._thread.is_alive():
+                    raise PersistenceError("the local cloud's state writer is not running; "
+                                           "the change was not saved")
                 self._cond.wait(timeout=1.0)
-            if self._committed < seq:
-                raise PersistenceError("the local cloud is stopping; the change was not saved")
 
     def blob_dir_changed(self, directory: Path) -> None:
         with self._cond:
@@ -543,6 +549,8 @@ class _Store:
                 puts.append((name, part, data, json.dumps(sorted(refs))))
         for directory in blob_dirs:  # the blobs these parts name must survive a power loss
             _fsync_dir(directory)
+        if os.environ.get(CRASH_POINT_VARIABLE) == "before-commit":
+            os.kill(os.getpid(), signal.SIGKILL)  # tests: a crash between body and metadata
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO parts (component, part, data, refs) "
                                 "VALUES (?, ?, ?, ?)", puts)

@@ -116,6 +116,9 @@ def ensure_lab_db_instance(settings: Settings | None = None) -> Any:
             "publicly_accessible": True,
             "tags": [{"Key": "project", "Value": PROJECT}],
         })
+        from utils.cloud import persistence
+
+        persistence.changed("rds", wait=False)  # created while answering a read: save it too
     return point_at_local_mariadb(instance, settings)
 
 

@@ -97,7 +97,7 @@ class LocalCloudApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
-        if persistence.enabled():
+        if persistence.enabled() and _moto_state_installed():
             return self._answer_durably(request, environ, start_response)
         return self._answer(request, environ, start_response)
 
@@ -132,6 +132,7 @@ class LocalCloudApp:
             body_bytes = request.get_data(cache=True)
             environ["wsgi.input"] = io.BytesIO(body_bytes)  # moto reads it again
             params = {k: v[0] for k, v in parse_qs(body_bytes.decode()).items()}
+            environ["delab.action"] = params.get("Action", "")  # named in errors
             handler = _QUERY_HANDLERS.get(params.get("Action", ""))
             if handler is not None:
                 return handler(params["Action"], params)
@@ -194,16 +195,16 @@ class LocalCloudApp:
             return None
 
     def _call_moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        captured: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured[:] = [status, headers, exc_info]
+            return start_response(status, headers, exc_info) if exc_info else _unused_write
+
         try:
-            return self.moto_app(environ, start_response)
+            result = self.moto_app(environ, capture)
         except NotImplementedError as exc:
-            operation = _operation_name(environ, exc)
-            print(f"local cloud: {operation} is not implemented (answered 400)", file=sys.stderr,
-                  flush=True)
-            response = protocol_error(
-                environ, _UNKNOWN_CODES.get(_protocol(environ), "InvalidAction"),
-                f"The local cloud does not implement {operation}. It works on a real AWS "
-                "account (DELAB_TARGET=aws); locally, use another operation.", 400)
+            response = unknown_operation(environ, _operation_name(environ, exc))
         except Exception as exc:  # a bug of moto's or ours: a clean AWS error, the cloud lives on
             import traceback
 
@@ -212,6 +213,17 @@ class LocalCloudApp:
             response = protocol_error(environ, "InternalFailure", f"The local cloud failed on this "
                                       f"request ({type(exc).__name__}: {exc}); see "
                                       ".delab/cloud/cloud.log.", 500)
+        else:
+            status, headers, exc_info = captured
+            content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+            if status[:3] in ("404", "405") and content_type.startswith("text/html"):
+                # Flask's page for a URL no moto route matches: an operation moto lacks.
+                if hasattr(result, "close"):
+                    result.close()
+                response = unknown_operation(environ, _operation_name(environ, None))
+            else:
+                start_response(status, headers, exc_info)
+                return result
         return response(environ, start_response)
 
 
@@ -251,6 +263,25 @@ def _protocol(environ: dict[str, Any]) -> str:
     return "rest-json"
 
 
+def _moto_state_installed() -> bool:
+    from utils.cloud import moto_state
+
+    return moto_state.installed()
+
+
+def _unused_write(data: bytes) -> None:
+    raise RuntimeError("moto's apps return their body; WSGI write() is not supported here")
+
+
+def unknown_operation(environ: dict[str, Any], operation: str) -> Response:
+    """AWS's answer to an operation the service does not know: 400, never an HTML page."""
+    print(f"local cloud: {operation} is not implemented (answered 400)", file=sys.stderr, flush=True)
+    return protocol_error(
+        environ, _UNKNOWN_CODES.get(_protocol(environ), "InvalidAction"),
+        f"The local cloud does not implement {operation}. It works on a real AWS account "
+        "(DELAB_TARGET=aws); locally, use another operation.", 400)
+
+
 _UNKNOWN_CODES = {"json": "UnknownOperationException", "rest-json": "UnknownOperationException",
                   "query": "InvalidAction", "ec2": "InvalidAction", "rest-xml": "NotImplemented"}
 
@@ -260,15 +291,16 @@ def _operation_name(environ: dict[str, Any], exc: BaseException | None) -> str:
     from utils.cloud.moto_state import credential_scope
 
     service, _ = credential_scope(environ)
-    name = ""
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
     found = re.search(r"The (\w+) action has not been implemented", str(exc or ""))
-    if found:
-        name = "".join(word.capitalize() for word in found.group(1).split("_"))
-    elif environ.get("HTTP_X_AMZ_TARGET"):
+    if environ.get("HTTP_X_AMZ_TARGET"):
         name = environ["HTTP_X_AMZ_TARGET"].split(".", 1)[-1]
+    elif action or environ.get("delab.action"):
+        name = action[0] if action else environ["delab.action"]
+    elif found:
+        name = "".join(word.capitalize() for word in found.group(1).split("_"))
     else:
-        action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
-        name = action[0] if action else f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+        name = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
     return f"{service} {name}".strip() if service else name
 
 

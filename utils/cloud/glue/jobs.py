@@ -265,6 +265,33 @@ class JobRunner(RegionalGlue):
         self._launch(job, run)
         return run
 
+    def update_job(self, job_name: str, update: dict[str, Any]) -> None:
+        """UpdateJob: the job's definition becomes ``update`` (Glue overwrites it whole).
+
+        Fields not given are reset to their defaults, as on AWS; Role and Command are
+        required. Runs already started keep their settings; new runs (and StartJobRun's
+        concurrency check) use the new ones, e.g. a raised MaxConcurrentRuns.
+        """
+        job = self._job(job_name)
+        missing = [name for name in ("Role", "Command") if not update.get(name)]
+        if missing:
+            raise InvalidInput(
+                f"JobUpdate.{' and JobUpdate.'.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                "required: UpdateJob replaces the whole job definition. Start from the current "
+                f"one (`aws glue get-job --job-name {job_name}`) and change what you need.")
+        limit = (update.get("ExecutionProperty") or {}).get("MaxConcurrentRuns", 1)
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("ExecutionProperty.MaxConcurrentRuns must be a whole number of at least 1.")
+        timeout = update.get("Timeout")
+        if timeout is not None and (not isinstance(timeout, int) or timeout < 1):
+            raise InvalidInput("Timeout must be at least 1 minute.")
+        with _LOCK:
+            for field, attribute, default in _JOB_FIELDS:
+                value = update.get(field)
+                setattr(job, attribute, default() if value is None and default else value)
+            job.last_modified_on = _utcnow()
+        persistence.changed("glue", wait=False)
+
     def _launch(self, job: FakeJob, run: LocalJobRun) -> None:
         thread = threading.Thread(target=self._execute, args=(job, run),
                                   name=f"glue-run-{run.job_run_id[:12]}", daemon=True)
@@ -437,6 +464,24 @@ class JobRunner(RegionalGlue):
                 job.job_runs.append(retry)
             persistence.changed("glue", wait=False)
             self._launch(job, retry)
+
+
+# JobUpdate field -> moto's FakeJob attribute, and the default when the field is left out.
+_JOB_FIELDS: list[tuple[str, str, Any]] = [
+    ("Description", "description", None), ("LogUri", "log_uri", None), ("Role", "role", None),
+    ("ExecutionProperty", "execution_property", dict), ("Command", "command", None),
+    ("DefaultArguments", "default_arguments", dict),
+    ("NonOverridableArguments", "non_overridable_arguments", None),
+    ("Connections", "connections", None), ("MaxRetries", "max_retries", None),
+    ("AllocatedCapacity", "allocated_capacity", None), ("Timeout", "timeout", None),
+    ("MaxCapacity", "max_capacity", None), ("WorkerType", "worker_type", None),
+    ("NumberOfWorkers", "number_of_workers", None),
+    ("SecurityConfiguration", "security_configuration", None),
+    ("NotificationProperty", "notification_property", None), ("GlueVersion", "glue_version", None),
+    ("CodeGenConfigurationNodes", "code_gen_configuration_nodes", None),
+    ("ExecutionClass", "execution_class", lambda: "STANDARD"),
+    ("SourceControlDetails", "source_control_details", None),
+]
 
 
 class _SetupError(Exception):
