@@ -63,8 +63,8 @@ LOCK_NAME = "LOCK"
 BLOB_GRACE_SECONDS = 10.0
 # How often unused blobs are looked for while the cloud runs (after commits).
 SWEEP_INTERVAL_SECONDS = 60.0
-# Tests only: "before-commit" kills the process (SIGKILL) after a change's blobs are on
-# disk and before its metadata is, the worst moment for a crash.
+# Tests only: "before-commit:<text>" kills the process (SIGKILL) when a part whose name
+# contains <text> is about to be committed: its blobs are on disk, its metadata is not.
 CRASH_POINT_VARIABLE = "DELAB_STATE_TEST_CRASH"
 
 
@@ -549,7 +549,8 @@ class _Store:
                 puts.append((name, part, data, json.dumps(sorted(refs))))
         for directory in blob_dirs:  # the blobs these parts name must survive a power loss
             _fsync_dir(directory)
-        if os.environ.get(CRASH_POINT_VARIABLE) == "before-commit":
+        crash = os.environ.get(CRASH_POINT_VARIABLE, "")
+        if crash.startswith("before-commit:") and any(crash[14:] in p for _, p, _, _ in puts):
             os.kill(os.getpid(), signal.SIGKILL)  # tests: a crash between body and metadata
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO parts (component, part, data, refs) "

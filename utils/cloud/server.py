@@ -216,10 +216,14 @@ class LocalCloudApp:
         else:
             status, headers, exc_info = captured
             content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+            page = b""
             if status[:3] in ("404", "405") and content_type.startswith("text/html"):
-                # Flask's page for a URL no moto route matches: an operation moto lacks.
+                page = b"".join(result)  # small: an error page or moto's empty answer
                 if hasattr(result, "close"):
                     result.close()
+                result = [page]
+            if b"<!doctype html>" in page[:100].lower():
+                # Flask's page for a URL no moto route matches: an operation moto lacks.
                 response = unknown_operation(environ, _operation_name(environ, None))
             else:
                 start_response(status, headers, exc_info)
