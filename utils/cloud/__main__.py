@@ -75,8 +75,8 @@ def serve_command(port: int, state: Path | None) -> int:
             print(f"local cloud state: {state}", flush=True)
         print(f"local cloud listening on http://127.0.0.1:{port}", flush=True)
         serve(port, on_ready=(lambda: print(
-            f"local cloud ready (state restored in {time.monotonic() - started:.2f}s)", flush=True))
-            if state is not None else None)
+            f"local cloud ready: {persistence.restore_report()} (start-up "
+            f"{time.monotonic() - started:.2f}s)", flush=True)) if state is not None else None)
     except persistence.StateDirInUse as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -87,7 +87,11 @@ def serve_command(port: int, state: Path | None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        persistence.disable()
+        if "utils.cloud.glue.recovery" in sys.modules or "utils.cloud.glue.jobs" in sys.modules:
+            from utils.cloud.glue import recovery
+
+            recovery.stop_active_runs()  # no script keeps writing to a cloud that is gone
+        persistence.disable()  # what background work changed last is written, then released
     return 0
 
 

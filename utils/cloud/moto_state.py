@@ -21,6 +21,7 @@ crawlers, ``utils.cloud.backends``) mark what they change themselves.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 from collections.abc import Iterable, Iterator
@@ -96,7 +97,12 @@ class S3Component(persistence.Component):
         return None
 
     def parts(self) -> Iterable[str]:
-        return self.expand(part_name("all*"), set())
+        for account, partition, backend in self.backends():
+            yield part_name("backend", account, partition)
+            for name, bucket in list(backend.buckets.items()):
+                yield part_name("bucket", name)
+                for key in list(bucket.keys.keys()):
+                    yield part_name("key", name, key)
 
     def expand(self, part: str, stored: set[str]) -> Iterable[str]:
         kind, *rest = _fields(part)
@@ -234,7 +240,12 @@ class LogsComponent(persistence.Component):
         return per_account.get(region) if per_account is not None else None
 
     def parts(self) -> Iterable[str]:
-        return self.expand(part_name("all*"), set())
+        for account, region, backend in self.backends():
+            yield part_name("backend", account, region)
+            for name, group in list(backend.groups.items()):
+                yield part_name("group", account, region, name)
+                for stream in list(group.streams):
+                    yield part_name("stream", account, region, name, stream)
 
     def expand(self, part: str, stored: set[str]) -> Iterable[str]:
         kind, *rest = _fields(part)
@@ -353,24 +364,35 @@ class BackendsComponent(persistence.Component):
             recovery.after_restart()
 
 
-# Restored at start-up even before any request touches them.
-DEFAULT_SERVICES = ("glue", "iam", "sts", "secretsmanager", "rds", "kms", "ssm", "events")
+# Restored at start-up: our in-process engines (crawlers, job runs, Athena) read them
+# without a request. Any other stored service is restored just before its first request:
+# importing a moto service can take seconds (RDS imports EC2), which start-up need not wait.
+EAGER_SERVICES = ("glue",)
 
 _install_lock = threading.Lock()
+_service_lock = threading.RLock()
 _installed = False
 
 
-def component_for(service: str) -> str | None:
-    """The component holding a service's state (registered on first use), or None."""
-    if service in NOT_MOTO or not service:
-        return None
-    if service in ("s3", "logs") or persistence.registered(service):
-        return service
+@functools.cache
+def _moto_services() -> frozenset[str]:
     from moto.backends import list_of_moto_modules
 
-    if service not in list_of_moto_modules():
+    return frozenset(list_of_moto_modules())
+
+
+def component_for(service: str | None) -> str | None:
+    """The component holding a service's state (registered, hence restored, on first use)."""
+    if not service or service in NOT_MOTO:
         return None
-    persistence.register_component(BackendsComponent(service))
+    if service in ("s3", "logs"):
+        return service
+    with _service_lock:  # a first request waits until its service is restored
+        if persistence.registered(service):
+            return service
+        if service not in _moto_services():
+            return None
+        persistence.register_component(BackendsComponent(service))
     return service
 
 
@@ -391,18 +413,8 @@ def install() -> None:
         s3_models.install()
         persistence.register_component(S3Component())
         persistence.register_component(LogsComponent())
-        for service in DEFAULT_SERVICES:
+        for service in EAGER_SERVICES:
             component_for(service)
-        store_dir = persistence.state_dir()
-        if store_dir is not None:  # services a learner used beyond the defaults
-            db = persistence.open_database(store_dir / persistence.DB_NAME, read_only=True)
-            try:
-                names = [row[0] for row in db.execute("SELECT DISTINCT component FROM parts")]
-            finally:
-                db.close()
-            for name in names:
-                if not persistence.registered(name):
-                    component_for(name)
         _installed = True
 
 

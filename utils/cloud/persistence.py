@@ -114,6 +114,9 @@ class Component:
         """
         return [part]
 
+    def reset_cache(self) -> None:
+        """A write failed: forget any memory of what was saved (it is compared afresh)."""
+
 
 class _SimpleComponent(Component):
     def __init__(self, name: str, snapshot: Callable[[], Any], restore: Callable[[Any], None]) -> None:
@@ -130,6 +133,7 @@ class _SimpleComponent(Component):
 
 
 _COMPONENTS: dict[str, Component] = {}
+_MANAGED_NAMESPACES: set[str] = set()
 _STORE: _Store | None = None
 _REGISTRY_LOCK = threading.RLock()
 
@@ -148,6 +152,14 @@ def register_component(component: Component) -> None:
         _COMPONENTS[component.name] = component
         if _STORE is not None:
             _STORE.restore(component)
+
+
+def unregister(name: str) -> None:
+    """Forget a component (tests)."""
+    with _REGISTRY_LOCK:
+        _COMPONENTS.pop(name, None)
+        if _STORE is not None:
+            _STORE.forget(name)
 
 
 def component_names() -> list[str]:
@@ -213,6 +225,15 @@ def enable(state_dir: Path) -> None:
         store.start()
 
 
+def restore_report() -> str:
+    """One line on what was restored and how long it took (for the cloud's log)."""
+    store = _STORE
+    if store is None:
+        return "state is not persisted"
+    return (f"restored {store.restored_parts} parts ({store.restored_bytes / 1048576:.1f} MiB) "
+            f"in {store.restore_seconds:.2f}s")
+
+
 def disable() -> None:
     """Write what is pending, stop persisting and release the directory (tests, shutdown)."""
     global _STORE
@@ -223,7 +244,12 @@ def disable() -> None:
 
 
 def blob_dir(name: str) -> Path | None:
-    """A directory where component ``name`` keeps large files, or None when not persisting."""
+    """A directory where component ``name`` keeps large files, or None when not persisting.
+
+    The component owns what it puts there (the store never deletes those files unless
+    the component opts into :func:`manage_blobs`); write each file under a temporary
+    name and rename it into place once complete, so a crash never leaves half a file.
+    """
     if _STORE is None:
         return None
     path = _STORE.dir / "blobs" / name
@@ -309,18 +335,28 @@ def link_blob(namespace: str, blob_id: str) -> str:
     return new_id
 
 
+def manage_blobs(namespace: str) -> None:
+    """Let the store delete the namespace's unused blobs (see :func:`reference_blob`).
+
+    Only for namespaces whose every blob is made by :class:`BlobWriter` or :func:`link_blob`
+    and named, while pickled, with :func:`reference_blob`. Files a component keeps in
+    :func:`blob_dir` by other means are never deleted by the store.
+    """
+    _MANAGED_NAMESPACES.add(namespace)
+
+
 def track_live_blob(namespace: str, blob_id: str, owner: object) -> None:
     """``owner`` (a live object) uses the blob: it is kept while ``owner`` lives."""
     store = _STORE
     if store is not None:
-        store.live_blobs[(namespace, blob_id)] = owner
+        store.live_blobs[(namespace, blob_id, id(owner))] = owner
 
 
-def untrack_live_blob(namespace: str, blob_id: str) -> None:
-    """The blob's owner no longer uses it."""
+def untrack_live_blob(namespace: str, blob_id: str, owner: object) -> None:
+    """``owner`` no longer uses the blob."""
     store = _STORE
     if store is not None:
-        store.live_blobs.pop((namespace, blob_id), None)
+        store.live_blobs.pop((namespace, blob_id, id(owner)), None)
 
 
 _REFS = threading.local()
@@ -380,7 +416,8 @@ class _Store:
         for component, part, refs in self.db.execute("SELECT component, part, refs FROM parts"):
             self.stored.setdefault(component, set()).add(part)
             self.refs[(component, part)] = frozenset(json.loads(refs or "[]"))
-        self.live_blobs: weakref.WeakValueDictionary[tuple[str, str], object] = \
+        # (namespace, blob id, id(owner)) -> owner: one entry per object using a blob
+        self.live_blobs: weakref.WeakValueDictionary[tuple[str, str, int], object] = \
             weakref.WeakValueDictionary()
         self._dirty_blob_dirs: set[Path] = set()
         self._cond = threading.Condition()
@@ -392,6 +429,9 @@ class _Store:
         self._thread: threading.Thread | None = None
         self._restored: set[str] = set()
         self.stats = _Stats()
+        self.restore_seconds = 0.0
+        self.restored_parts = 0
+        self.restored_bytes = 0
 
     # -- restore ----------------------------------------------------------------------
 
@@ -400,10 +440,19 @@ class _Store:
         if component.name in self._restored:
             return
         self._restored.add(component.name)
+        started = time.monotonic()
+        try:
+            self._restore(component)
+        finally:
+            self.restore_seconds += time.monotonic() - started
+
+    def _restore(self, component: Component) -> None:
         rows = self.db.execute("SELECT part, data FROM parts WHERE component = ?",
                                (component.name,)).fetchall()
         if not rows:
             return
+        self.restored_parts += len(rows)
+        self.restored_bytes += sum(len(data) for _, data in rows)
         parts: dict[str, Any] = {}
         broken = []
         for part, data in rows:
@@ -420,6 +469,10 @@ class _Store:
         except Exception as exc:
             self._keep_copy(f"{component.name} could not be restored: {exc!r}")
             raise
+
+    def forget(self, name: str) -> None:
+        """Restore ``name`` again if it is registered again."""
+        self._restored.discard(name)
 
     def _keep_copy(self, why: str) -> None:
         """Keep a copy of the store before anything overwrites what could not be read."""
@@ -502,6 +555,10 @@ class _Store:
             except Exception as exc:
                 print(f"local cloud: could not save state: {_describe(exc)}", file=sys.stderr,
                       flush=True)
+                for name in batch.dirty:
+                    component = _COMPONENTS.get(name)
+                    if component is not None:
+                        component.reset_cache()
                 with self._cond:
                     for name, parts in batch.dirty.items():  # retried with the next commit
                         self._merge(name, parts)
@@ -578,10 +635,10 @@ class _Store:
         self.stats.last_sweep = time.monotonic()
         self.stats.commits_since_sweep = 0
         referenced = set().union(*self.refs.values()) if self.refs else set()
-        live = {f"{ns}/{blob_id}" for ns, blob_id in list(self.live_blobs.keys())}
+        live = {f"{ns}/{blob_id}" for ns, blob_id, _ in list(self.live_blobs.keys())}
         now = time.time()
         removed = 0
-        for path in _blob_files(self.dir / "blobs"):
+        for path in _blob_files(self.dir / "blobs", _MANAGED_NAMESPACES):
             name = f"{path.parent.name}/{path.name}"
             if name in referenced or name in live:
                 continue
@@ -644,12 +701,11 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _blob_files(root: Path) -> Iterator[Path]:
-    if not root.is_dir():
-        return
-    for namespace in root.iterdir():
-        if namespace.is_dir():
-            yield from (p for p in namespace.iterdir() if p.is_file())
+def _blob_files(root: Path, namespaces: Iterable[str]) -> Iterator[Path]:
+    for namespace in namespaces:
+        directory = root / namespace
+        if directory.is_dir():
+            yield from (p for p in directory.iterdir() if p.is_file())
 
 
 def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:

@@ -151,7 +151,9 @@ class LocalCloudApp:
         from utils.cloud.s3 import responses as s3_responses
 
         action, body = _operation(request, environ)
-        changes = moto_state.request_changes(environ, self._backend_name(environ), action, body)
+        backend = self._backend_name(environ)
+        moto_state.component_for(backend)  # its stored state is restored before moto answers
+        changes = moto_state.request_changes(environ, backend, action, body)
         if s3_responses.carries_object_body(environ):
             rejected = s3_responses.receive_body(environ)
             if rejected is not None:

@@ -325,7 +325,7 @@ class JobRunner(RegionalGlue):
                     continue
                 run.stop_requested = True
                 run.set_state("STOPPING")
-            _terminate(run.process)
+            terminate(run.process)
             stopped.append(run_id)
         return stopped, errors
 
@@ -418,7 +418,7 @@ class JobRunner(RegionalGlue):
             run.process = process
             run.pid, run.process_start = process.pid, process_start_ticks(process.pid)
             if run.stop_requested:
-                _terminate(process)
+                terminate(process)
             else:
                 run.set_state("RUNNING")
         stderr_tail: deque[str] = deque(maxlen=60)
@@ -434,7 +434,7 @@ class JobRunner(RegionalGlue):
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _terminate(process)
+            terminate(process)
             process.wait()
         run.execution_seconds = time.monotonic() - started
         for reader in readers:
@@ -510,7 +510,7 @@ def process_start_ticks(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[19])
 
 
-def _terminate(process: subprocess.Popen[str] | None) -> None:
+def terminate(process: subprocess.Popen[str] | None) -> None:
     """SIGTERM the script's process group; SIGKILL it if it is still there after a grace period."""
     if process is None or process.poll() is not None:
         return

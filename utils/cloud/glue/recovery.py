@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from utils.cloud.glue.crawler import LocalCrawl
-from utils.cloud.glue.jobs import LocalJobRun, process_start_ticks
+from utils.cloud.glue.jobs import LocalJobRun, process_start_ticks, terminate
 
 INTERRUPTED = ("The local cloud stopped while this run was {state} (make down, a crash or a "
                "restart), so the run did not finish. Start the job again.")
+SHUT_DOWN = ("The local cloud was stopped (make down) while this run was {state}; its script "
+             "was stopped too. Start the job again.")
 CRAWL_INTERRUPTED = ("The local cloud stopped during this crawl (make down, a crash or a "
                      "restart). Start the crawler again.")
 
@@ -62,3 +64,18 @@ def stop_orphan(run: LocalJobRun) -> bool:
         os.killpg(run.pid, signal.SIGTERM)  # the script leads its own session
         return True
     return False
+
+
+def stop_active_runs() -> int:
+    """At a clean shutdown: stop the scripts of active runs (ours: we hold their process)."""
+    stopped = 0
+    for backend in _glue_backends():
+        for job in list(backend.jobs.values()):
+            for run in job.job_runs:
+                if isinstance(run, LocalJobRun) and run.is_active:
+                    state = run.state
+                    run.stop_requested = True
+                    terminate(run.process)
+                    run.set_state("STOPPED", SHUT_DOWN.format(state=state))
+                    stopped += 1
+    return stopped

@@ -252,7 +252,7 @@ class DurableKey(moto_s3.FakeKey):
 
     def _set_blob(self, blob_id: str | None, size: int, md5: str) -> None:
         if self._blob and self._blob != blob_id:
-            persistence.untrack_live_blob(NAMESPACE, self._blob)
+            persistence.untrack_live_blob(NAMESPACE, self._blob, self)
         self._blob = blob_id
         if blob_id:
             persistence.track_live_blob(NAMESPACE, blob_id, self)
@@ -309,7 +309,7 @@ class DurableKey(moto_s3.FakeKey):
     def release_body(self) -> None:
         """Drop the body but keep size and ETag (multipart parts once the object is whole)."""
         if self._blob:
-            persistence.untrack_live_blob(NAMESPACE, self._blob)
+            persistence.untrack_live_blob(NAMESPACE, self._blob, self)
         self._blob = None
 
     def dispose(self, garbage: bool = False) -> None:
@@ -402,5 +402,6 @@ class DurableMultipart(moto_s3.FakeMultipart):
 
 def install() -> None:
     """Make moto's S3 create :class:`DurableKey` and :class:`DurableMultipart` objects."""
+    persistence.manage_blobs(NAMESPACE)
     moto_s3.FakeKey = DurableKey  # type: ignore[misc]
     moto_s3.FakeMultipart = DurableMultipart  # type: ignore[misc]
