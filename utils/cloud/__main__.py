@@ -97,8 +97,9 @@ def serve_command(port: int, state: Path | None) -> int:
 
 # -- store-status ----------------------------------------------------------------------
 
-_KINDS = {"key": "objects", "bucket": "buckets", "stream": "log streams", "group": "log groups",
-          "backend": "backends"}
+_KINDS = {"key": ("object", "objects"), "bucket": ("bucket", "buckets"),
+          "stream": ("log stream", "log streams"), "group": ("log group", "log groups"),
+          "backend": ("backend", "backends"), "snapshot": ("snapshot", "snapshots")}
 
 
 def store_summary(state: Path) -> dict[str, Any]:
@@ -150,7 +151,8 @@ def status_command(state: Path, as_json: bool = False) -> int:
     running = f"in use by the running local cloud (pid {pid})" if pid else "cloud stopped"
     print(f"Local cloud state in {state} ({_size(summary['bytes_on_disk'])} on disk, {running}):")
     for name, entry in summary["components"].items():
-        counts = ", ".join(f"{n} {_KINDS.get(k, k)}" for k, n in sorted(entry["kinds"].items())
+        counts = ", ".join(f"{n} {_KINDS.get(k, (k, k))[n != 1]}"
+                           for k, n in sorted(entry["kinds"].items())
                            if k != "backend" or len(entry["kinds"]) == 1)
         files = f", {entry['files']} bodies {_size(entry['file_bytes'])}" if entry["files"] else ""
         print(f"  {name:<16} {counts:<40} state {_size(entry['state_bytes'])}{files}")
