@@ -343,6 +343,9 @@ def manage_blobs(namespace: str) -> None:
     :func:`blob_dir` by other means are never deleted by the store.
     """
     _MANAGED_NAMESPACES.add(namespace)
+    store = _STORE
+    if store is not None:  # what a crash left unreferenced goes now, before new blobs appear
+        store.sweep(force=True, namespaces=[namespace])
 
 
 def track_live_blob(namespace: str, blob_id: str, owner: object) -> None:
@@ -420,6 +423,7 @@ class _Store:
         self.live_blobs: weakref.WeakValueDictionary[tuple[str, str, int], object] = \
             weakref.WeakValueDictionary()
         self._dirty_blob_dirs: set[Path] = set()
+        self._write_lock = threading.Lock()  # a commit and a sweep never interleave
         self._cond = threading.Condition()
         self._dirty: dict[str, set[str] | None] = {}
         self._seq = 0
@@ -551,7 +555,8 @@ class _Store:
                 self._maybe_sweep()
                 continue
             try:
-                self._commit(batch, dirs)
+                with self._write_lock:
+                    self._commit(batch, dirs)
             except Exception as exc:
                 print(f"local cloud: could not save state: {_describe(exc)}", file=sys.stderr,
                       flush=True)
@@ -630,15 +635,19 @@ class _Store:
                 and time.monotonic() - self.stats.last_sweep >= SWEEP_INTERVAL_SECONDS):
             self.sweep()
 
-    def sweep(self, force: bool = False) -> int:
+    def sweep(self, force: bool = False, namespaces: Iterable[str] | None = None) -> int:
         """Delete blobs that no stored part and no live object uses; return how many."""
+        with self._write_lock:
+            return self._sweep(force, list(_MANAGED_NAMESPACES if namespaces is None else namespaces))
+
+    def _sweep(self, force: bool, namespaces: list[str]) -> int:
         self.stats.last_sweep = time.monotonic()
         self.stats.commits_since_sweep = 0
         referenced = set().union(*self.refs.values()) if self.refs else set()
         live = {f"{ns}/{blob_id}" for ns, blob_id, _ in list(self.live_blobs.keys())}
         now = time.time()
         removed = 0
-        for path in _blob_files(self.dir / "blobs", _MANAGED_NAMESPACES):
+        for path in _blob_files(self.dir / "blobs", namespaces):
             name = f"{path.parent.name}/{path.name}"
             if name in referenced or name in live:
                 continue
