@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -69,6 +70,38 @@ def snapshot_tables(glue: Any, database: str) -> dict[str, Any]:
             for t in tables}
 
 
+def start_sleeping_job(bucket: str) -> tuple[str, str]:
+    """A Glue job whose script sleeps; started, and RUNNING before this returns."""
+    glue = boto3.client("glue")
+    job = unique("sleeper")
+    boto3.client("s3").put_object(Bucket=bucket, Key=f"scripts/{job}.py",
+                                  Body=b"import time\nprint('sleeping', flush=True)\ntime.sleep(120)\n")
+    glue.create_job(Name=job, Role="arn:aws:iam::123456789012:role/glue", Command={
+        "Name": "pythonshell", "ScriptLocation": f"s3://{bucket}/scripts/{job}.py"})
+    run_id = glue.start_job_run(JobName=job)["JobRunId"]
+    deadline = time.monotonic() + 30
+    while not script_processes(job):
+        assert time.monotonic() < deadline, "the job script did not start"
+        time.sleep(0.1)
+    return job, run_id
+
+
+def script_processes(job: str) -> list[int]:
+    """Pids of running job scripts of ``job`` (its script file is named after it)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if f"{job}.py".encode() in cmdline and state != "Z":
+            pids.append(int(proc.name))
+    return pids
+
+
 def test_learner_work_survives_stop_and_start(daemon: SubprocessCloud) -> None:
     """Versions, metadata, tags, a CTAS-like table with a partition, a view, a secret, a role."""
     s3, glue = boto3.client("s3"), boto3.client("glue")
@@ -100,9 +133,14 @@ def test_learner_work_survives_stop_and_start(daemon: SubprocessCloud) -> None:
     role = unique("learner-role")
     boto3.client("iam").create_role(RoleName=role, AssumeRolePolicyDocument="{}")
     tables_before = snapshot_tables(glue, database)
+    job, run_id = start_sleeping_job(bucket)
 
     daemon.stop()
     daemon.start(base_env=BASE_ENVIRONMENT)
+
+    run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
+    assert run["JobRunState"] == "STOPPED" and "make down" in run["ErrorMessage"]
+    assert not script_processes(job)
 
     versions = s3.list_object_versions(Bucket=bucket, Prefix="notes/")["Versions"]
     assert {v["VersionId"] for v in versions} == {first["VersionId"], second["VersionId"]}
@@ -150,9 +188,18 @@ def test_gold_tables_and_job_history_survive_kill_9(daemon: SubprocessCloud) -> 
                                         startFromHead=True)["events"]
     assert {"fact_orders", "dim_customers", "dim_products", "dim_locations"} <= set(tables_before)
     assert gold_before and output_before
+    job, sleeping = start_sleeping_job(settings.scripts_bucket)
 
     daemon.kill()
+    assert script_processes(job)  # a crash of the cloud does not end the script (own session)
     daemon.start(base_env=BASE_ENVIRONMENT)
+
+    lost = glue.get_job_run(JobName=job, RunId=sleeping)["JobRun"]
+    assert lost["JobRunState"] == "FAILED" and "stopped while this run was" in lost["ErrorMessage"]
+    deadline = time.monotonic() + 10
+    while script_processes(job):  # the orphan, identified by pid and start time, is stopped
+        assert time.monotonic() < deadline, "the orphaned job script still runs"
+        time.sleep(0.1)
 
     assert gold() == gold_before
     for key, etag in gold_before.items():  # bodies intact: their MD5 is still the ETag
