@@ -219,6 +219,9 @@ class DurableKey(moto_s3.FakeKey):
         super().__init__(*args, **kwargs)  # calls the ``value`` setter below
         self._value_buffer.close()  # moto's (empty) spooled buffer: the body is our file
         self._value_buffer = _BodyReader(self)
+        composite = self.__dict__.pop("_composite_of", None)
+        if composite is not None:
+            self.checksum_type, self.checksum_parts = composite
 
     @property
     def body_path(self) -> Path | None:
@@ -283,6 +286,12 @@ class DurableKey(moto_s3.FakeKey):
         elif view.is_whole and view.key._blob:
             blob_id = persistence.link_blob(NAMESPACE, view.key._blob)
             self._set_blob(blob_id, view.length, view.key.content_md5())
+            if view.key.checksum_type == "COMPOSITE":
+                # moto's CopyObject copies the value of a multipart object's checksum but not
+                # its type, so GET would present a per-part checksum as the whole object's
+                # and SDKs reject the body. The copy keeps its source's composite form
+                # (applied in __init__, after moto's own assignments).
+                self._composite_of = (view.key.checksum_type, view.key.checksum_parts)
         else:
             writer = persistence.new_blob(NAMESPACE)
             md5 = hashlib.md5(usedforsecurity=False)
