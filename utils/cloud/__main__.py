@@ -54,13 +54,23 @@ def main(argv: list[str] | None = None) -> int:
         state = None if args.ephemeral else (args.state_dir or default_state_dir())
         return serve_command(args.port or get_settings().cloud_port, state)
     state = (args.state_dir or default_state_dir()).resolve()
-    if args.command == "store-status":
-        return status_command(state, as_json=args.json)
-    return reset_command(state, confirmed=args.yes)
+    import sqlite3
+
+    try:
+        if args.command == "store-status":
+            return status_command(state, as_json=args.json)
+        return reset_command(state, confirmed=args.yes)
+    except sqlite3.Error as exc:
+        print(f"Cannot read the local cloud's state in {state}: {exc}. If it is damaged, "
+              "`python -m utils.cloud reset --yes` starts over (the lab's resources are "
+              "provisioned again by `make up`).", file=sys.stderr)
+        return 2
 
 
 def serve_command(port: int, state: Path | None) -> int:
     """Serve until interrupted; SIGTERM (``make down``) writes what is pending, then exits."""
+    import sqlite3
+
     from utils.cloud import persistence
     from utils.cloud.server import serve
 
@@ -79,6 +89,11 @@ def serve_command(port: int, state: Path | None) -> int:
             f"{time.monotonic() - started:.2f}s)", flush=True)) if state is not None else None)
     except persistence.StateDirInUse as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        print(f"The local cloud's stored state in {state} cannot be read ({exc}). Copy it "
+              "somewhere if you want to keep it, then `python -m utils.cloud reset --yes` "
+              "starts the cloud empty.", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror}. Set DELAB_CLOUD_PORT "
@@ -211,7 +226,8 @@ def reset_command(state: Path, confirmed: bool) -> int:
     except persistence.StateDirInUse as exc:
         print(f"{exc} Nothing was deleted.", file=sys.stderr)
         return 2
-    shutil.rmtree(doomed, ignore_errors=True)
+    for leftover in [doomed, *state.parent.glob(f".{state.name}.deleting-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)  # also what an interrupted reset left
     print(f"Deleted the local cloud's stored state ({what}). The next `make up` starts it empty "
           "and provisions the lab's resources again.")
     return 0
