@@ -10,7 +10,7 @@ DUMP   ?=
 SUBMISSIONS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv lab test up down status env seed demo labs grade bench lint lock reset-cloud
+.PHONY: help venv lab test up down status env seed demo labs grade bench lint lock
 
 help:
 	@echo "make lab     set everything up and serve JupyterLab on 127.0.0.1"
@@ -48,6 +48,7 @@ env: $(STAMP)
 	@$(PY) -m utils.cli env
 
 # Deletes the local cloud's stored state (only while it is stopped); asks for YES=1.
+.PHONY: reset-cloud
 reset-cloud: $(STAMP)
 	@$(PY) -m utils.cloud reset $(if $(filter 1 yes,$(YES)),--yes,)
 
