@@ -175,7 +175,8 @@ class LocalCloudApp:
         try:
             for change in changes:
                 persistence.changed(change.component, *(change.parts or ()), wait=False)
-            persistence.sync()
+            if changes:  # a read waits for no one's commit
+                persistence.sync()
         except persistence.PersistenceError as exc:
             if hasattr(result, "close"):
                 result.close()
