@@ -48,6 +48,11 @@ status: $(STAMP)
 env: $(STAMP)
 	@$(PY) -m utils.cli env
 
+# Deletes the local cloud's stored state (only while it is stopped); asks for YES=1.
+.PHONY: reset-cloud
+reset-cloud: $(STAMP)
+	@$(PY) -m utils.cloud reset $(if $(filter 1 yes,$(YES)),--yes,)
+
 seed: $(STAMP)
 	@$(PY) -m utils.cli seed $(if $(DUMP),--dump $(DUMP),$(if $(SF),--sf $(SF),))
 

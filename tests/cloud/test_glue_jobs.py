@@ -275,3 +275,38 @@ def test_error_message_keeps_a_multi_line_messages_headline() -> None:
     assert error_line(["ValueError: boom"], 1) == "ValueError: boom"
     assert error_line([], 3) == "Command failed with exit code 3"
     assert error_line(["x" * 5000], 1).endswith("...")
+
+
+def test_update_job_raises_max_concurrent_runs(glue: Any) -> None:
+    """UpdateJob replaces the definition; StartJobRun honours the new MaxConcurrentRuns."""
+    job = make_job(glue, SLEEP, DefaultArguments={"--seconds": "30"})
+    first = glue.start_job_run(JobName=job)["JobRunId"]
+    with pytest.raises(glue.exceptions.ConcurrentRunsExceededException):
+        glue.start_job_run(JobName=job)
+    current = glue.get_job(JobName=job)["Job"]
+    glue.update_job(JobName=job, JobUpdate={
+        "Role": current["Role"], "Command": current["Command"],
+        "DefaultArguments": current["DefaultArguments"], "ExecutionProperty": {"MaxConcurrentRuns": 2}})
+    updated = glue.get_job(JobName=job)["Job"]
+    assert updated["ExecutionProperty"] == {"MaxConcurrentRuns": 2}
+    assert updated["LastModifiedOn"] >= current["LastModifiedOn"]
+    second = glue.start_job_run(JobName=job)["JobRunId"]
+    with pytest.raises(glue.exceptions.ConcurrentRunsExceededException, match="MaxConcurrentRuns is 2"):
+        glue.start_job_run(JobName=job)
+    stopped = glue.batch_stop_job_run(JobName=job, JobRunIds=[first, second])
+    assert len(stopped["SuccessfulSubmissions"]) == 2
+    assert {wait_run(glue, job, r)["JobRunState"] for r in (first, second)} == {"STOPPED"}
+
+
+def test_update_job_overwrites_the_whole_definition(glue: Any) -> None:
+    job = make_job(glue, SLEEP, DefaultArguments={"--seconds": "0"}, Description="before")
+    with pytest.raises(glue.exceptions.InvalidInputException, match="Command is required"):
+        glue.update_job(JobName=job, JobUpdate={"Role": "arn:aws:iam::123456789012:role/glue"})
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.update_job(JobName="no-such-job", JobUpdate={"Role": "r", "Command": {"Name": "x"}})
+    current = glue.get_job(JobName=job)["Job"]
+    glue.update_job(JobName=job, JobUpdate={"Role": current["Role"], "Command": current["Command"],
+                                            "Timeout": 7})
+    updated = glue.get_job(JobName=job)["Job"]
+    assert updated["Timeout"] == 7
+    assert "Description" not in updated and not updated.get("DefaultArguments")  # reset, as on AWS

@@ -37,3 +37,43 @@ def test_refuses_non_loopback_bind() -> None:
 
     with pytest.raises(ValueError, match="loopback"):
         serve(0, host="0.0.0.0")  # noqa: S104 - asserting that it is refused
+
+
+@pytest.mark.parametrize(("service", "operation", "kwargs", "code"), [
+    ("glue", "create_blueprint", {"Name": "b", "BlueprintLocation": "s3://b/k"},
+     "UnknownOperationException"),                                     # JSON 1.1
+    ("iam", "get_organizations_access_report", {"JobId": "x" * 36}, "InvalidAction"),  # query XML
+    ("lambda", "get_account_settings", {}, "UnknownOperationException"),  # REST-JSON, no route
+])
+def test_unimplemented_operations_answer_an_aws_400(local_cloud: str, service: str, operation: str,
+                                                    kwargs: dict, code: str) -> None:
+    """Operations neither we nor moto implement: AWS's 400 error, never an HTML 500 page."""
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    client = boto3.client(service, config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as caught:
+        getattr(client, operation)(**kwargs)
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == code
+    assert "local cloud does not implement" in error["Error"]["Message"]
+    assert "<html" not in str(error).lower()
+
+
+def test_errors_take_the_shape_of_the_request_protocol() -> None:
+    """EC2's own XML error shape (a full EC2 call would load moto's large EC2 backend)."""
+    import botocore.session
+    from botocore.parsers import create_parser
+
+    from utils.cloud.server import protocol_error
+
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+               "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ec2/"
+                                     "aws4_request, SignedHeaders=host, Signature=x"}
+    response = protocol_error(environ, "InvalidAction", "not here", 400)
+    model = botocore.session.get_session().get_service_model("ec2")
+    parsed = create_parser("ec2").parse(
+        {"status_code": 400, "headers": dict(response.headers), "body": response.get_data()},
+        model.operation_model("DescribeCapacityBlockOfferings").output_shape)
+    assert parsed["Error"] == {"Code": "InvalidAction", "Message": "not here"}

@@ -13,10 +13,12 @@ operations the engines need, so an engine can be tested with in-process moto
 from __future__ import annotations
 
 import fnmatch
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
+from utils.cloud import persistence
 from utils.config import LOCAL_ACCOUNT_ID
 
 
@@ -65,6 +67,7 @@ class ObjectStore:
         """Create the bucket unless it exists."""
         if not self.bucket_exists(bucket):
             self._backend.create_bucket(bucket, region)
+            _s3_changed(bucket)
 
     def list(self, bucket: str, prefix: str = "") -> list[StoredObject]:
         """Every object (latest version) whose key starts with prefix, sorted by key."""
@@ -96,15 +99,59 @@ class ObjectStore:
             raise KeyError(f"s3://{bucket}/{key}")
         return obj.value
 
+    def open(self, bucket: str, key: str) -> IO[bytes]:
+        """The object's bytes as a readable binary file (KeyError when absent).
+
+        On the persisting cloud this is the body's own file on disk (seekable, no copy
+        in memory): read large objects this way rather than with :meth:`get`.
+        """
+        obj = self._backend.get_object(bucket, key)
+        if obj is None:
+            raise KeyError(f"s3://{bucket}/{key}")
+        path = getattr(obj, "body_path", None)
+        if path is not None:
+            return open(path, "rb")  # noqa: SIM115 - the caller closes it
+        return io.BytesIO(obj.value)
+
     def put(self, bucket: str, key: str, data: bytes) -> None:
         """Write an object (the bucket must exist)."""
         if not self.bucket_exists(bucket):
             raise NoSuchBucket(bucket)
         self._backend.put_object(bucket, key, data)
+        _s3_changed(bucket, key)
+
+    def put_stream(self, bucket: str, key: str, source: IO[bytes]) -> None:
+        """Write an object from a binary file, without holding it in memory when persisting."""
+        if not self.bucket_exists(bucket):
+            raise NoSuchBucket(bucket)
+        from utils.cloud import moto_state
+
+        if not (persistence.enabled() and moto_state.installed()):  # bodies are moto's own
+            self.put(bucket, key, source.read())
+            return
+        import hashlib
+
+        from utils.cloud.s3 import models as s3_models
+
+        writer = persistence.new_blob(s3_models.NAMESPACE)
+        try:
+            md5 = hashlib.md5(usedforsecurity=False)
+            while chunk := source.read(s3_models.CHUNK):
+                writer.write(chunk)
+                md5.update(chunk)
+            writer.finish()
+            s3_models.set_pending_body(s3_models.PendingBody(writer, writer.size, md5.hexdigest()))
+            self._backend.put_object(bucket, key, b"")
+        finally:
+            leftover = s3_models.take_pending_body()
+            if leftover is not None:
+                leftover.writer.discard()
+        _s3_changed(bucket, key)
 
     def delete(self, bucket: str, key: str) -> None:
         """Delete an object if present."""
         self._backend.delete_object(bucket, key)
+        _s3_changed(bucket, key)
 
     def delete_prefix(self, uri: str) -> int:
         """Delete every object under an s3:// prefix; return how many."""
@@ -112,6 +159,19 @@ class ObjectStore:
         for obj in objs:
             self.delete(obj.bucket, obj.key)
         return len(objs)
+
+
+def _s3_changed(bucket: str, key: str | None = None) -> None:
+    """Schedule the save of what an in-process writer changed (the request's end waits for it)."""
+    if persistence.enabled():
+        from utils.cloud.moto_state import part_name
+
+        parts = [part_name("bucket", bucket)] + ([part_name("key", bucket, key)] if key else [])
+        persistence.changed("s3", *parts, wait=False)
+
+
+def _glue_changed() -> None:
+    persistence.changed("glue", wait=False)
 
 
 class GlueCatalog:
@@ -139,6 +199,7 @@ class GlueCatalog:
         """Create a database unless it exists."""
         if not self.database_exists(name):
             self._backend.create_database(name, {"Name": name, "Description": description})
+            _glue_changed()
 
     def tables(self, database: str, pattern: str | None = None) -> list[dict[str, Any]]:
         """Table definitions (Glue ``Table`` dicts) of a database, optionally glob-filtered."""
@@ -166,10 +227,12 @@ class GlueCatalog:
             self._backend.update_table(database, name, table_input)
         else:
             self._backend.create_table(database, name, table_input)
+        _glue_changed()
 
     def delete_table(self, database: str, name: str) -> None:
         """Drop a table definition (its data is not touched, as in Glue)."""
         self._backend.delete_table(database, name)
+        _glue_changed()
 
     def partitions(self, database: str, name: str) -> list[dict[str, Any]]:
         """Partition definitions of a table."""
@@ -181,11 +244,13 @@ class GlueCatalog:
         table = self._backend.get_table(database, name)
         if str(partition_input["Values"]) not in table.partitions:
             table.create_partition(partition_input)
+            _glue_changed()
 
     def delete_partition(self, database: str, name: str, values: list[str]) -> None:
         """Drop a partition definition."""
         table = self._backend.get_table(database, name)
         table.delete_partition(values)
+        _glue_changed()
 
     def iter_locations(self, database: str, name: str) -> Iterator[tuple[dict[str, str], str]]:
         """(partition values by key, S3 location) of a table: one pair per partition,

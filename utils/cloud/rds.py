@@ -51,7 +51,18 @@ def local_instance_class() -> type:
             """The host where the local MariaDB listens (moto's is a made-up DNS name)."""
             return self.local_address
 
+    # Importable as utils.cloud.rds.LocalMariaDBInstance (module __getattr__), so the
+    # persisted RDS backend can be unpickled.
+    LocalMariaDBInstance.__qualname__ = "LocalMariaDBInstance"
+    LocalMariaDBInstance.__module__ = __name__
     return LocalMariaDBInstance
+
+
+def __getattr__(name: str) -> Any:
+    """``LocalMariaDBInstance`` is built on first use (moto's RDS models load slowly)."""
+    if name == "LocalMariaDBInstance":
+        return local_instance_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def endpoint_host(settings: Settings) -> str:
@@ -105,6 +116,9 @@ def ensure_lab_db_instance(settings: Settings | None = None) -> Any:
             "publicly_accessible": True,
             "tags": [{"Key": "project", "Value": PROJECT}],
         })
+        from utils.cloud import persistence
+
+        persistence.changed("rds", wait=False)  # created while answering a read: save it too
     return point_at_local_mariadb(instance, settings)
 
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from moto.glue.models import FakeCrawl, FakeCrawler
 
+from utils.cloud import persistence
 from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
 from utils.cloud.glue import logs
 from utils.cloud.glue.exceptions import CrawlerNotRunning, CrawlerRunning, from_moto
@@ -85,6 +86,19 @@ class LocalCrawl(RealState, FakeCrawl):
             self.state = state
             self.error_message = error
             self.end_time = _utcnow()
+            self.finished.set()
+        persistence.changed("glue", wait=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Saved without the event (persistence pickles crawls)."""
+        state = self.__dict__.copy()
+        state.pop("finished", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.finished = threading.Event()
+        if self.state not in ("RUNNING", "STOPPING"):
             self.finished.set()
 
     def as_dict(self) -> dict[str, Any]:
@@ -326,6 +340,7 @@ class CrawlerRunner(RegionalGlue):
                          f"{s.partitions_added} partition(s) added, {s.partitions_deleted} deleted")
         with _LOCK:
             crawl.state = "STOPPING"
+        persistence.changed("glue", wait=False)
         time.sleep(STOPPING_SECONDS)
         log("BENCHMARK", "Crawler has finished running and is in state READY")
         log.writer.flush()

@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 
 from moto.glue.models import FakeJob, FakeJobRun
 
+from utils.cloud import persistence
 from utils.cloud.backends import NoSuchBucket, split_s3_uri
 from utils.cloud.glue import logs
 from utils.cloud.glue.exceptions import ConcurrentRunsExceeded, EntityNotFound, InvalidInput, from_moto
@@ -95,6 +96,9 @@ class LocalJobRun(RealState, FakeJobRun):
         self.exit_code: int | None = None
         self.stop_requested = False
         self.process: subprocess.Popen[str] | None = None
+        # The script's identity, so a run orphaned by a crash of the cloud can be stopped.
+        self.pid: int | None = None
+        self.process_start: int | None = None
         self.finished = threading.Event()
 
     @property
@@ -112,6 +116,21 @@ class LocalJobRun(RealState, FakeJobRun):
             if state in FINAL_STATES:
                 self.completed_on = self.modified_on
                 self.finished.set()
+        persistence.changed("glue", wait=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Saved without the live process and event (persistence pickles runs)."""
+        state = self.__dict__.copy()
+        state.pop("process", None)
+        state.pop("finished", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.process = None
+        self.finished = threading.Event()
+        if self.state in FINAL_STATES:
+            self.finished.set()
 
     def as_dict(self) -> dict[str, Any]:
         """The run as GetJobRun's ``JobRun`` structure."""
@@ -242,8 +261,36 @@ class JobRunner(RegionalGlue):
                               timeout_minutes or job.timeout or DEFAULT_TIMEOUT_MINUTES,
                               previous_run_id=previous_run_id)
             job.job_runs.append(run)
+        persistence.changed("glue", wait=False)
         self._launch(job, run)
         return run
+
+    def update_job(self, job_name: str, update: dict[str, Any]) -> None:
+        """UpdateJob: the job's definition becomes ``update`` (Glue overwrites it whole).
+
+        Fields not given are reset to their defaults, as on AWS; Role and Command are
+        required. Runs already started keep their settings; new runs (and StartJobRun's
+        concurrency check) use the new ones, e.g. a raised MaxConcurrentRuns.
+        """
+        job = self._job(job_name)
+        missing = [name for name in ("Role", "Command") if not update.get(name)]
+        if missing:
+            raise InvalidInput(
+                f"JobUpdate.{' and JobUpdate.'.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                "required: UpdateJob replaces the whole job definition. Start from the current "
+                f"one (`aws glue get-job --job-name {job_name}`) and change what you need.")
+        limit = (update.get("ExecutionProperty") or {}).get("MaxConcurrentRuns", 1)
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("ExecutionProperty.MaxConcurrentRuns must be a whole number of at least 1.")
+        timeout = update.get("Timeout")
+        if timeout is not None and (not isinstance(timeout, int) or timeout < 1):
+            raise InvalidInput("Timeout must be at least 1 minute.")
+        with _LOCK:
+            for field, attribute, default in _JOB_FIELDS:
+                value = update.get(field)
+                setattr(job, attribute, default() if value is None and default else value)
+            job.last_modified_on = _utcnow()
+        persistence.changed("glue", wait=False)
 
     def _launch(self, job: FakeJob, run: LocalJobRun) -> None:
         thread = threading.Thread(target=self._execute, args=(job, run),
@@ -278,7 +325,7 @@ class JobRunner(RegionalGlue):
                     continue
                 run.stop_requested = True
                 run.set_state("STOPPING")
-            _terminate(run.process)
+            terminate(run.process)
             stopped.append(run_id)
         return stopped, errors
 
@@ -369,8 +416,9 @@ class JobRunner(RegionalGlue):
                                    encoding="utf-8", errors="replace", start_new_session=True)
         with _LOCK:
             run.process = process
+            run.pid, run.process_start = process.pid, process_start_ticks(process.pid)
             if run.stop_requested:
-                _terminate(process)
+                terminate(process)
             else:
                 run.set_state("RUNNING")
         stderr_tail: deque[str] = deque(maxlen=60)
@@ -386,7 +434,7 @@ class JobRunner(RegionalGlue):
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _terminate(process)
+            terminate(process)
             process.wait()
         run.execution_seconds = time.monotonic() - started
         for reader in readers:
@@ -414,7 +462,26 @@ class JobRunner(RegionalGlue):
                 retry = LocalJobRun(job, dict(run.arguments or {}), run.timeout or DEFAULT_TIMEOUT_MINUTES,
                                     attempt=run.attempt + 1, previous_run_id=run.job_run_id)
                 job.job_runs.append(retry)
+            persistence.changed("glue", wait=False)
             self._launch(job, retry)
+
+
+# JobUpdate field -> moto's FakeJob attribute, and the default when the field is left out.
+_JOB_FIELDS: list[tuple[str, str, Any]] = [
+    ("Description", "description", None), ("LogUri", "log_uri", None), ("Role", "role", None),
+    ("ExecutionProperty", "execution_property", dict), ("Command", "command", None),
+    ("DefaultArguments", "default_arguments", dict),
+    ("NonOverridableArguments", "non_overridable_arguments", None),
+    ("Connections", "connections", None), ("MaxRetries", "max_retries", None),
+    ("AllocatedCapacity", "allocated_capacity", None), ("Timeout", "timeout", None),
+    ("MaxCapacity", "max_capacity", None), ("WorkerType", "worker_type", None),
+    ("NumberOfWorkers", "number_of_workers", None),
+    ("SecurityConfiguration", "security_configuration", None),
+    ("NotificationProperty", "notification_property", None), ("GlueVersion", "glue_version", None),
+    ("CodeGenConfigurationNodes", "code_gen_configuration_nodes", None),
+    ("ExecutionClass", "execution_class", lambda: "STANDARD"),
+    ("SourceControlDetails", "source_control_details", None),
+]
 
 
 class _SetupError(Exception):
@@ -430,7 +497,20 @@ def _pump(pipe: Any, writer: logs.StreamWriter, tail: deque[str] | None) -> None
     pipe.close()
 
 
-def _terminate(process: subprocess.Popen[str] | None) -> None:
+def process_start_ticks(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, ``/proc/<pid>/stat``), None if gone.
+
+    A pid alone can be reused by an unrelated process; pid + start time cannot.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2, in parentheses) may itself contain spaces.
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def terminate(process: subprocess.Popen[str] | None) -> None:
     """SIGTERM the script's process group; SIGKILL it if it is still there after a grace period."""
     if process is None or process.poll() is not None:
         return

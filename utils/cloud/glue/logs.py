@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+from utils.cloud import persistence
 from utils.config import LOCAL_ACCOUNT_ID
 
 JOB_OUTPUT_GROUP = "/aws-glue/jobs/output"
@@ -44,6 +45,7 @@ def put_lines(group: str, stream: str, lines: list[tuple[int, str]], region: str
         backend.ensure_log_group(group)
         backend.ensure_log_stream(group, stream)
         backend.put_log_events(group, stream, events)
+    _changed(group, stream, region)
 
 
 def ensure_stream(group: str, stream: str, region: str) -> None:
@@ -52,6 +54,15 @@ def ensure_stream(group: str, stream: str, region: str) -> None:
         backend = _backend(region)
         backend.ensure_log_group(group)
         backend.ensure_log_stream(group, stream)
+    _changed(group, stream, region)
+
+
+def _changed(group: str, stream: str, region: str) -> None:
+    """Save the stream (and its group) soon; a run's last lines are waited for by its end."""
+    from utils.cloud.moto_state import part_name
+
+    persistence.changed("logs", part_name("group", LOCAL_ACCOUNT_ID, region, group),
+                        part_name("stream", LOCAL_ACCOUNT_ID, region, group, stream), wait=False)
 
 
 def now_ms() -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from utils.cloud.glue import crawler as crawler_model
 from utils.cloud.glue import jobs as jobs_model
+from utils.cloud.glue import search as search_model
 from utils.cloud.glue.exceptions import InvalidInput, from_moto
 from utils.cloud.server import ServiceError, register_json
 
@@ -76,6 +77,29 @@ def batch_stop_job_run(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def update_job(body: dict[str, Any]) -> dict[str, Any]:
+    """UpdateJob: replace the job's definition (moto does not implement it)."""
+    name = _require(body, "JobName")
+    jobs_model.runner().update_job(name, _require(body, "JobUpdate"))
+    return {"JobName": name}
+
+
+# -- the Data Catalog ------------------------------------------------------------------
+
+
+def search_tables(body: dict[str, Any]) -> dict[str, Any]:
+    """SearchTables: tables of every database matching text and filters, sorted, paged."""
+    tables = search_model.search_tables(jobs_model.runner().catalog.backend, body)
+    size = int(body.get("MaxResults") or 100)
+    if not 1 <= size <= 1000:
+        raise InvalidInput("MaxResults must be between 1 and 1000.")
+    page, token = _page(tables, {**body, "MaxResults": size})
+    out: dict[str, Any] = {"TableList": page}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
 # -- crawlers -----------------------------------------------------------------------
 
 
@@ -131,6 +155,8 @@ _HANDLERS: dict[str, Handler] = {
     "GetJobRun": get_job_run,
     "GetJobRuns": get_job_runs,
     "BatchStopJobRun": batch_stop_job_run,
+    "UpdateJob": update_job,
+    "SearchTables": search_tables,
     "StartCrawler": start_crawler,
     "StopCrawler": stop_crawler,
     "GetCrawler": get_crawler,
