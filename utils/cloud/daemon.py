@@ -71,6 +71,23 @@ class CloudState:
                     and self.answer.get("pid") == self.record.pid)  # type: ignore[union-attr]
 
 
+def _adopt(pid: int, port: int) -> bool:
+    """Record a cloud that runs without a record (started before records existed, or its
+    record was lost) when it is provably ours: our command, working in our project root,
+    and answering on ``port`` with our root and its own pid."""
+    cmd = processes.cmdline(pid) or []
+    if not (processes.pid_alive(pid) and "utils.cloud" in cmd and "serve" in cmd
+            and processes.cwd(pid) == str(PROJECT_ROOT)):
+        return False
+    answer = identity_of(port)
+    if not (answer and answer.get("project_root") == str(PROJECT_ROOT) and answer.get("pid") == pid):
+        return False
+    processes.save_record(processes.ProcessRecord.of(
+        SERVICE, pid, port=port, data_dir=CLOUD_DIR, tag=answer.get("tag") or "",
+        expected_cwd=PROJECT_ROOT, log=LOG_FILE))
+    return True
+
+
 def _adopt_legacy() -> None:
     """A cloud started before records existed (bare ``cloud.pid``): record it if it is ours."""
     try:
@@ -78,18 +95,13 @@ def _adopt_legacy() -> None:
     except (OSError, ValueError):
         return
     LEGACY_PID_FILE.unlink(missing_ok=True)
-    cmd = processes.cmdline(pid) or []
-    if not (processes.pid_alive(pid) and "utils.cloud" in cmd and "serve" in cmd
-            and processes.cwd(pid) == str(PROJECT_ROOT)):
-        print(f"local cloud: ignoring the old pid file ({pid}): that process is not our cloud.",
-              flush=True)
+    if processes.load_record(SERVICE) is not None:
         return
-    port = int(cmd[cmd.index("--port") + 1]) if "--port" in cmd else get_settings().cloud_port
-    answer = identity_of(port)
-    if answer and answer.get("project_root") == str(PROJECT_ROOT) and answer.get("pid") == pid:
-        processes.save_record(processes.ProcessRecord.of(
-            SERVICE, pid, port=port, data_dir=CLOUD_DIR, tag=answer.get("tag") or "",
-            expected_cwd=PROJECT_ROOT, log=LOG_FILE))
+    cmd = processes.cmdline(pid) or []
+    port = int(cmd[cmd.index("--port") + 1]) if "--port" in cmd[:-1] else get_settings().cloud_port
+    if not _adopt(pid, port):
+        print(f"local cloud: ignoring the old pid file ({pid}): that process is not our cloud; "
+              "left alone.", flush=True)
 
 
 def state() -> CloudState:
@@ -179,6 +191,12 @@ def start(settings: Settings | None = None, timeout: float = 60.0) -> int:
     if current.record is not None:
         _forget_stale(current)
     port = s.cloud_port
+    answer = identity_of(port)
+    if answer and answer.get("project_root") == str(PROJECT_ROOT) and isinstance(answer.get("pid"), int) \
+            and _adopt(answer["pid"], port):
+        print(f"local cloud: found ours running without a record (pid {answer['pid']}); recorded it.",
+              flush=True)
+        return int(answer["pid"])
     if not ports.port_is_free(port):
         try:
             port = ports.move_or_refuse("DELAB_CLOUD_PORT", port, ports.describe_holder(port),
@@ -233,12 +251,19 @@ def stop(timeout: float = 15.0) -> bool:
     """
     _adopt_legacy()
     record = processes.load_record(SERVICE)
-    if record is None:
-        return False
-    check = processes.check(record, expected_cwd=PROJECT_ROOT)
-    if not check.ours:
-        _forget_stale(CloudState(record, check, None))
-        return False
+    if record is not None:
+        check = processes.check(record, expected_cwd=PROJECT_ROOT)
+        if not check.ours:
+            _forget_stale(CloudState(record, check, None))
+            record = None
+    if record is None:  # ours may still run without a record (lost): adopt it if it proves ours
+        port = get_settings().cloud_port
+        answer = identity_of(port, timeout=1.0)
+        if not (answer and isinstance(answer.get("pid"), int) and _adopt(answer["pid"], port)):
+            return False
+        record = processes.load_record(SERVICE)
+        if record is None:
+            return False
     children = processes.descendants(record.pid)
     tagged = [p for p in processes.tagged_processes(record) if p not in children]
     ours = [record.pid, *children, *tagged]

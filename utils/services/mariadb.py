@@ -229,8 +229,8 @@ def start_server(settings: Settings, binary: str, timeout: float = 60.0) -> int:
     while time.monotonic() < deadline:
         new_log = _read_log(log, log_offset)
         if proc.poll() is not None or _fatal_start_error(new_log):
-            if proc.poll() is None:  # our own child, still waiting on a lock it cannot get
-                proc.terminate()
+            if proc.poll() is None:  # our own child, retrying a lock it cannot get (ignores TERM)
+                proc.kill()
                 proc.wait(10)
             processes.remove_record(SERVICE)
             raise MariaDBError(_start_failure(new_log, settings.db_port))
@@ -250,7 +250,9 @@ def _read_log(log: Path, offset: int) -> str:
         return ""
 
 
-_LOCK_MARKERS = ("Unable to lock", "already have another mariadbd", "already have another mysqld")
+# mariadbd retries the Aria lock for 30 s and InnoDB's for longer: these lines mean it cannot win.
+_LOCK_MARKERS = ("Can't lock aria control file", "Unable to lock", "already have another mariadbd",
+                 "already have another mysqld")
 
 
 def _fatal_start_error(log_text: str) -> bool:

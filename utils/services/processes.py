@@ -29,7 +29,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -243,8 +243,9 @@ def load_record(service: str, run_dir: Path | None = None) -> ProcessRecord | No
     path = record_path(service, run_dir)
     try:
         data = json.loads(path.read_text())
-        return ProcessRecord(**data)
-    except (OSError, ValueError, TypeError):
+        known = {f.name for f in fields(ProcessRecord)}
+        return ProcessRecord(**{k: v for k, v in data.items() if k in known})
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
 
 
