@@ -15,7 +15,6 @@ import argparse
 import os
 import secrets
 import shlex
-import socket
 import sys
 import time
 from pathlib import Path
@@ -191,14 +190,12 @@ def env_lines() -> list[str]:
 
 
 def _free_port(preferred: int, attempts: int = 50) -> int:
-    for port in range(preferred, preferred + attempts):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise SystemExit(f"No free port in {preferred}-{preferred + attempts - 1}: set DELAB_LAB_PORT.")
+    from utils.services.ports import next_free_port
+
+    port = next_free_port(preferred, attempts)
+    if port is None:
+        raise SystemExit(f"No free port in {preferred}-{preferred + attempts - 1}: set DELAB_LAB_PORT.")
+    return port
 
 
 def _terminal_rcfile(settings: Settings) -> str:

@@ -44,7 +44,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "DELAB_DB_ETL_PASSWORD": (None, "Generated on first set-up into `.env`."),
     "DELAB_DB_SUPERUSER": ("root", "Server account used once to create the database and users."),
     "DELAB_DB_SUPERPASSWORD": ("", "Its password; empty means unix-socket authentication (root)."),
-    "DELAB_DB_SOCKET": ("", "Socket of an existing server; empty means ours or the Debian default."),
+    "DELAB_DB_SOCKET": ("", "Socket of an existing server to use instead of ours; empty: our own server."),
     "DELAB_CLOUD_PORT": ("4566", "Port of the local cloud endpoint on 127.0.0.1."),
     "DELAB_LAB_PORT": ("8888", "JupyterLab port (a free one is picked when taken)."),
     "DELAB_SF": ("1", "Scale factor of the generated classicmodels data."),

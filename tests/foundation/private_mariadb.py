@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,9 +23,31 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
 from utils.config import Settings, get_settings
 from utils.services import mariadb, processes
+
+
+def server_port(taken: set[int] | frozenset[int] = frozenset()) -> int:
+    """A free port for a test's server, BELOW the kernel's ephemeral range.
+
+    A port from bind(0) is an ephemeral one: any outgoing connection on this busy machine
+    may take it between the test choosing it and the server listening on it.
+    """
+    try:
+        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])  # noqa: SIM115, PTH123
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(20000, min(low, 32000))  # noqa: S311 - not security relevant
+        if port in taken:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 @dataclass
@@ -46,7 +70,7 @@ def private_mariadb(provision: bool = True) -> Iterator[PrivateServer]:
     patch = pytest.MonkeyPatch()
     patch.setattr(mariadb, "data_root", lambda: root)
     patch.setattr(processes, "RUN_DIR", run_dir)
-    patch.setenv("DELAB_DB_PORT", str(free_port()))
+    patch.setenv("DELAB_DB_PORT", str(server_port()))
     for name in ("DELAB_DB_SOCKET", "DELAB_DB_SUPERPASSWORD"):
         patch.delenv(name, raising=False)
     started: list[int] = []

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from tests.foundation.private_mariadb import PrivateServer, private_mariadb
+from tests.foundation.private_mariadb import PrivateServer, private_mariadb, server_port
 from utils import config
 from utils.services import mariadb, ports, processes
 
@@ -138,6 +137,21 @@ def test_the_holder_of_a_port_is_named() -> None:
     assert ports.port_is_free(port)
 
 
+def test_a_port_left_in_time_wait_by_a_stopped_server_is_free() -> None:
+    # `make down && make up`: the old server's closed connections linger in TIME_WAIT; the
+    # port must not look taken (it did with a plain bind, and ours moved to another port).
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server closes first: its side goes to TIME_WAIT
+        client.close()
+    assert ports.port_is_free(port)
+
+
 def test_a_taken_port_moves_ours_and_is_remembered_unless_set_in_the_shell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -204,7 +218,7 @@ def test_our_server_is_recorded_and_verified(private_server: PrivateServer) -> N
 def test_changing_the_port_while_ours_runs_says_so_at_once(
     private_server: PrivateServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other = free_port()
+    other = server_port()
     monkeypatch.setenv("DELAB_DB_PORT", str(other))
     with pytest.raises(mariadb.MariaDBError) as err:
         mariadb.ensure_mariadb()
@@ -250,7 +264,7 @@ def test_another_mariadbd_on_our_data_dir_ends_in_one_line(
 
     # Started anyway (the check above skipped): mariadbd's own lock error, read from its log at
     # once instead of after its 30 s of retries.
-    second = free_port()
+    second = server_port()
     monkeypatch.setenv("DELAB_DB_PORT", str(second))
     with pytest.raises(mariadb.MariaDBError) as err:
         mariadb.start_server(config.get_settings(), mariadb.ensure_installed())

@@ -29,7 +29,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import free_port
+from tests.foundation.private_mariadb import server_port
 from utils.cloud.daemon import identity_of
 from utils.config import PROJECT_ROOT
 from utils.services import processes
@@ -145,12 +145,11 @@ def _buckets(port: int) -> set[str]:
 
 def test_each_checkout_talks_only_to_its_own_cloud(checkouts: tuple[Checkout, Checkout]) -> None:
     a, b = checkouts
-    port_a, port_b = free_port(), free_port()
-    while port_b == port_a:
-        port_b = free_port()
+    port_a = server_port()
+    port_b = server_port({port_a})
     # First `up`: ports given in the environment; they are remembered in each .env.
-    _up_both(a, b, {"DELAB_CLOUD_PORT": str(port_a), "DELAB_DB_PORT": str(free_port())},
-             {"DELAB_CLOUD_PORT": str(port_b), "DELAB_DB_PORT": str(free_port())})
+    _up_both(a, b, {"DELAB_CLOUD_PORT": str(port_a), "DELAB_DB_PORT": str(server_port({port_a, port_b}))},
+             {"DELAB_CLOUD_PORT": str(port_b), "DELAB_DB_PORT": str(server_port({port_a, port_b}))})
     assert a.setting("DELAB_CLOUD_PORT") == str(port_a) and b.setting("DELAB_CLOUD_PORT") == str(port_b)
     for checkout in (a, b):
         assert "stopped" in checkout.cli("down").stdout
@@ -209,7 +208,8 @@ def test_records_pointing_at_other_processes_are_refused_and_never_signalled(
     # A forged record: A's root, B's pid, start time and command. B works elsewhere: refused.
     a.plant({**record_b, "project_root": str(a.root), "cwd": str(a.root)})
     down = a.cli("down")
-    assert f"pid {id_b['pid']} works in {b.root}, not in {a.root}: another checkout's process" in down.stdout
+    refused = f"pid {id_b['pid']} works in {b.root}, not in {a.root}: another checkout's process"
+    assert refused in down.stdout, (down.stdout, record_b, processes.cmdline(id_b["pid"]))
     assert identity_of(port_b) == id_b  # B's cloud was never signalled
     assert identity_of(port_a) is None  # A's own cloud (found by its identity) was stopped
 

@@ -375,7 +375,8 @@ def rollback(database: str | None = None) -> LoadReport:
             with suppress(Exception):
                 conn.close()
     notes = [f"the data it replaced is now `{previous}`: roll back again to undo"] if live else []
-    return LoadReport(database, f"`{previous}` (rollback)", rows, time.perf_counter() - started, notes)
+    return LoadReport(database, f"the data before the last load (`{previous}`)", rows,
+                      time.perf_counter() - started, notes)
 
 
 def _count_rows(conn: pymysql.connections.Connection, database: str) -> dict[str, int]:

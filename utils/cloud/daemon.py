@@ -210,7 +210,7 @@ def _spawn(port: int, timeout: float) -> int:
     CLOUD_DIR.mkdir(parents=True, exist_ok=True)
     tag = secrets.token_hex(16)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1",
-           processes.TAG_VARIABLE: tag, identity_api.STATE_DIR_VARIABLE: str(CLOUD_DIR),
+           processes.TAG_VARIABLE: tag, identity_api.DAEMON_DIR_VARIABLE: str(CLOUD_DIR),
            "DELAB_CLOUD_PORT": str(port)}
     with LOG_FILE.open("ab") as log:
         proc = subprocess.Popen(
@@ -241,11 +241,13 @@ def _spawn(port: int, timeout: float) -> int:
                      f"see {LOG_FILE}.")
 
 
-def stop(timeout: float = 15.0) -> bool:
+def stop(timeout: float = 30.0) -> bool:
     """Stop the local cloud we started, after verifying its identity; return whether it ran.
 
-    Its descendants (Glue job subprocesses run in sessions of their own, so a process group
-    would miss them) are listed before the cloud is signalled, then stopped with it; so are
+    SIGTERM first (the cloud writes what it still holds, then exits), SIGKILL after
+    ``timeout``. Its descendants (Glue job subprocesses run in sessions of their own, so a
+    process group would miss them) are listed before the cloud is signalled, then stopped
+    with it; so are
     orphans of an earlier cloud that carry its tag. A record that does not verify is
     reported and forgotten: its pid is never signalled.
     """

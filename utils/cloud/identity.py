@@ -9,7 +9,8 @@ its own root and is left alone. The answer::
      "state_dir": "/path/to/checkout/.delab/cloud", "tag": "..."}
 
 ``tag`` is the random value the daemon was started with (``DELAB_PROCESS_TAG``); ``state_dir``
-is where the daemon keeps its log and state (empty for a cloud served from a test's thread).
+is where the cloud keeps its durable state when it has one, else the daemon's directory
+(``.delab/cloud``); empty for a cloud served from a test's thread.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 from utils.config import PROJECT_ROOT
 
 PATH = "/delab-api/identity"
-STATE_DIR_VARIABLE = "DELAB_CLOUD_STATE_DIR"
+DAEMON_DIR_VARIABLE = "DELAB_CLOUD_DAEMON_DIR"  # set by utils.cloud.daemon for the process it starts
 
 
 def identity(port: int | None) -> dict[str, Any]:
@@ -34,9 +35,18 @@ def identity(port: int | None) -> dict[str, Any]:
         "project_root": str(PROJECT_ROOT),
         "pid": os.getpid(),
         "port": port,
-        "state_dir": os.environ.get(STATE_DIR_VARIABLE, ""),
+        "state_dir": _state_dir(),
         "tag": os.environ.get(TAG_VARIABLE, ""),
     }
+
+
+def _state_dir() -> str:
+    from utils.cloud import persistence
+
+    # The durable store (issue #12) names its directory once it is enabled; older stores do not.
+    accessor = getattr(persistence, "state_dir", None)
+    where = accessor() if callable(accessor) else None
+    return str(where) if where else os.environ.get(DAEMON_DIR_VARIABLE, "")
 
 
 def handle(request: Request, environ: dict[str, Any]) -> Response | None:

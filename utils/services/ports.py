@@ -28,8 +28,13 @@ class PortTaken(RuntimeError):  # noqa: N818 - reads as the situation it names
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when we could listen on host:port right now."""
+    """True when a server could listen on host:port right now.
+
+    SO_REUSEADDR as servers set it (werkzeug, mariadbd): connections of a server that just
+    stopped linger in TIME_WAIT for a minute and must not count as the port being taken.
+    """
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
