@@ -12,12 +12,13 @@ FORCE  ?=
 SUBMISSIONS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv lab test up down status env seed demo labs grade bench lint lock
+.PHONY: help venv lab test up down status env seed demo labs grade bench lint lock check-aws check-wheels
 
 help:
 	@echo "make lab     set everything up and serve JupyterLab on 127.0.0.1"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make up | down | status | env | seed [SF=n|DUMP=file [FORCE=1]|ROLLBACK=1] | demo | labs | grade SUBMISSIONS=dir | bench | lint"
+	@echo "make check-aws | check-wheels    before real AWS: account, region, resources, prices | Glue job wheels"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -56,7 +57,7 @@ seed: $(STAMP)
 demo: up
 	@$(PY) -m utils.cli demo
 
-labs: $(STAMP)
+labs: up
 	@$(PY) -m utils.cli labs
 
 grade: up
@@ -64,6 +65,13 @@ grade: up
 
 bench: up
 	@for b in bench/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
+
+# Real AWS (README, "Running on real AWS"): read-only checks, nothing is created or billed.
+check-aws: $(STAMP)
+	@$(PY) -m utils.awscheck
+
+check-wheels: $(STAMP)
+	@$(PY) -m utils.etl.aws_wheels
 
 lint: $(STAMP)
 	@$(PY) -m ruff check utils tests bench

@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="load a dump even when it breaks integrity (order lines without a product...)")
     seed_p.add_argument("--rollback", action="store_true",
                         help="put back the classicmodels data the last load replaced")
-    sub.add_parser("labs", help="regenerate labs/ from solutions/")
+    sub.add_parser("labs", help="regenerate labs/ and notebooks/ from solutions/")
     sub.add_parser("demo", help="run the lab pipeline headless; write figures and a summary")
     grade_p = sub.add_parser("grade", help="grade a folder of learner notebooks")
     grade_p.add_argument("grade_args", nargs=argparse.REMAINDER)
@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "labs":
             from utils.teaching.labgen import main as labgen_main
 
+            _export_environment(get_settings())  # the lessons' learner copies are executed
             return labgen_main([]) or 0
         elif args.command == "demo":
             from utils.demo import main as demo_main

@@ -1,4 +1,8 @@
-"""docs/coverage.md maps every course topic to a notebook section; keep it true."""
+"""docs/coverage.md maps every course topic to a notebook section; keep it true.
+
+Headings are read from the lessons' solution copies (``solutions/lessons/``, the source);
+their learner copies in ``notebooks/`` have the same cells (tests/teaching/test_labgen.py).
+"""
 
 import re
 from pathlib import Path
@@ -8,18 +12,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COVERAGE = ROOT / "docs" / "coverage.md"
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = ROOT / "solutions" / "lessons"
 
 
-def coverage_rows() -> list[tuple[str, str, str]]:
-    """Parse the markdown table into (topic, notebook, section) rows."""
+def coverage_table() -> list[tuple[str, str, str, str]]:
+    """Parse the markdown table into (topic, notebook, section, activity) rows."""
     rows = []
     for line in COVERAGE.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 3 or cells[0] in ("Topic", "") or set(cells[0]) <= {"-"}:
+        if len(cells) != 4 or cells[0] in ("Topic", "") or set(cells[0]) <= {"-"}:
             continue
-        rows.append((cells[0], cells[1], cells[2]))
+        rows.append((cells[0], cells[1], cells[2], cells[3]))
     return rows
+
+
+def coverage_rows() -> list[tuple[str, str, str]]:
+    """(topic, notebook, section) of every row."""
+    return [row[:3] for row in coverage_table()]
 
 
 def headings(notebook: Path) -> set[str]:

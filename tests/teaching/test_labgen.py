@@ -1,8 +1,10 @@
-"""make labs: each transform, placeholders, determinism, sync check, CLI, and the lab runs."""
+"""make labs: each transform, placeholders, determinism, sync checks, CLI, the lab runs, and the
+lessons' learner copies are generated, executed and in sync with their solution copies."""
 
 from __future__ import annotations
 
 import ast
+import copy
 import json
 from pathlib import Path
 
@@ -19,13 +21,20 @@ from utils.teaching.labgen import (
     CleanMetadata,
     ClearOutputs,
     ClearSolutions,
+    Collection,
     DropSolutionOnlyCells,
     LabGenError,
+    NbvalMarkersToTags,
+    Relink,
     StripSolutionMarkdown,
+    check,
     check_in_sync,
     clear_answer_regions,
+    default_collections,
+    generate,
     generate_labs,
     make_lab,
+    strip_solution,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +106,21 @@ def test_tuple_chained_and_annotated_assignments():
         "e = None  # YOUR CODE HERE",
         "f = None,  # YOUR CODE HERE",
     ]
+
+
+def test_functions_and_classes_become_none_with_their_signature_as_a_comment():
+    source = (
+        f"{START_MARKER}\n@cache\ndef parse(line: str, *, strict: bool = False) -> int | None:\n"
+        f"    return 1\nclass Parser(Base):\n    x = 1\n{END_MARKER}\n"
+    )
+    cleared = clear_answer_regions(source)
+    assert cleared.splitlines()[1:-1] == [
+        "# def parse(line: str, *, strict: bool=False) -> int | None:",
+        "parse = None  # YOUR CODE HERE",
+        "# class Parser(Base):",
+        "Parser = None  # YOUR CODE HERE",
+    ]
+    ast.parse(cleared)
 
 
 def test_comments_and_blank_lines_of_the_answer_are_dropped():
@@ -190,6 +214,45 @@ def test_clean_metadata_keeps_kernelspec_language_info_and_tags():
     out = CleanMetadata()(nb)
     assert set(out.metadata) == {"kernelspec", "language_info"}
     assert out.cells[0].metadata == {"tags": ["parameters"]} and out.cells[1].metadata == {}
+
+
+def test_nbval_markers_become_tags_and_disappear():
+    nb = _nb(
+        new_code_cell("# NBVAL_IGNORE_OUTPUT\nprint(1)", metadata={"tags": ["parameters"]}),
+        new_code_cell("x = 1\n  #  NBVAL_SKIP\n# NBVAL_SKIP\ny = 2\n# NBVAL_SKIP"),
+        new_code_cell("# NBVAL_IGNORE_OUTPUT is explained here\nz = 3"),
+        new_markdown_cell("# NBVAL_SKIP"),
+    )
+    out = NbvalMarkersToTags()(nb)
+    assert [c.source for c in out.cells] == [
+        "print(1)", "x = 1\ny = 2", "# NBVAL_IGNORE_OUTPUT is explained here\nz = 3", "# NBVAL_SKIP",
+    ]
+    assert [c.metadata.get("tags") for c in out.cells] == [
+        ["parameters", "nbval-ignore-output"], ["nbval-skip"], None, None,
+    ]
+
+
+def test_relink_keeps_links_working_from_the_learner_folder(tmp_path):
+    solutions, lessons, labs = tmp_path / "solutions", tmp_path / "notebooks", tmp_path / "labs"
+    relink = Relink(solutions / "lessons", lessons, {solutions / "lessons": lessons, solutions: labs})
+    cases = {
+        "02_next.ipynb": "02_next.ipynb",
+        "02_next.ipynb#Key-takeaways": "02_next.ipynb#Key-takeaways",
+        "../C1W2_1_source_system.ipynb": "../labs/C1W2_1_source_system.ipynb",
+        "../../docs/coverage.md#table": "../docs/coverage.md#table",
+        "figures/flow.png": "../solutions/lessons/figures/flow.png",
+        "https://example.org/x.ipynb": "https://example.org/x.ipynb",
+        "#anchor": "#anchor",
+        "/abs/file.md": "/abs/file.md",
+    }
+    assert {link: relink.relink(link) for link in cases} == cases
+    cell = new_markdown_cell(
+        'See [docs](../../docs/a.md), ![f](figures/f.png) and <img src="figures/g.png">.'
+    )
+    assert Relink(solutions / "lessons", lessons, {})(_nb(cell)).cells[0].source == (
+        'See [docs](../docs/a.md), ![f](../solutions/lessons/figures/f.png) and '
+        '<img src="../solutions/lessons/figures/g.png">.'
+    )
 
 
 # --- the sample lab -------------------------------------------------------------------------
@@ -308,3 +371,78 @@ def test_labs_in_sync():
         twin = labs / solution.name
         assert twin.is_file(), f"labs/{solution.name} is missing: run `make labs`"
         assert twin.read_text(encoding="utf-8") == labgen.render_lab(solution)
+
+
+# --- lessons: solutions/lessons/ -> notebooks/, executed -----------------------------------
+
+
+def _lesson_collection(tmp_path, *solutions):
+    source, learners = tmp_path / "solutions" / "lessons", tmp_path / "notebooks"
+    source.mkdir(parents=True)
+    for name, nb in solutions:
+        nbformat.write(nb, source / name)
+    return Collection(source, learners, execute=True)
+
+
+def test_lesson_learner_copies_are_executed_in_sync_and_left_alone_when_current(tmp_path, sample_solution):
+    executed_solution = copy.deepcopy(sample_solution)  # as an author saves it after a run
+    code = next(c for c in executed_solution.cells if c.cell_type == "code")
+    code.outputs = [new_output("stream", name="stdout", text="x\n")]
+    code.execution_count = 7
+    executed_solution.metadata["widgets"] = {"state": {}}
+    collection = _lesson_collection(tmp_path, ("01_sample.ipynb", executed_solution))
+    assert check(collection) == [
+        "lessons/01_sample.ipynb (solution copy stores outputs)", "01_sample.ipynb (missing)",
+    ]
+
+    [learner] = generate(collection)
+    assert check(collection) == []
+    assert not labgen.has_outputs(nbformat.read(collection.solutions / "01_sample.ipynb", as_version=4))
+    stored = nbformat.read(learner, as_version=4)
+    results = {r.exercise: r for r in collect(stored)}
+    assert set(results) == {"ex1_total_revenue", "ex2_revenue_by_customer"}
+    assert all(r.not_done for r in results.values())
+    assert all(c.execution_count for c in stored.cells if c.cell_type == "code" and c.source.strip())
+    assert "revenue_by_customer_sql = None  # YOUR CODE HERE" in learner.read_text()
+
+    before = learner.stat().st_mtime_ns
+    generate(collection)  # in sync: not re-executed, not rewritten
+    assert learner.stat().st_mtime_ns == before
+
+    edited = nbformat.read(collection.solutions / "01_sample.ipynb", as_version=4)
+    edited.cells.append(new_markdown_cell("A new closing remark."))
+    nbformat.write(edited, collection.solutions / "01_sample.ipynb")
+    assert check(collection) == ["01_sample.ipynb (out of date)"]
+
+    never_run = _nb(new_code_cell("x = 1"))
+    nbformat.write(never_run, collection.solutions / "01_sample.ipynb")
+    nbformat.write(never_run, learner)  # the right cells, but no outputs
+    assert check(collection) == ["01_sample.ipynb (not executed: outputs missing)"]
+
+
+def test_a_learner_copy_that_crashes_is_a_clear_error_and_nothing_is_written(tmp_path, capsys):
+    crashing = _nb(new_code_cell(f"{START_MARKER}\nanswer = 41\n{END_MARKER}"), new_code_cell("answer + 1"))
+    collection = _lesson_collection(tmp_path, ("02_crash.ipynb", crashing))
+    args = ["--lesson-solutions", str(collection.solutions), "--lessons", str(collection.learners)]
+    assert labgen.main(args) == 2
+    error = capsys.readouterr().err
+    assert "02_crash.ipynb: its learner copy fails when run (TypeError" in error and "\n" not in error.strip()
+    assert not (collection.learners / "02_crash.ipynb").exists()
+    assert labgen.main([*args, "--check"]) == 1
+    assert "notebooks/ is out of date: run `make labs` (02_crash.ipynb (missing))" in capsys.readouterr().err
+
+
+def test_strip_solution_is_a_no_op_on_a_clean_copy(tmp_path, sample_solution):
+    path = tmp_path / "s.ipynb"
+    path.write_text(labgen._text(sample_solution))
+    assert strip_solution(path) is False
+
+
+def test_lessons_in_sync():
+    """Every solutions/lessons/*.ipynb has an executed notebooks/ twin with the same cells (run `make labs`).
+
+    Outputs are nbval's to check (it runs notebooks/ in the same `make test`).
+    """
+    lessons = default_collections()[1]
+    problems = check(lessons)
+    assert problems == [], f"{lessons.out_of_date_message}: {problems}"

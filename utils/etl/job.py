@@ -1,8 +1,8 @@
 """de-c1w2-etl-job: classicmodels (MySQL) -> star schema (Parquet on S3), reconciled.
 
 THE job script. It runs unchanged as the lab's local Glue job and as an AWS
-Glue Python shell job (Python 3.9, ``--additional-python-modules
-connectorx,duckdb``), so it imports only third-party libraries: pymysql,
+Glue 5.0 job (Python 3.11, ``--additional-python-modules`` pinned in
+infra/terraform/glue.tf, see utils/etl/aws_runtime.py), so it imports only third-party libraries: pymysql,
 connectorx, duckdb, pyarrow, boto3. The rest of ``utils/etl`` imports from
 here; nothing is defined twice.
 

@@ -1,24 +1,45 @@
-"""Generate the learners' ``labs/`` from the instructor's ``solutions/`` (``make labs``).
+"""Generate learner copies from solution copies: ``labs/`` and ``notebooks/`` (``make labs``).
 
-``solutions/*.ipynb`` are the graded labs *with* answers and the single source of truth;
-``labs/*.ipynb`` are generated from them and never edited by hand. Like nbgrader's
-preprocessors, generation is a pipeline of small transforms over nbformat notebooks:
+Two collections share one pipeline; the solution copies are the single source of truth and
+the learner copies are generated, never edited by hand:
+
+=====================  ==================  ==========================================
+solution copies        learner copies      stored
+=====================  ==================  ==========================================
+``solutions/*.ipynb``  ``labs/``           without outputs
+``solutions/lessons/`` ``notebooks/``      WITH the outputs of a learner's run (nbval)
+=====================  ==================  ==========================================
+
+Like nbgrader's preprocessors, generation is a pipeline of small transforms over nbformat
+notebooks:
 
 1. :class:`DropSolutionOnlyCells` drops cells tagged ``solution-only``.
 2. :class:`ClearSolutions` replaces each answer region of a code cell (between
    ``### START CODE HERE ###`` and ``### END CODE HERE ###``, markers kept) with
    placeholders that still run: ``name = None  # YOUR CODE HERE`` for each top-level
-   assignment, ``# YOUR CODE HERE`` for other statements (``pass  # YOUR CODE HERE``
-   inside an indented block, which needs a statement).
+   assignment, function or class (a ``def`` keeps its signature as a comment above),
+   ``# YOUR CODE HERE`` for other statements (``pass  # YOUR CODE HERE`` inside an
+   indented block, which needs a statement).
 3. :class:`StripSolutionMarkdown` removes ``<!-- BEGIN SOLUTION -->`` ...
    ``<!-- END SOLUTION -->`` text from markdown cells.
-4. :class:`ClearOutputs` strips outputs and execution counts.
-5. :class:`CleanMetadata` keeps only ``kernelspec`` and ``language_info`` (notebook) and
+4. :class:`NbvalMarkersToTags` turns ``# NBVAL_IGNORE_OUTPUT`` (and the other nbval comment
+   markers) into the equivalent cell tags, so learners never see them.
+5. :class:`Relink` rewrites relative markdown links so they still point at the right file
+   from the learner copy's folder (a solution copy linked from another becomes its learner
+   copy).
+6. :class:`ClearOutputs` strips outputs and execution counts.
+7. :class:`CleanMetadata` keeps only ``kernelspec`` and ``language_info`` (notebook) and
    ``tags`` (cells).
 
+The lessons' learner copies are then executed in a fresh kernel
+(:func:`utils.teaching.store_outputs.execute`, cwd ``notebooks/``) and stored with their
+outputs: placeholders, "Not done yet" from every grader. A learner copy whose sources are
+already right is left untouched (not re-executed) unless ``--force``. Solution copies are
+stored without outputs; generation strips any it finds (as nbstripout would).
+
 Output is deterministic: ``nbformat.writes`` (sorted keys, one-space indent), no
-timestamps. ``python -m utils.teaching.labgen`` regenerates; ``--check`` exits 1 when
-``labs/`` is out of date.
+timestamps. ``python -m utils.teaching.labgen`` regenerates; ``--check`` exits 1 when a
+learner copy is out of date (sources, tags) or not executed, or a solution copy has outputs.
 """
 
 from __future__ import annotations
@@ -26,10 +47,12 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import os
+import posixpath
 import re
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +69,14 @@ SOLUTION_ONLY_TAG = "solution-only"
 KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
 KEPT_CELL_METADATA = ("tags",)
 OUT_OF_DATE_MESSAGE = "labs/ is out of date: run `make labs`"
+NBVAL_MARKERS = {
+    "NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+    "NBVAL_CHECK_OUTPUT": "nbval-check-output",
+    "NBVAL_RAISES_EXCEPTION": "nbval-raises-exception",
+    "NBVAL_SKIP": "nbval-skip",
+    "PYTEST_VALIDATE_IGNORE_OUTPUT": "nbval-ignore-output",  # nbval's legacy spelling
+}
+"""nbval's comment markers and the cell tags nbval honours in their place."""
 
 _START_RE = re.compile(r"^[ \t]*" + re.escape(START_MARKER))
 _END_RE = re.compile(r"^[ \t]*" + re.escape(END_MARKER))
@@ -129,6 +160,79 @@ class StripSolutionMarkdown(Transform):
         return cell
 
 
+class NbvalMarkersToTags(Transform):
+    """Turn nbval comment markers (``# NBVAL_IGNORE_OUTPUT``...) of code cells into cell tags.
+
+    nbval reads the tags exactly as it reads the markers, and learners never see the markers.
+    A marker line is matched as nbval matches it: a comment whose text is the marker.
+    """
+
+    def transform_cell(self, cell: NotebookNode, index: int) -> NotebookNode | None:
+        """Remove marker lines and add the matching tags (each once, in marker order)."""
+        if cell.cell_type != "code":
+            return cell
+        kept, tags = [], list(cell.get("metadata", {}).get("tags", []))
+        for line in cell.source.splitlines(keepends=True):
+            stripped = line.strip()
+            marker = stripped.lstrip("#").strip() if stripped.startswith("#") else None
+            if marker in NBVAL_MARKERS:
+                if NBVAL_MARKERS[marker] not in tags:
+                    tags.append(NBVAL_MARKERS[marker])
+            else:
+                kept.append(line)
+        if tags:
+            cell.setdefault("metadata", nbformat.from_dict({}))["tags"] = tags
+        source = "".join(kept)
+        cell.source = source if cell.source.endswith("\n") else source.rstrip("\n")
+        return cell
+
+
+_LINK_RE = re.compile(r"(\]\(\s*<?)([^)\s>]+)|((?:src|href)=[\"'])([^\"']+)")
+
+
+class Relink(Transform):
+    """Rewrite relative links of markdown cells for the learner copy's folder.
+
+    ``folders`` maps each folder of solution copies to its folder of learner copies. A link
+    is resolved from ``source_dir`` (where the solution copy lives); a link to a notebook of
+    a mapped folder points at its learner twin; any other relative link is re-expressed
+    relative to ``target_dir``. Absolute URLs, ``#anchors`` and absolute paths are kept.
+    """
+
+    def __init__(self, source_dir: Path, target_dir: Path, folders: Mapping[Path, Path]) -> None:
+        self.source_dir = Path(os.path.abspath(source_dir))
+        self.target_dir = Path(os.path.abspath(target_dir))
+        # most specific first: solutions/lessons/ before solutions/
+        self.folders = sorted(((Path(os.path.abspath(s)), Path(os.path.abspath(t)))
+                               for s, t in folders.items()), key=lambda st: -len(st[0].parts))
+
+    def transform_cell(self, cell: NotebookNode, index: int) -> NotebookNode | None:
+        """Rewrite the relative links of a markdown cell."""
+        if cell.cell_type == "markdown":
+            cell.source = _LINK_RE.sub(self._replace, cell.source)
+        return cell
+
+    def _replace(self, match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return match.group(1) + self.relink(match.group(2))
+        return match.group(3) + self.relink(match.group(4))
+
+    def relink(self, link: str) -> str:
+        """The link as it must read from ``target_dir``."""
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", link) or link.startswith(("#", "/")):
+            return link  # a URL (http:, mailto:...), an anchor in this notebook, an absolute path
+        path, sep, fragment = link.partition("#")
+        absolute = Path(os.path.normpath(self.source_dir / path))
+        for source, target in self.folders:
+            if absolute.parent == source and absolute.suffix == ".ipynb":
+                absolute = target / absolute.name
+                break
+        relative = posixpath.join(*Path(os.path.relpath(absolute, self.target_dir)).parts)
+        if path.endswith("/"):
+            relative += "/"
+        return relative + sep + fragment
+
+
 class ClearOutputs(Transform):
     """Strip outputs and execution counts of code cells."""
 
@@ -161,9 +265,24 @@ DEFAULT_PIPELINE: tuple[Transform, ...] = (
     DropSolutionOnlyCells(),
     ClearSolutions(),
     StripSolutionMarkdown(),
+    NbvalMarkersToTags(),
     ClearOutputs(),
     CleanMetadata(),
 )
+"""Every transform but :class:`Relink` (which needs to know the folders)."""
+
+
+def pipeline_for(source_dir: Path, target_dir: Path,
+                 folders: Mapping[Path, Path] | None = None) -> tuple[Transform, ...]:
+    """The full pipeline from ``source_dir`` to ``target_dir``: the default one plus :class:`Relink`.
+
+    ``folders`` maps solution folders to learner folders (default: this project's two
+    collections plus ``source_dir -> target_dir``).
+    """
+    mapping = {c.solutions: c.learners for c in default_collections()} if folders is None else dict(folders)
+    mapping[Path(source_dir)] = Path(target_dir)
+    relink = Relink(source_dir, target_dir, mapping)
+    return (*DEFAULT_PIPELINE[:4], relink, *DEFAULT_PIPELINE[4:])
 
 
 # --- answer regions ------------------------------------------------------------------------
@@ -230,6 +349,12 @@ def placeholder_lines(body: Sequence[str], marker_indent: str = "") -> list[str]
     previous_was_other = False
     has_assignment = False
     for statement in tree.body:
+        definition = _definition_placeholder(statement)
+        if definition is not None:  # def/class: the name is None until the learner writes it
+            out.extend(f"{indent}{line}" for line in definition)
+            has_assignment = True
+            previous_was_other = False
+            continue
         assignment = _assignment_placeholder(statement)
         if assignment is not None:
             out.append(f"{indent}{assignment}  {PLACEHOLDER}")
@@ -241,6 +366,21 @@ def placeholder_lines(body: Sequence[str], marker_indent: str = "") -> list[str]
     if indent and not has_assignment:
         out[0] = f"{indent}pass  {PLACEHOLDER}"
     return out
+
+
+def _definition_placeholder(statement: ast.stmt) -> list[str] | None:
+    """``["# def f(x: int) -> str:", "f = None  # YOUR CODE HERE"]`` for a def or class, else None.
+
+    The name is bound to ``None`` so the grader says "Not done yet" (a function whose body is
+    ``pass`` would be graded as a wrong answer); the signature stays visible as a comment.
+    """
+    if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return None
+    header = copy.copy(statement)
+    header.decorator_list = []
+    header.body = [ast.Expr(ast.Constant(...))]
+    signature = ast.unparse(header).splitlines()[0]
+    return [f"# {signature}", f"{statement.name} = None  {PLACEHOLDER}"]
 
 
 def _assignment_placeholder(statement: ast.stmt) -> str | None:
@@ -288,6 +428,29 @@ def clear_answer_regions(source: str) -> str:
 # --- whole notebooks and folders -----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Collection:
+    """A folder of solution copies and the folder of learner copies generated from it."""
+
+    solutions: Path
+    learners: Path
+    execute: bool = False
+    """Store the learner copies with the outputs of a run (lessons: nbval checks them)."""
+
+    @property
+    def out_of_date_message(self) -> str:
+        """What ``--check`` prints when this collection is out of date."""
+        return f"{self.learners.name}/ is out of date: run `make labs`"
+
+
+def default_collections(root: Path = PROJECT_ROOT) -> tuple[Collection, Collection]:
+    """This project's collections: the labs, then the lessons."""
+    return (
+        Collection(root / "solutions", root / "labs"),
+        Collection(root / "solutions" / "lessons", root / "notebooks", execute=True),
+    )
+
+
 def make_lab(solution: NotebookNode, pipeline: Iterable[Transform] = DEFAULT_PIPELINE) -> NotebookNode:
     """Return the lab notebook generated from a solution notebook (the input is not modified)."""
     nb = solution
@@ -296,95 +459,220 @@ def make_lab(solution: NotebookNode, pipeline: Iterable[Transform] = DEFAULT_PIP
     return nb
 
 
-def render_lab(solution_path: Path) -> str:
-    """The exact text of the lab generated from ``solution_path`` (what ``labs/`` must hold)."""
+def _text(nb: NotebookNode) -> str:
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _read(path: Path) -> NotebookNode:
     try:
-        solution = nbformat.read(solution_path, as_version=4)
+        return nbformat.read(path, as_version=4)
     except Exception as error:
-        raise LabGenError(f"{solution_path}: cannot read the notebook ({error})") from None
+        raise LabGenError(f"{path}: cannot read the notebook ({error})") from None
+
+
+def render_lab(solution_path: Path, pipeline: Iterable[Transform] | None = None) -> str:
+    """The exact text of the learner copy generated from ``solution_path``, before any run.
+
+    ``pipeline`` defaults to :func:`pipeline_for` the solution's folder and ``labs/``'s
+    position relative to it (a sibling ``labs/`` folder for ``solutions/``).
+    """
+    solution = _read(solution_path)
+    if pipeline is None:
+        pipeline = pipeline_for(solution_path.parent, solution_path.parent.parent / "labs")
     try:
-        lab = make_lab(solution)
+        lab = make_lab(solution, pipeline)
     except LabGenError as error:
         raise LabGenError(f"{solution_path}: {error}") from None
-    text = nbformat.writes(lab)
-    return text if text.endswith("\n") else text + "\n"
+    return _text(lab)
+
+
+def sources_of(learner_path: Path) -> str:
+    """A stored learner copy without what a run adds (outputs, counts, widget state).
+
+    Equal to :func:`render_lab` of its solution copy exactly when the two are in sync.
+    """
+    nb = _read(learner_path)
+    for transform in (ClearOutputs(), CleanMetadata()):
+        nb = transform(nb)
+    return _text(nb)
+
+
+def has_outputs(nb: NotebookNode) -> bool:
+    """True when a code cell stores outputs or an execution count, or widget state is stored."""
+    return "widgets" in nb.metadata or any(
+        cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+        for cell in nb.cells
+    )
+
+
+def strip_solution(path: Path) -> bool:
+    """Remove outputs, counts and run metadata from a solution copy in place; True if it changed."""
+    from utils.teaching.store_outputs import strip_run_metadata
+
+    before = path.read_text(encoding="utf-8")
+    nb = ClearOutputs()(strip_run_metadata(_read(path)))
+    nb.metadata.pop("widgets", None)
+    after = _text(nb)
+    if after == before:
+        return False
+    path.write_text(after, encoding="utf-8")
+    return True
+
+
+def _not_executed(nb: NotebookNode) -> bool:
+    return any(cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None
+               for cell in nb.cells)
 
 
 def _solution_files(solutions_dir: Path) -> list[Path]:
     return sorted(p for p in Path(solutions_dir).glob("*.ipynb") if p.is_file())
 
 
-def generate_labs(solutions_dir: Path, labs_dir: Path) -> list[Path]:
-    """Write ``labs_dir/X.ipynb`` for each ``solutions_dir/X.ipynb``; return the paths written.
+def _execute_learner_copy(text: str, solution_path: Path, learners_dir: Path) -> str:
+    """Run a generated learner copy in a fresh kernel (cwd ``learners_dir``); its stored text."""
+    from nbclient.exceptions import CellExecutionError
 
-    Lab notebooks without a solution twin are removed (labs are generated, never edited).
-    Files whose content is already right are left untouched (no spurious mtime changes).
+    from utils.teaching.store_outputs import execute
+
+    nb = nbformat.reads(text, as_version=4)
+    metadata = copy.deepcopy(nb.metadata)
+    try:
+        execute(nb, learners_dir)
+    except CellExecutionError as error:
+        raise LabGenError(
+            f"{solution_path}: its learner copy fails when run ({error.ename}: {error.evalue}); "
+            "a learner copy must run top to bottom with every answer a placeholder "
+            "(see docs/authoring.md)"
+        ) from None
+    except Exception as error:  # kernel died, timeout...
+        raise LabGenError(f"{solution_path}: its learner copy could not be run ({error})") from None
+    # the kernel fills in language_info (its Python version...): keep the solution's, so the
+    # stored copy does not change with the machine that ran it; keep the widget state it adds
+    widgets = nb.metadata.get("widgets")
+    nb.metadata = metadata
+    if widgets:
+        nb.metadata["widgets"] = widgets
+    return _text(nb)
+
+
+def generate(collection: Collection, force: bool = False,
+             log: Callable[[str], None] | None = None) -> list[Path]:
+    """Write each learner copy of ``collection``; return the paths of all its learner copies.
+
+    Solution copies lose any stored outputs. Learner copies without a solution twin are
+    removed. A learner copy already in sync is left untouched (for an executed collection:
+    not re-run) unless ``force``. An executed learner copy is written only after its run
+    succeeded, so a failing run loses nothing.
     """
-    solutions_dir, labs_dir = Path(solutions_dir), Path(labs_dir)
-    labs_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    expected = set()
+    solutions_dir, learners_dir = Path(collection.solutions), Path(collection.learners)
+    learners_dir.mkdir(parents=True, exist_ok=True)
+    written, expected = [], set()
     for solution_path in _solution_files(solutions_dir):
-        text = render_lab(solution_path)
-        target = labs_dir / solution_path.name
+        strip_solution(solution_path)
+        text = render_lab(solution_path, pipeline_for(solutions_dir, learners_dir))
+        target = learners_dir / solution_path.name
         expected.add(target.name)
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
+        if collection.execute:
+            current = target.exists() and sources_of(target) == text and not _not_executed(_read(target))
+            if force or not current:
+                if log:
+                    log(f"executing {target} ...")
+                target.write_text(_execute_learner_copy(text, solution_path, learners_dir), encoding="utf-8")
+        elif not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
         written.append(target)
-    for stale in labs_dir.glob("*.ipynb"):
+    for stale in learners_dir.glob("*.ipynb"):
         if stale.name not in expected:
             stale.unlink()
     return written
 
 
-def check_in_sync(solutions_dir: Path, labs_dir: Path) -> list[str]:
-    """Names of lab files that are out of date, missing, or extra (no solution twin); [] when in sync."""
-    solutions_dir, labs_dir = Path(solutions_dir), Path(labs_dir)
-    problems = []
-    expected = set()
+def check(collection: Collection) -> list[str]:
+    """What is out of date in ``collection`` (one string per file); [] when in sync."""
+    solutions_dir, learners_dir = Path(collection.solutions), Path(collection.learners)
+    problems, expected = [], set()
     for solution_path in _solution_files(solutions_dir):
-        target = labs_dir / solution_path.name
+        if has_outputs(_read(solution_path)):
+            problems.append(f"{solutions_dir.name}/{solution_path.name} (solution copy stores outputs)")
+        target = learners_dir / solution_path.name
         expected.add(target.name)
         if not target.exists():
             problems.append(f"{target.name} (missing)")
-        elif target.read_text(encoding="utf-8") != render_lab(solution_path):
+            continue
+        text = render_lab(solution_path, pipeline_for(solutions_dir, learners_dir))
+        if collection.execute:
+            if sources_of(target) != text:
+                problems.append(f"{target.name} (out of date)")
+            elif _not_executed(_read(target)):
+                problems.append(f"{target.name} (not executed: outputs missing)")
+        elif target.read_text(encoding="utf-8") != text:
             problems.append(f"{target.name} (out of date)")
-    if labs_dir.is_dir():
-        for extra in sorted(labs_dir.glob("*.ipynb")):
+    if learners_dir.is_dir():
+        for extra in sorted(learners_dir.glob("*.ipynb")):
             if extra.name not in expected:
-                problems.append(f"{extra.name} (extra: no solutions/ twin)")
+                problems.append(f"{extra.name} (extra: no {solutions_dir.name}/ twin)")
     return problems
 
 
+def generate_labs(solutions_dir: Path, labs_dir: Path) -> list[Path]:
+    """Write ``labs_dir/X.ipynb`` for each ``solutions_dir/X.ipynb`` (not executed); return the paths."""
+    return generate(Collection(Path(solutions_dir), Path(labs_dir)))
+
+
+def check_in_sync(solutions_dir: Path, labs_dir: Path) -> list[str]:
+    """Names of lab files that are out of date, missing, or extra (no solution twin); [] when in sync."""
+    return check(Collection(Path(solutions_dir), Path(labs_dir)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m utils.teaching.labgen [--check] [--solutions DIR] [--labs DIR]``."""
+    """CLI: ``python -m utils.teaching.labgen [--check] [--force] [FOLDER OPTIONS]``.
+
+    Without folder options both collections are processed (``solutions/ -> labs/`` and
+    ``solutions/lessons/ -> notebooks/``); with ``--solutions``/``--labs`` (or
+    ``--lesson-solutions``/``--lessons``) only the collection(s) named.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m utils.teaching.labgen", description=__doc__.split("\n")[0]
     )
-    parser.add_argument(
-        "--check", action="store_true", help="only check that labs/ is up to date (exit 1 if not)"
-    )
-    parser.add_argument(
-        "--solutions", type=Path, default=PROJECT_ROOT / "solutions", help="default: solutions/"
-    )
-    parser.add_argument("--labs", type=Path, default=PROJECT_ROOT / "labs", help="default: labs/")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that the learner copies are up to date (exit 1 if not)")
+    parser.add_argument("--force", action="store_true",
+                        help="re-execute every lesson learner copy, even those in sync")
+    labs, lessons = default_collections()
+    parser.add_argument("--solutions", type=Path, help="lab solution copies (default: solutions/)")
+    parser.add_argument("--labs", type=Path, help="lab learner copies (default: labs/)")
+    parser.add_argument("--lesson-solutions", type=Path,
+                        help="lesson solution copies (default: solutions/lessons/)")
+    parser.add_argument("--lessons", type=Path, help="lesson learner copies, executed (default: notebooks/)")
     args = parser.parse_args(argv)
+    want_labs = args.solutions is not None or args.labs is not None
+    want_lessons = args.lesson_solutions is not None or args.lessons is not None
+    collections = []
+    if want_labs or not want_lessons:
+        collections.append(Collection(args.solutions or labs.solutions, args.labs or labs.learners))
+    if want_lessons or not want_labs:
+        collections.append(Collection(args.lesson_solutions or lessons.solutions,
+                                      args.lessons or lessons.learners, execute=True))
+    status = 0
     try:
-        if args.check:
-            problems = check_in_sync(args.solutions, args.labs)
-            if problems:
-                print(f"{OUT_OF_DATE_MESSAGE} ({', '.join(problems)})", file=sys.stderr)
-                return 1
-            print(f"labs/ is up to date ({len(_solution_files(args.solutions))} notebooks)")
-            return 0
-        written = generate_labs(args.solutions, args.labs)
+        for collection in collections:
+            if args.check:
+                problems = check(collection)
+                if problems:
+                    print(f"{collection.out_of_date_message} ({', '.join(problems)})", file=sys.stderr)
+                    status = 1
+                else:
+                    count = len(_solution_files(collection.solutions))
+                    print(f"{collection.learners.name}/ is up to date ({count} notebooks)")
+                continue
+            written = generate(collection, force=args.force, log=lambda m: print(m, flush=True))
+            print(f"{len(written)} learner notebook(s) in {collection.learners} "
+                  f"(from {collection.solutions})")
     except LabGenError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for path in written:
-        print(f"wrote {path}")
-    print(f"{len(written)} lab notebook(s) generated in {args.labs}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":
