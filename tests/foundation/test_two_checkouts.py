@@ -296,3 +296,32 @@ def test_glue_job_processes_stop_with_their_cloud(checkouts: tuple[Checkout, Che
         in down.stdout
     assert not processes.pid_alive(job)
     assert identity_of(port_b) == id_b
+
+
+def test_a_cloud_started_by_an_older_version_is_adopted_and_restarted(
+    checkouts: tuple[Checkout, Checkout]
+) -> None:
+    a, b = checkouts
+    port_a, port_b = int(a.setting("DELAB_CLOUD_PORT")), int(b.setting("DELAB_CLOUD_PORT"))
+    id_b = identity_of(port_b)
+    assert identity_of(port_a) is None and a.record() is None  # the previous test stopped A's cloud
+    # What the daemon did before #12: start the cloud, write its pid to .delab/cloud/cloud.pid.
+    old = subprocess.Popen([sys.executable, "-m", "utils.cloud", "serve", "--port", str(port_a)],
+                           cwd=a.root, env=_shell(a.root, None), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for(lambda: identity_of(port_a))
+        (a.root / ".delab" / "cloud" / "cloud.pid").write_text(str(old.pid))
+        up = a.cli("up", "--cloud-only")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert f"local cloud: restarting pid {old.pid}, started by an older version of this checkout" \
+            in up.stdout
+        assert old.wait(30) is not None  # stopped as ours (verified), not left running
+        new = identity_of(port_a)
+        assert new and new["project_root"] == str(a.root) and new["pid"] == a.record()["pid"] != old.pid
+        assert int(a.setting("DELAB_CLOUD_PORT")) == port_a  # same port, not moved
+        assert identity_of(port_b) == id_b
+    finally:
+        if old.poll() is None:
+            old.kill()
+            old.wait()

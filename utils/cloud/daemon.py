@@ -89,7 +89,12 @@ def _adopt(pid: int, port: int) -> bool:
 
 
 def _adopt_legacy() -> None:
-    """A cloud started before records existed (bare ``cloud.pid``): record it if it is ours."""
+    """A cloud started before records existed (bare ``cloud.pid``): record it if it is ours.
+
+    Such a cloud has no identity endpoint, so the proof is the kernel's: our command, run in
+    our project root, listening on the port its command names. It is recorded without a
+    tag, which :func:`start` reads as "restart it" (and :func:`stop` may stop it).
+    """
     try:
         pid = int(LEGACY_PID_FILE.read_text().strip())
     except (OSError, ValueError):
@@ -99,9 +104,13 @@ def _adopt_legacy() -> None:
         return
     cmd = processes.cmdline(pid) or []
     port = int(cmd[cmd.index("--port") + 1]) if "--port" in cmd[:-1] else get_settings().cloud_port
-    if not _adopt(pid, port):
-        print(f"local cloud: ignoring the old pid file ({pid}): that process is not our cloud; "
-              "left alone.", flush=True)
+    if (processes.pid_alive(pid) and cmd[1:3] == ["-m", "utils.cloud"] and "serve" in cmd
+            and processes.cwd(pid) == str(PROJECT_ROOT) and pid in ports.holders(port)):
+        processes.save_record(processes.ProcessRecord.of(
+            SERVICE, pid, port=port, data_dir=CLOUD_DIR, tag="", expected_cwd=PROJECT_ROOT, log=LOG_FILE))
+        return
+    print(f"local cloud: ignoring the old pid file ({pid}): that process is not our cloud; "
+          "left alone.", flush=True)
 
 
 def state() -> CloudState:
@@ -172,6 +181,13 @@ def start(settings: Settings | None = None, timeout: float = 60.0) -> int:
     s = settings or get_settings()
     _adopt_legacy()
     current = state()
+    if current.record is not None and current.check is not None and current.check.ours \
+            and not current.record.tag:
+        # Ours (verified in /proc) but started by a version without identity requests.
+        print(f"local cloud: restarting pid {current.record.pid}, started by an older version "
+              "of this checkout, so that it answers identity requests.", flush=True)
+        stop()
+        current = CloudState(None, None, None)
     if current.check is not None and current.check.ours and not current.ours:
         # Our process (verified in /proc) that does not answer as ours yet: starting, or hung.
         current = _wait_for_answer(current, timeout)

@@ -464,6 +464,11 @@ def ensure_mariadb(settings: Settings | None = None) -> Settings:
         if not _wait_until_up(s, 30.0):
             raise MariaDBError(f"Our MariaDB (pid {rec.pid}) runs but does not answer on "
                                f"127.0.0.1:{rec.port}; see {log_path()}. `make down` stops it.")
+        listeners = ports.holders(rec.port)
+        if listeners and rec.pid not in listeners:  # (empty: not ours to inspect)
+            raise MariaDBError(f"Port {rec.port} answers, but from {ports.describe_holder(rec.port)}, "
+                               f"not from our MariaDB (pid {rec.pid}); see {log_path()}. `make down` "
+                               "stops ours; then `make up`.")
         print(f"MariaDB answers on {s.db_host}:{s.db_port} (ours, pid {rec.pid}).", flush=True)
         provision_users(s)
         return s
