@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.delab-installed
 SF     ?=
 DUMP   ?=
+ROLLBACK ?=
+FORCE  ?=
 SUBMISSIONS ?=
 PYTEST_ARGS ?=
 
@@ -15,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make lab     set everything up and serve JupyterLab on 127.0.0.1"
 	@echo "make test    set everything up and run the whole test suite"
-	@echo "make up | down | status | env | seed [SF=n|DUMP=file] | demo | labs | grade SUBMISSIONS=dir | bench | lint"
+	@echo "make up | down | status | env | seed [SF=n|DUMP=file [FORCE=1]|ROLLBACK=1] | demo | labs | grade SUBMISSIONS=dir | bench | lint"
 	@echo "make check-aws | check-wheels    before real AWS: account, region, resources, prices | Glue job wheels"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -53,8 +55,9 @@ env: $(STAMP)
 reset-cloud: $(STAMP)
 	@$(PY) -m utils.cloud reset $(if $(filter 1 yes,$(YES)),--yes,)
 
+# Every load keeps the data it replaces: ROLLBACK=1 puts it back (run again to undo).
 seed: $(STAMP)
-	@$(PY) -m utils.cli seed $(if $(DUMP),--dump $(DUMP),$(if $(SF),--sf $(SF),))
+	@$(PY) -m utils.cli seed $(if $(ROLLBACK),--rollback,$(if $(DUMP),--dump $(DUMP),$(if $(SF),--sf $(SF),)) $(if $(FORCE),--force,))
 
 demo: up
 	@$(PY) -m utils.cli demo

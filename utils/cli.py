@@ -1,11 +1,12 @@
 """``delab`` / ``python -m utils.cli``: the commands behind the Makefile.
 
     up       MariaDB + local cloud + seed + lab resources (idempotent)
-    down     stop what ``up`` started (by pid), nothing else
-    status   what runs where
+    down     stop what ``up`` started (pid and identity verified), nothing else
+    status   what runs where: port, pid, start time, ours or not, data dir
     env      ``export ...`` lines pointing a shell at the target
     lab      ``up``, then JupyterLab on 127.0.0.1 (kernels/terminals see the cloud)
-    seed     (re)load classicmodels: ``--sf N`` generated, or ``--dump file.sql``
+    seed     (re)load classicmodels: ``--sf N`` generated, or ``--dump file.sql [--force]``;
+             ``--rollback`` puts back the data the last load replaced
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import argparse
 import os
 import secrets
 import shlex
-import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from utils.config import PROJECT_ROOT, Settings, ensure_env_file, get_settings
+from utils.config import PROJECT_ROOT, Settings, ensure_env_file, get_settings, remember_environment_ports
 
 
 def _step(message: str) -> None:
@@ -49,8 +50,13 @@ def _source_is_seeded(settings: Settings) -> bool:
         conn.close()
 
 
-def up(seed: bool = True) -> Settings:
-    """Bring everything up; safe to run again (reuses what runs)."""
+def up(seed: bool = True, cloud_only: bool = False) -> Settings:
+    """Bring everything up; safe to run again (reuses what runs and is verified ours).
+
+    Ports given in the environment are remembered in ``.env``; a port held by another
+    program moves ours to the next free one (also remembered), so every later shell and
+    ``make`` command of this checkout agrees.
+    """
     from utils.cloud import daemon, provision
     from utils.services.mariadb import ensure_mariadb
 
@@ -59,12 +65,17 @@ def up(seed: bool = True) -> Settings:
     if not settings.is_local:
         _step("Target is real AWS (DELAB_TARGET=aws): nothing local to start.")
         return settings
-    _step("MariaDB")
-    ensure_mariadb(settings)
+    if not cloud_only:
+        _step("MariaDB")
+        ensure_mariadb()
     _step("Local cloud")
-    pid = daemon.start(settings)
-    print(f"local cloud answers on {settings.endpoint_url} (pid {pid}).", flush=True)
+    pid = daemon.start()
+    remember_environment_ports()
+    settings = get_settings()  # a port may have moved to a free one (.env says which)
+    print(f"local cloud answers on {settings.endpoint_url} (ours, pid {pid}).", flush=True)
     _export_environment(settings)
+    if cloud_only:
+        return settings
     if seed and not _source_is_seeded(settings):
         _step(f"Seeding classicmodels (scale factor {settings.scale_factor:g})")
         from utils.classicmodels.__main__ import main as seed_main
@@ -78,28 +89,93 @@ def up(seed: bool = True) -> Settings:
 
 
 def down() -> None:
-    """Stop the local cloud and the MariaDB server that we started."""
+    """Stop the local cloud and the MariaDB server that we started (identity verified first)."""
     from utils.cloud import daemon
     from utils.services import mariadb
 
-    print("local cloud:", "stopped" if daemon.stop() else "was not running (ours)")
-    print("MariaDB:    ", "stopped" if mariadb.stop_server() else "was not started by us: left alone")
+    print("local cloud:", "stopped" if daemon.stop() else "no cloud of ours was running")
+    stopped = mariadb.stop_server()
+    if stopped:
+        print("MariaDB:     stopped")
+    else:
+        print("MariaDB:     no server of ours was running; nothing else was touched")
+
+
+def _relative(path: str | Path) -> str:
+    try:
+        return str(Path(path).relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _process_line(record: Any, ours: bool, problem: str) -> str:
+    """pid, start time, ours or not: the part of a status line about the recorded process."""
+    if record is None:
+        return "no process recorded"
+    if ours:
+        return f"pid {record.pid}, started {record.started_at}, ours (identity verified)"
+    return f"not ours: {problem}"
 
 
 def status() -> int:
-    """Print what runs where; exit code 0 when everything answers."""
+    """For each service: port, pid, start time, whether it is ours, data dir. Signals nothing.
+
+    Exit code 0 when every service answers and is ours (or is the existing server the
+    settings ask for).
+    """
     from utils.cloud import daemon
-    from utils.services import mariadb
+    from utils.services import mariadb, ports
 
     s = get_settings()
-    db_up = mariadb.server_is_up(s)
-    cloud_up = daemon.answers(s)
-    db_owner = f"ours, pid {mariadb.our_pid()}" if mariadb.our_pid() else "not started by us"
     print(f"target       {s.target}")
-    print(f"MariaDB      {s.db_host}:{s.db_port}  {'up' if db_up else 'DOWN'} ({db_owner})")
-    print(f"local cloud  {s.endpoint_url}  {'up' if cloud_up else 'DOWN'}"
-          f" (pid {daemon.running_pid()}, log {daemon.log_path().relative_to(PROJECT_ROOT)})")
-    return 0 if db_up and cloud_up else 1
+    if not s.is_local:
+        return 0
+    healthy = True
+
+    db = mariadb.state()
+    db_ours = db.ours
+    db_up = mariadb.server_is_up(s)
+    if mariadb.external_server_requested(s):
+        line = "existing server, as the settings ask (not ours to start or stop)"
+    elif db.record is None and not db_up:
+        line = "no process recorded"
+    elif db_ours and db.record is not None and db.record.port != s.db_port:
+        line = (f"ours runs on port {db.record.port} (pid {db.record.pid}), not on DELAB_DB_PORT="
+                f"{s.db_port}: `make down`, then `make up`")
+        db_up = False
+    elif not db_ours and db_up:
+        line = f"held by {ports.describe_holder(s.db_port)}: not ours, left alone"
+        if db.record is not None:
+            line += f"; {db.check.problem if db.check else 'stale record'}"
+        db_up = False
+    else:
+        line = _process_line(db.record, db_ours, db.check.problem if db.check else "")
+    healthy &= db_up
+    print(f"MariaDB      {s.db_host}:{s.db_port}  {'up' if db_up else 'DOWN'}  {line}")
+    if not mariadb.external_server_requested(s):
+        print(f"             data dir {_relative(mariadb.datadir())}, log {_relative(mariadb.log_path())}")
+
+    cloud = daemon.state()
+    answer = daemon.identity_of(s.cloud_port)
+    cloud_up = bool(cloud.ours and cloud.record is not None and cloud.record.port == s.cloud_port)
+    if cloud.ours and cloud.record is not None and cloud.record.port != s.cloud_port:
+        line = (f"ours runs on port {cloud.record.port} (pid {cloud.record.pid}), not on "
+                f"DELAB_CLOUD_PORT={s.cloud_port}: `make down`, then `make up`")
+    elif not cloud_up and not ports.port_is_free(s.cloud_port):
+        holder = (f"the local cloud of checkout {answer['project_root']} (pid {answer['pid']})"
+                  if answer and answer.get("project_root") != str(PROJECT_ROOT)
+                  else ports.describe_holder(s.cloud_port))
+        line = f"held by {holder}: not ours, left alone"
+        if cloud.record is not None and cloud.check is not None and cloud.check.problem:
+            line += f"; {cloud.check.problem}"
+    elif cloud.record is not None and cloud.check is not None and cloud.check.ours and not cloud.ours:
+        line = f"pid {cloud.record.pid} is ours but does not answer on port {cloud.record.port}"
+    else:
+        line = _process_line(cloud.record, cloud.ours, cloud.check.problem if cloud.check else "")
+    healthy &= cloud_up
+    print(f"local cloud  {s.endpoint_url}  {'up' if cloud_up else 'DOWN'}  {line}")
+    print(f"             state dir {_relative(daemon.CLOUD_DIR)}, log {_relative(daemon.log_path())}")
+    return 0 if healthy else 1
 
 
 def env_lines() -> list[str]:
@@ -114,14 +190,12 @@ def env_lines() -> list[str]:
 
 
 def _free_port(preferred: int, attempts: int = 50) -> int:
-    for port in range(preferred, preferred + attempts):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise SystemExit(f"No free port in {preferred}-{preferred + attempts - 1}: set DELAB_LAB_PORT.")
+    from utils.services.ports import next_free_port
+
+    port = next_free_port(preferred, attempts)
+    if port is None:
+        raise SystemExit(f"No free port in {preferred}-{preferred + attempts - 1}: set DELAB_LAB_PORT.")
+    return port
 
 
 def _terminal_rcfile(settings: Settings) -> str:
@@ -214,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up_p = sub.add_parser("up", help="start MariaDB and the local cloud, seed, provision")
     up_p.add_argument("--no-seed", action="store_true")
+    up_p.add_argument("--cloud-only", action="store_true",
+                      help="start only the local cloud (no MariaDB, seeding or provisioning)")
     sub.add_parser("down", help="stop what up started")
     sub.add_parser("status", help="what runs where")
     sub.add_parser("env", help="export lines for the AWS target")
@@ -221,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     seed_p = sub.add_parser("seed", help="(re)load classicmodels")
     seed_p.add_argument("--sf", default=None)
     seed_p.add_argument("--dump", default=None)
+    seed_p.add_argument("--force", action="store_true",
+                        help="load a dump even when it breaks integrity (order lines without a product...)")
+    seed_p.add_argument("--rollback", action="store_true",
+                        help="put back the classicmodels data the last load replaced")
     sub.add_parser("labs", help="regenerate labs/ and notebooks/ from solutions/")
     sub.add_parser("demo", help="run the lab pipeline headless; write figures and a summary")
     grade_p = sub.add_parser("grade", help="grade a folder of learner notebooks")
@@ -234,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         if args.command == "up":
-            up(seed=not args.no_seed)
+            up(seed=not args.no_seed, cloud_only=args.cloud_only)
             print(f"Ready in {time.monotonic() - started:.1f}s. `make status` shows what runs; "
                   "`eval \"$(make -s env)\"` points a shell at the local cloud.")
         elif args.command == "down":
@@ -270,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
             from utils.services.mariadb import ensure_mariadb
 
             ensure_mariadb()
-            seed_args = ["seed"]
+            if args.rollback:
+                return seed_main(["rollback"]) or 0
+            seed_args = ["seed", *(["--force"] if args.force else [])]
             if args.dump:
                 seed_args += ["--dump", args.dump]
             else:
@@ -279,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     except (MariaDBError, CloudError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: what was running is left as it was; `make status` shows it.", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -21,7 +21,7 @@ from utils.classicmodels import (
     load_tables,
     seed,
 )
-from utils.classicmodels.loader import tsv_bytes
+from utils.classicmodels.loader import IntegrityError, tsv_bytes
 from utils.config import PROJECT_ROOT
 from utils.services.mariadb import connect
 
@@ -82,7 +82,8 @@ def test_reload_replaces_cleanly_and_leaves_no_staging(scratch_db: str) -> None:
     assert _counts(scratch_db) == report.rows
     assert report.rows["orderdetails"] == 2 * 2996
     leftovers = {d for d in _databases() if d.startswith(scratch_db + "_")}
-    assert leftovers == set()
+    assert leftovers == {scratch_db + "_previous"}  # the SF1 data, kept for a rollback
+    assert _counts(scratch_db + "_previous")["orderdetails"] == 2996
 
 
 def test_quirks_dump_loads_with_every_quirk(scratch_db: str, quirks_dump: Path) -> None:
@@ -144,7 +145,7 @@ def test_a_dump_failing_half_way_leaves_the_old_data(
         load_dump(broken, database=scratch_db)
     assert "Nothing was changed" in str(err.value)
     assert _counts(scratch_db) == before
-    assert not {d for d in _databases() if d.startswith(scratch_db + "_")}
+    assert not {d for d in _databases() if d.startswith(scratch_db + "_")} - {scratch_db + "_previous"}
 
 
 def test_dump_with_qualified_names_loads_into_the_target_only(
@@ -209,12 +210,21 @@ def test_a_truncated_dump_says_so_and_changes_nothing(
         load_dump(cut, database=scratch_db)
 
 
-def test_rows_pointing_at_nothing_are_noted_at_load_time(
+def test_rows_pointing_at_nothing_refuse_the_load_unless_forced(
     scratch_db: str, quirks_dump: Path, tmp_path: Path
 ) -> None:
+    load_dump(quirks_dump, database=scratch_db)
+    before = _counts(scratch_db)
     dangling = tmp_path / "dangling.sql"
     dangling.write_text(quirks_dump.read_text() + "\nSET FOREIGN_KEY_CHECKS=0;\n"
                         "INSERT INTO `orderdetails` VALUES (10100, 'S99_0000', 1, 1.00, 99);\n")
-    report = load_dump(dangling, database=scratch_db)
-    assert any(note.startswith("1 order line(s) whose product is missing from products: the ETL job will "
-                               "refuse to publish") for note in report.notes), report.notes
+    with pytest.raises(IntegrityError) as err:
+        load_dump(dangling, database=scratch_db)
+    message = str(err.value)
+    assert "1 order line(s) whose product is missing from products (e.g. S99_0000)" in message
+    assert "keeps its data" in message and "--force" in message and "\n" not in message
+    assert _counts(scratch_db) == before
+    report = load_dump(dangling, database=scratch_db, force=True)
+    assert report.rows["orderdetails"] == before["orderdetails"] + 1
+    assert any(note.startswith("loaded anyway (--force): 1 order line(s) whose product is missing")
+               for note in report.notes), report.notes

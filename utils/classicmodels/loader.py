@@ -1,20 +1,27 @@
 """Load classicmodels data into MariaDB: generated tables or a MySQL dump file.
 
-Nothing is ever half-loaded. Every load follows the same steps:
+Nothing is ever half-loaded, and the data a load replaces is kept. Every load follows
+the same steps:
 
 1. take a server-side lock (``GET_LOCK``) so two loads cannot interleave;
 2. build the eight tables in a fresh staging database ``<db>_staging``
    (the admin user may create ``classicmodels_*`` databases, nothing else);
-3. validate the staging copy (all eight tables, the required columns, types
-   the ETL can use, row counts as expected);
-4. swap: ONE ``RENAME TABLE`` statement moves the live tables to ``<db>_old``
-   and the staging tables into ``<db>``. MariaDB executes a multi-table
-   rename atomically, and InnoDB foreign keys follow their tables, so readers
+3. validate the staging copy (all eight tables, the required columns, types the ETL
+   can use, row counts as expected; for a dump also that it is complete and that no
+   order line points at a missing product or order, unless forced);
+4. swap: ONE ``RENAME TABLE`` statement moves the previous rollback copy aside, the live
+   tables to ``<db>_previous`` and the staging tables into ``<db>``. MariaDB executes a
+   multi-table rename atomically, and InnoDB foreign keys follow their tables, so readers
    see either the old eight tables or the new eight, never a mix;
-5. drop ``<db>_old`` and the staging database.
+5. drop the staging database (in a ``finally``: also after a failure).
 
-A failure (bad dump, killed process, server error) before step 4 leaves the
-live tables untouched; leftovers of a killed run are dropped by the next load.
+``<db>_previous`` is a one-step rollback: :func:`rollback` (``make seed ROLLBACK=1``)
+swaps it back in (and running it again undoes the rollback).
+
+A failure before step 4 leaves the live tables untouched. Server trouble ends in one
+line saying what happened and what to do (:class:`ServerGoneError` when MariaDB went
+away, :class:`DiskFullError` when it ran out of space), never in a driver traceback;
+leftovers of a killed run are dropped by the next load.
 
 Generated tables are bulk-loaded with ``LOAD DATA LOCAL INFILE`` from
 temporary tab-separated files (``\\N`` for NULL, backslash escapes), written
@@ -31,7 +38,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +81,22 @@ class IncompatibleDumpError(LoadError):
     """A dump does not define the classicmodels tables and columns we need."""
 
 
+class IncompleteDumpError(IncompatibleDumpError):
+    """A dump that was cut short (no ``-- Dump completed`` trailer, a table without its rows...)."""
+
+
+class IntegrityError(LoadError):
+    """Rows that point at nothing (order lines whose product is missing...); ``force`` loads them."""
+
+
+class ServerGoneError(LoadError):
+    """MariaDB went away (killed, restarted, connection lost) during a load."""
+
+
+class DiskFullError(LoadError):
+    """MariaDB ran out of space (error 1114 "table is full", errno 28) during a load."""
+
+
 @dataclass
 class LoadReport:
     """What a load did: where, from what, rows per table, time taken, notes."""
@@ -111,41 +134,145 @@ def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def _execute(cur: pymysql.cursors.Cursor, sql: str, args: object = None) -> int:
+    """Run one statement of a load. Every statement goes through here: the one place where
+    server errors surface (and where tests inject them)."""
+    return cur.execute(sql, args)
+
+
+@dataclass
+class _Progress:
+    """How far a load got: decides what an error message may promise."""
+
+    database: str
+    stage: str = ""
+    step: str = "connecting"  # connecting -> staging -> swapping -> done
+    datadir: str = ""
+    staging_left: bool = False
+
+
+_LOST_CODES = {2006, 2013, 2055}  # server gone away, lost connection during query / reading
+_FULL_CODES = {1114, 1021}  # the table is full; disk full
+_NO_SPACE = re.compile(r"(errno|Errcode|error)[:\s]*28\b|No space left on device", re.IGNORECASE)
+
+
+def _is_connection_lost(exc: BaseException) -> bool:
+    if isinstance(exc, pymysql.err.InterfaceError):
+        return True  # pymysql's "(0, '')": the connection is already closed
+    if isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] in _LOST_CODES:
+        return True
+    return isinstance(exc, (ConnectionError, BrokenPipeError))
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if not isinstance(exc, pymysql.MySQLError) or not exc.args:
+        return False
+    return exc.args[0] in _FULL_CODES or bool(_NO_SPACE.search(str(exc.args[-1])))
+
+
+def _server_message(exc: BaseException) -> str:
+    if isinstance(exc, pymysql.MySQLError) and len(exc.args) >= 2 and exc.args[1]:
+        return f"{exc.args[0]} {exc.args[1]}"
+    return "the connection was closed"
+
+
 @contextmanager
-def _staging(database: str) -> Iterator[tuple[pymysql.connections.Connection, str]]:
-    """Lock, give a clean staging database, and always clean up afterwards."""
+def _server_errors(progress: _Progress) -> Iterator[None]:
+    """Turn server trouble during a load into one line that says what happened and what to do."""
+    db = f"`{progress.database}`"
+    try:
+        yield
+    except (pymysql.MySQLError, ConnectionError) as exc:
+        left = (f" Its staging copy `{progress.stage}` is dropped by the next load."
+                if progress.staging_left else "")
+        if progress.step == "swapping":
+            kept = (f"the swap is a single atomic rename, so {db} holds either its previous data "
+                    "or the new data, never a mix: `python -m utils.classicmodels truth` shows which")
+        elif progress.step == "done":
+            kept = f"the new data was already in place in {db}"
+        else:
+            kept = f"{db} keeps its previous data"
+        if _is_disk_full(exc):
+            where = f" ({progress.datadir})" if progress.datadir else ""
+            raise DiskFullError(
+                f"MariaDB ran out of space during the load ({_server_message(exc)}); {kept}. "
+                f"Free space on the disk holding its data{where}, or load a smaller scale factor, "
+                f"then load again.{left}") from None
+        if _is_connection_lost(exc):
+            raise ServerGoneError(
+                f"MariaDB went away during the load ({_server_message(exc)}); {kept}. Check it with "
+                f"`make status`, start it with `make up`, then load again.{left}") from None
+        if isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] == 2003:
+            raise ServerGoneError(f"MariaDB does not answer ({_server_message(exc)}); {kept}. Start "
+                                  "it with `make up`, then load again.") from None
+        raise LoadError(f"MariaDB refused the load ({_server_message(exc)}); {kept}.{left}") from None
+
+
+@contextmanager
+def _staging(database: str, progress: _Progress | None = None, unique_checks: bool = False,
+             ) -> Iterator[tuple[pymysql.connections.Connection, str]]:
+    """Lock, give a clean staging database, and always drop it afterwards (``finally``).
+
+    ``unique_checks=False`` is for data known to be unique (generated): MariaDB then bulk-loads
+    an empty InnoDB table, and a duplicate key makes it drop the WHOLE statement's rows without
+    an error. Dumps keep the checks on (most turn them off again themselves, with
+    ``SET UNIQUE_CHECKS=0``: the count of rows that arrived against the rows the dump carries
+    catches that loss).
+    """
+    progress = progress or _Progress(database)
     conn = _connect(None)
-    stage, old = f"{database}_staging", f"{database}_old"
+    stage = f"{database}_staging"
+    progress.stage = stage
     lock = f"delab-load-{database}"
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT GET_LOCK(%s, %s)", (lock, LOCK_TIMEOUT_S))
+            _execute(cur, "SELECT GET_LOCK(%s, %s)", (lock, LOCK_TIMEOUT_S))
             if cur.fetchone()[0] != 1:
                 raise LoadError(f"Another load into `{database}` has held the lock for "
                                 f"{LOCK_TIMEOUT_S} s; try again when it has finished.")
-            for leftover in (stage, old):  # from a killed run
-                cur.execute(f"DROP DATABASE IF EXISTS {_q(leftover)}")
-            cur.execute(f"CREATE DATABASE IF NOT EXISTS {_q(database)} CHARACTER SET utf8mb4")
-            cur.execute(f"CREATE DATABASE {_q(stage)} CHARACTER SET utf8mb4")
-            cur.execute(f"USE {_q(stage)}")
+            _execute(cur, "SELECT @@datadir")
+            progress.datadir = str(cur.fetchone()[0] or "")
+            for leftover in (stage, f"{database}_old", f"{database}_swap"):  # from a killed run
+                _execute(cur, f"DROP DATABASE IF EXISTS {_q(leftover)}")
+            _execute(cur, f"CREATE DATABASE IF NOT EXISTS {_q(database)} CHARACTER SET utf8mb4")
+            progress.staging_left = True
+            _execute(cur, f"CREATE DATABASE {_q(stage)} CHARACTER SET utf8mb4")
+            _execute(cur, f"USE {_q(stage)}")
             # Loading order need not follow foreign keys; integrity is validated
-            # (generated data) or is the dump's own business, as with mysql < dump.
-            cur.execute("SET SESSION foreign_key_checks = 0, unique_checks = 0")
+            # (generated data) or checked after the load (dumps), not row by row.
+            _execute(cur, f"SET SESSION foreign_key_checks = 0, unique_checks = {int(unique_checks)}")
+        progress.step = "staging"
         yield conn, stage
     finally:
+        progress.staging_left = not _drop_staging(conn, stage, lock)
+
+
+def _drop_staging(conn: pymysql.connections.Connection, stage: str, lock: str) -> bool:
+    """Drop the staging database, on a fresh connection if the load's one died; True when gone.
+
+    Never raises: the error that ended the load is the one worth reporting.
+    """
+    for attempt in range(2):
         try:
+            if attempt:
+                conn = _connect(None)
             with conn.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS {_q(stage)}")
                 cur.execute("SELECT RELEASE_LOCK(%s)", (lock,))
+            return True
+        except Exception:  # noqa: BLE001, S112 - the server may be gone; the next load cleans up
+            continue
         finally:
-            conn.close()
+            with suppress(Exception):
+                conn.close()
+    return False
 
 
 def _validate_staging(conn: pymysql.connections.Connection, stage: str) -> list[str]:
     """Check the staging copy against our schema; return notes, raise when incompatible."""
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+        _execute(
+            cur, "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
             "WHERE TABLE_SCHEMA = %s", (stage,))
         found: dict[str, dict[str, str]] = {}
         for table, column, data_type in cur.fetchall():
@@ -176,26 +303,87 @@ def _compare_columns(found: dict[str, dict[str, str]]) -> list[str]:
     return problems
 
 
-def _swap(conn: pymysql.connections.Connection, stage: str, database: str) -> None:
-    """Atomically replace the live tables with the staging ones (see module docstring)."""
-    old = f"{database}_old"
+def _swap(conn: pymysql.connections.Connection, stage: str, database: str,
+          progress: _Progress | None = None) -> None:
+    """Atomically replace the live tables with the staging ones, keeping the live ones as
+    ``<db>_previous`` (the one-step rollback; the rollback copy before it is dropped)."""
+    previous, aside = f"{database}_previous", f"{database}_swap"
     with conn.cursor() as cur:
-        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (database,))
-        live = {row[0] for row in cur.fetchall()}
-        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (stage,))
-        staged = {row[0].lower(): row[0] for row in cur.fetchall()}
-        cur.execute(f"CREATE DATABASE {_q(old)}")
-        moves = [f"{_q(database)}.{_q(t)} TO {_q(old)}.{_q(t)}" for t in schema.TABLES if t in live]
+        live = _tables_of(cur, database)
+        staged = {t.lower(): t for t in _tables_of(cur, stage)}
+        kept = _tables_of(cur, previous)
+        moves = []
+        if live:  # keep the live data as the rollback; the older rollback copy goes aside
+            _execute(cur, f"CREATE DATABASE IF NOT EXISTS {_q(previous)} CHARACTER SET utf8mb4")
+            _execute(cur, f"CREATE DATABASE IF NOT EXISTS {_q(aside)} CHARACTER SET utf8mb4")
+            moves += [f"{_q(previous)}.{_q(t)} TO {_q(aside)}.{_q(t)}" for t in sorted(kept)]
+            moves += [f"{_q(database)}.{_q(t)} TO {_q(previous)}.{_q(t)}" for t in schema.TABLES if t in live]
         moves += [f"{_q(stage)}.{_q(staged[t])} TO {_q(database)}.{_q(t)}" for t in schema.TABLES]
-        cur.execute("RENAME TABLE " + ", ".join(moves))
-        cur.execute(f"DROP DATABASE {_q(old)}")
+        if progress is not None:
+            progress.step = "swapping"
+        _execute(cur, "RENAME TABLE " + ", ".join(moves))
+        if progress is not None:
+            progress.step = "done"
+        _execute(cur, f"DROP DATABASE IF EXISTS {_q(aside)}")
+
+
+def _tables_of(cur: pymysql.cursors.Cursor, database: str) -> set[str]:
+    _execute(cur, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (database,))
+    return {row[0] for row in cur.fetchall()}
+
+
+def rollback(database: str | None = None) -> LoadReport:
+    """Put back the data the last load replaced (``<db>_previous``), atomically.
+
+    The data it replaces becomes the new rollback copy, so a second rollback undoes the
+    first. Refuses (live data untouched) when no complete previous copy is kept.
+    """
+    database = database or _default_database()
+    previous, aside = f"{database}_previous", f"{database}_swap"
+    started = time.perf_counter()
+    progress = _Progress(database, step="staging")
+    with _server_errors(progress):
+        conn = _connect(None)
+        lock = f"delab-load-{database}"
+        try:
+            with conn.cursor() as cur:
+                _execute(cur, "SELECT GET_LOCK(%s, %s)", (lock, LOCK_TIMEOUT_S))
+                if cur.fetchone()[0] != 1:
+                    raise LoadError(f"A load into `{database}` is running; roll back when it has finished.")
+                kept = _tables_of(cur, previous)
+                if not kept:
+                    raise LoadError(f"No previous data of `{database}` is kept (`{previous}` does not "
+                                    "exist: nothing was loaded over it yet, or it was rolled back and "
+                                    "dropped). Nothing was changed.")
+                _validate_staging(conn, previous)
+                live = _tables_of(cur, database)
+                _execute(cur, f"DROP DATABASE IF EXISTS {_q(aside)}")
+                _execute(cur, f"CREATE DATABASE {_q(aside)} CHARACTER SET utf8mb4")
+                present = [t for t in schema.TABLES if t in live]
+                moves = [f"{_q(database)}.{_q(t)} TO {_q(aside)}.{_q(t)}" for t in present]
+                moves += [f"{_q(previous)}.{_q(t)} TO {_q(database)}.{_q(t)}" for t in schema.TABLES]
+                moves += [f"{_q(aside)}.{_q(t)} TO {_q(previous)}.{_q(t)}" for t in present]
+                progress.step = "swapping"
+                _execute(cur, "RENAME TABLE " + ", ".join(moves))
+                progress.step = "done"
+                _execute(cur, f"DROP DATABASE IF EXISTS {_q(aside)}")
+                if not live:
+                    _execute(cur, f"DROP DATABASE IF EXISTS {_q(previous)}")
+                _execute(cur, "SELECT RELEASE_LOCK(%s)", (lock,))
+            rows = _count_rows(conn, database)
+        finally:
+            with suppress(Exception):
+                conn.close()
+    notes = [f"the data it replaced is now `{previous}`: roll back again to undo"] if live else []
+    return LoadReport(database, f"the data before the last load (`{previous}`)", rows,
+                      time.perf_counter() - started, notes)
 
 
 def _count_rows(conn: pymysql.connections.Connection, database: str) -> dict[str, int]:
     counts = {}
     with conn.cursor() as cur:
         for table in schema.TABLES:
-            cur.execute(f"SELECT COUNT(*) FROM {_q(database)}.{_q(table)}")
+            _execute(cur, f"SELECT COUNT(*) FROM {_q(database)}.{_q(table)}")
             counts[table] = int(cur.fetchone()[0])
     return counts
 
@@ -264,10 +452,11 @@ def load_tables(
     total = sum(tables[t].num_rows for t in schema.TABLES)
     show = progress if progress is not None else total >= PROGRESS_MIN_ROWS
     started = time.perf_counter()
-    with _staging(database) as (conn, stage):
+    progress = _Progress(database)
+    with _server_errors(progress), _staging(database, progress) as (conn, stage):
         with conn.cursor() as cur:
             for table in schema.TABLES:
-                cur.execute(schema.create_statements()[table])
+                _execute(cur, schema.create_statements()[table])
         bar = _progress_bar(total, show)
         try:
             for table in schema.TABLES:
@@ -280,7 +469,7 @@ def load_tables(
         if loaded != rows:
             raise LoadError(f"row counts differ after loading: expected {rows}, got {loaded}")
         notes = _validate_staging(conn, stage)
-        _swap(conn, stage, database)
+        _swap(conn, stage, database, progress)
     return LoadReport(database, source, rows, time.perf_counter() - started, notes)
 
 
@@ -317,9 +506,9 @@ def _load_table(
             with open(path, "wb") as fh:
                 fh.write(tsv_bytes(chunk))
             with conn.cursor() as cur:
-                cur.execute(sql, (path,))
+                _execute(cur, sql, (path,))
                 # With LOCAL, data errors are downgraded to warnings: treat any as fatal.
-                cur.execute("SHOW WARNINGS LIMIT 3")
+                _execute(cur, "SHOW WARNINGS LIMIT 3")
                 warnings = cur.fetchall()
             if warnings:
                 raise LoadError(f"loading `{table}` produced warnings: {warnings}")
@@ -363,18 +552,103 @@ _OTHER_OBJECTS = re.compile(
 )
 
 
-def read_dump(path: str | Path) -> list[str]:
-    """Read a dump file (UTF-8, or Latin-1 when it is not valid UTF-8) into statements."""
+def _read_text(path: str | Path) -> str:
     raw = Path(path).read_bytes()
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+        return raw.decode("latin-1")
+
+
+def read_dump(path: str | Path) -> list[str]:
+    """Read a dump file (UTF-8, or Latin-1 when it is not valid UTF-8) into statements."""
+    return _split(_read_text(path), path)
+
+
+def _split(text: str, path: str | Path) -> list[str]:
     try:
         return list(split_statements(text))
     except SqlScriptError as exc:
-        raise IncompatibleDumpError(f"{path}: cannot be read as a MySQL script: {exc}. Is the file "
-                                    "complete (a cut-off download or copy)? Nothing was loaded.") from exc
+        raise IncompleteDumpError(f"{path}: cannot be read as a MySQL script: {exc}. Is the file "
+                                  "complete (a cut-off download or copy)? Nothing was loaded.") from exc
+
+
+_DUMP_HEADER = re.compile(r"^-- (?:MySQL|MariaDB) dump \d", re.MULTILINE)
+_DUMP_TRAILER = "-- Dump completed"
+_SAVED = re.compile(r"@(OLD_\w+)\s*=\s*@@", re.IGNORECASE)
+_RESTORED = re.compile(r"=\s*@(OLD_\w+)", re.IGNORECASE)
+_KEYS = re.compile(r"^ALTER\s+TABLE\s+(\S+)\s+(DISABLE|ENABLE)\s+KEYS", re.IGNORECASE)
+_STRING = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"", re.DOTALL)
+_VALUES = re.compile(r"\bVALUES?\b", re.IGNORECASE)
+
+
+def rows_in_insert(statement: str) -> int:
+    """How many rows an ``INSERT ... VALUES (...), (...)`` statement carries (0 for other forms)."""
+    text = _STRING.sub("''", unwrap(statement))
+    match = _VALUES.search(text)
+    if not match:
+        return 0
+    tail = text[match.end():]
+    upto = re.search(r"\bON\s+DUPLICATE\s+KEY\b", tail, re.IGNORECASE)
+    depth = rows = 0
+    for paren in re.findall(r"[()]", tail[: upto.start()] if upto else tail):
+        if paren == "(":
+            rows += depth == 0
+            depth += 1
+        else:
+            depth -= 1
+    return rows
+
+
+def dump_completeness(text: str, statements: list[str],
+                      created: set[str]) -> tuple[list[str], dict[str, int]]:
+    """Signs that a dump was cut short, and the rows it carries per classicmodels table.
+
+    - a mysqldump file (``-- MySQL dump`` header) without its ``-- Dump completed`` trailer;
+    - session settings saved at the start (``SET @OLD_SQL_MODE=@@SQL_MODE``) never restored;
+    - ``LOCK TABLES`` without ``UNLOCK TABLES``, ``DISABLE KEYS`` without ``ENABLE KEYS``;
+    - a table the DDL creates that gets no rows while others do (cut at a statement boundary).
+    """
+    problems = []
+    if _DUMP_HEADER.search(text[:2000]) and _DUMP_TRAILER not in text[-2000:]:
+        problems.append("it starts as a mysqldump file but lacks mysqldump's last line "
+                        "(`-- Dump completed on ...`)")
+    saved: set[str] = set()
+    restored: set[str] = set()
+    locked = False
+    disabled: set[str] = set()
+    carried = dict.fromkeys(sorted(created), 0)
+    for statement in statements:
+        kind = statement_kind(statement)
+        body = unwrap(statement)
+        if kind == "SET":
+            saved.update(name.upper() for name in _SAVED.findall(body))
+            restored.update(name.upper() for name in _RESTORED.findall(body))
+        elif kind == "LOCK TABLES":
+            locked = True
+        elif kind == "UNLOCK TABLES":
+            locked = False
+        elif kind in ("INSERT", "REPLACE"):
+            table = (table_name(statement) or "").lower()
+            if table in carried:
+                carried[table] += rows_in_insert(statement)
+        keys = _KEYS.match(body)
+        if keys:
+            name = keys.group(1).strip("`").lower()
+            (disabled.add if keys.group(2).upper() == "DISABLE" else disabled.discard)(name)
+    if saved - restored:
+        problems.append("it saves session settings at its start (" + ", ".join(
+            f"@{n}" for n in sorted(saved - restored)[:3]) + ") but never restores them: its end is missing")
+    if locked:
+        problems.append("its last LOCK TABLES has no UNLOCK TABLES: a table's rows are cut off")
+    if disabled:
+        problems.append(f"keys of {', '.join(sorted(disabled))} are disabled and never enabled again: "
+                        "a table's rows are cut off")
+    empty = [t for t in schema.TABLES if t in carried and carried[t] == 0]
+    if empty and len(empty) < len(carried):
+        problems.append(", ".join(f"`{t}`" for t in empty) + " created but given no rows (the statements "
+                        "after the last complete one are missing?)")
+    return problems, carried
 
 
 def validate_dump(statements: list[str], path: str | Path = "dump") -> dict[str, TableDef]:
@@ -403,21 +677,33 @@ def validate_dump(statements: list[str], path: str | Path = "dump") -> dict[str,
     return defs
 
 
-def load_dump(path: str | Path, database: str | None = None) -> LoadReport:
+def load_dump(path: str | Path, database: str | None = None, force: bool = False) -> LoadReport:
     """Load a classicmodels-compatible MySQL dump (e.g. the public ``mysqlsampledatabase.sql``).
 
-    The dump is validated first, run inside a staging database (its
-    ``CREATE DATABASE``/``USE`` lines are skipped), validated again, and only
-    then swapped in. On any error the live tables are untouched.
+    The dump is validated first (compatible, complete), run inside a staging database (its
+    ``CREATE DATABASE``/``USE`` lines are skipped), validated again (every table got the
+    rows the dump carries; no order line points at a missing product or order), and only
+    then swapped in; the data it replaces is kept for :func:`rollback`. On any error the
+    live tables are untouched. ``force`` loads an incomplete dump or one with integrity
+    breaks anyway (noted in the report).
     """
     database = database or _default_database()
     started = time.perf_counter()
-    statements = read_dump(path)
+    text = _read_text(path)
+    statements = _split(text, path)
     defs = validate_dump(statements, path)
     rename = {name: t.name for name, t in defs.items()}  # same names; drops db qualifiers
     notes: list[str] = []
+    problems, carried = dump_completeness(text, statements, set(defs) & set(schema.TABLES))
+    if problems and any(carried.values()):
+        message = (f"{path} looks cut short: " + "; ".join(problems) + f". Nothing was loaded; "
+                   f"`{database}` keeps its data. Use the complete file, or load it anyway with --force.")
+        if not force:
+            raise IncompleteDumpError(message)
+        notes.append("loaded anyway (--force): " + "; ".join(problems))
     skipped: dict[str, int] = {}
-    with _staging(database) as (conn, stage):
+    progress = _Progress(database)
+    with _server_errors(progress), _staging(database, progress, unique_checks=True) as (conn, stage):
         with conn.cursor() as cur:
             for number, statement in enumerate(statements, 1):
                 kind = statement_kind(statement)
@@ -430,8 +716,10 @@ def load_dump(path: str | Path, database: str | None = None) -> LoadReport:
                 statement = redirect_statement(statement, rename)
                 _refuse_live_reference(statement, database)
                 try:
-                    cur.execute(statement)
+                    _execute(cur, statement)
                 except pymysql.MySQLError as exc:
+                    if _is_connection_lost(exc) or _is_disk_full(exc):
+                        raise  # server trouble, not the dump's: one line from _server_errors
                     if kind == "SET":  # session settings of another server version: not data
                         notes.append(f"statement {number} ignored: {body[:60]} ({exc.args[-1]})")
                         continue
@@ -442,42 +730,55 @@ def load_dump(path: str | Path, database: str | None = None) -> LoadReport:
                     ) from exc
         notes += _validate_staging(conn, stage)
         rows = _count_rows(conn, stage)
-        if not rows.get("orderdetails"):
+        if not rows.get("orderdetails") and not carried.get("orderdetails"):
             raise IncompatibleDumpError(
                 f"{path} has no order lines (orderdetails is empty: a schema-only dump?). Nothing was "
                 f"loaded; `{database}` keeps its data. The lab needs a dump with data.")
-        notes += _dangling_references(conn, stage)
-        _swap(conn, stage, database)
+        refusals = [f"`{t}`: the dump carries {carried[t]:,} rows but {rows[t]:,} arrived (duplicate "
+                    "keys? INSERT IGNORE skips them, and with UNIQUE_CHECKS=0 MariaDB drops the whole "
+                    "statement's rows; or a later statement removed rows)"
+                    for t in schema.TABLES if carried.get(t) and rows.get(t) != carried[t]]
+        refusals += _dangling_references(conn, stage)
+        if refusals and not force:
+            raise IntegrityError(
+                f"{path} breaks the data's integrity: " + "; ".join(refusals) + f". Nothing was "
+                f"loaded; `{database}` keeps its data. Fix the dump, or load it anyway with --force "
+                "(the ETL job then refuses to publish until the source is fixed).")
+        notes += [f"loaded anyway (--force): {r}" for r in refusals]
+        _swap(conn, stage, database, progress)
     if skipped:
         notes.append("skipped: " + ", ".join(f"{n} {k}" for k, n in sorted(skipped.items())))
     return LoadReport(database, str(path), rows, time.perf_counter() - started, notes)
 
 
 # Rows that point at nothing (a dump loaded with foreign key checks off): the ETL
-# job's reconciliation refuses them, so say so at load time.
+# job's reconciliation refuses them, so a load refuses them too (unless forced).
 _DANGLING = {
     "order line(s) whose product is missing from products":
-        "SELECT COUNT(*) FROM `{db}`.orderdetails AS d WHERE NOT EXISTS "
+        "SELECT COUNT(*), MIN(d.productCode) FROM `{db}`.orderdetails AS d WHERE NOT EXISTS "
         "(SELECT 1 FROM `{db}`.products AS p WHERE p.productCode = d.productCode)",
     "order line(s) whose order is missing from orders":
-        "SELECT COUNT(*) FROM `{db}`.orderdetails AS d WHERE NOT EXISTS "
+        "SELECT COUNT(*), MIN(d.orderNumber) FROM `{db}`.orderdetails AS d WHERE NOT EXISTS "
         "(SELECT 1 FROM `{db}`.orders AS o WHERE o.orderNumber = d.orderNumber)",
     "order(s) whose customer is missing from customers":
-        "SELECT COUNT(*) FROM `{db}`.orders AS o WHERE NOT EXISTS "
+        "SELECT COUNT(*), MIN(o.customerNumber) FROM `{db}`.orders AS o WHERE NOT EXISTS "
         "(SELECT 1 FROM `{db}`.customers AS c WHERE c.customerNumber = o.customerNumber)",
+    "product(s) whose product line is missing from productlines":
+        "SELECT COUNT(*), MIN(p.productLine) FROM `{db}`.products AS p WHERE NOT EXISTS "
+        "(SELECT 1 FROM `{db}`.productlines AS l WHERE l.productLine = p.productLine)",
 }
 
 
 def _dangling_references(conn: pymysql.connections.Connection, stage: str) -> list[str]:
-    notes = []
+    """One phrase per kind of row that points at nothing, with an example key."""
+    found = []
     with conn.cursor() as cur:
         for what, sql in _DANGLING.items():
-            cur.execute(sql.format(db=stage))
-            count = cur.fetchone()[0]
+            _execute(cur, sql.format(db=stage))
+            count, example = cur.fetchone()
             if count:
-                notes.append(f"{count} {what}: the ETL job will refuse to publish until they are "
-                             "fixed in the source (its reconciliation names them)")
-    return notes
+                found.append(f"{count} {what} (e.g. {example})")
+    return found
 
 
 def _refuse_live_reference(statement: str, database: str) -> None:

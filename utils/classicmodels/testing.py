@@ -47,7 +47,7 @@ def scratch_database(purpose: str) -> Iterator[str]:
         conn = connect("admin", database=None, autocommit=True)
         try:
             with conn.cursor() as cur:
-                for suffix in ("", "_staging", "_old"):
+                for suffix in ("", "_staging", "_old", "_previous", "_swap"):  # _previous: rollback copy
                     cur.execute(f"DROP DATABASE IF EXISTS `{name}{suffix}`")
         finally:
             conn.close()

@@ -109,6 +109,12 @@ class LocalCloudApp:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request, environ: dict[str, Any]) -> Response | None:
+        # --- which checkout this cloud belongs to (utils/cloud/identity.py, issue #12) ---
+        from utils.cloud import identity
+
+        if request.path == identity.PATH:
+            return identity.handle(request, environ)
+        # --- end identity ---
         target = request.headers.get("X-Amz-Target", "")
         if target:
             handler = _JSON_HANDLERS.get(target)
