@@ -175,7 +175,22 @@ def status() -> int:
     healthy &= cloud_up
     print(f"local cloud  {s.endpoint_url}  {'up' if cloud_up else 'DOWN'}  {line}")
     print(f"             state dir {_relative(daemon.CLOUD_DIR)}, log {_relative(daemon.log_path())}")
+    _stored_state()
     return 0 if healthy else 1
+
+
+def _stored_state() -> None:
+    """What the local cloud keeps on disk (survives `make down`, crashes, restarts)."""
+    from utils.cloud.__main__ import default_state_dir, status_command
+
+    state = default_state_dir()
+    if not state.exists():
+        print("stored       nothing yet (the local cloud keeps its state once it has started)")
+        return
+    try:
+        status_command(state.resolve())
+    except Exception as exc:  # a damaged store must not hide the services' status
+        print(f"stored       cannot read {_relative(state)}: {exc}")
 
 
 def env_lines() -> list[str]:

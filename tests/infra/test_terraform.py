@@ -138,10 +138,6 @@ def test_job_agrees_with_the_local_provisioner(tf: dict, provisioned: dict) -> N
         local["DefaultArguments"]["--target_path"]).replace(lake, "<data lake>")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "utils/cloud/provision.py (not owned by infra) still creates a Python shell 3.9 job "
-    "(Command pythonshell/3.9, GlueVersion 3.0, MaxCapacity 1, Timeout 5); glue.tf is Glue 5.0 "
-    "glueetl, 2 x G.1X, Timeout 10. Change the provisioner, then drop this marker."))
 def test_job_runtime_agrees_with_the_local_provisioner(tf: dict, provisioned: dict) -> None:
     job, local = _one(tf, "aws_glue_job"), provisioned["job"]
     assert local["Command"]["Name"] == job["command"][0]["name"]

@@ -160,10 +160,12 @@ def resources(settings: Settings | None = None) -> list[Resource]:
                  lambda: not _missing(lambda: glue.get_job(JobName=GLUE_JOB), "EntityNotFoundException"),
                  lambda: glue.create_job(
                      Name=GLUE_JOB, Role=role_arn,
-                     Command={"Name": "pythonshell", "PythonVersion": "3.9",
+                     # The AWS runtime of infra/terraform/glue.tf (Glue 5.0, Python 3.11; why:
+                     # docs/architecture.md "Running on AWS Glue"); tests/infra checks they agree.
+                     Command={"Name": "glueetl", "PythonVersion": "3",
                               "ScriptLocation": f"s3://{s.scripts_bucket}/{job_script_key()}"},
                      DefaultArguments=job_args, Connections={"Connections": [GLUE_CONNECTION]},
-                     MaxCapacity=1.0, Timeout=5, GlueVersion="3.0",
+                     WorkerType="G.1X", NumberOfWorkers=2, Timeout=10, GlueVersion="5.0",
                      ExecutionProperty={"MaxConcurrentRuns": 1})),
         # Query results go to the lab's bucket, not a guessed global default bucket. Only set
         # when the workgroup has no output location (a real account's setting is kept).
