@@ -19,7 +19,7 @@ from typing import Any
 from utils.teaching.widgets import FALLBACK_CLASS, Html, with_fallback
 
 LETTERS = "abcdefghij"
-MARK_RIGHT = "\u2713"  # ✓ and ✗: DejaVu Sans has them (the emoji ✅/❌ need an emoji font)
+MARK_RIGHT = "\u2713"  # ✓ and ✗: DejaVu Sans has them; emoji check marks need an emoji font
 MARK_WRONG = "\u2717"
 STATIC_NOTE = "Run this cell in JupyterLab to answer the quiz and get feedback on each choice."
 WIDGET_NOTE = ""  # the static quiz already says to run the cell; a second note would repeat it
