@@ -189,6 +189,7 @@ def test_screenshots_of_exported_lessons_and_the_dashboard(exports: dict[str, st
         assert quiz.is_visible(), f"{name}: Chromium does not show the static quiz"
         assert get_quiz(lesson_number(Path(name))).questions[0].prompt in quiz.inner_text()
         page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}.png"))  # the top of the lesson
+        quiz.locator("details").evaluate("details => { details.open = true; }")  # the ✓/✗ marks show
         quiz.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}_quiz.png"))
         page.close()
     source = tmp_path / "C1W2_3_dashboard.html"
