@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 import pandas as pd
@@ -115,19 +116,19 @@ def test_plot_draws_one_bar_per_product_largest_on_top(sales: pd.DataFrame) -> N
     selection = Selection("2004-01-01", "2004-01-31", top_n=3)
     fig = dash.plot_top_products(dash.top_products(sales, selection), selection)
     ax = fig.axes[0]
-    assert ax.get_title() == dash.chart_title(selection)
+    assert fig.get_suptitle().replace("\n", " ") == dash.chart_title(selection)
     assert len(ax.patches) == 3
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[-1] == "Harley"  # barh draws bottom-up: the largest is the last, on top
     assert dash.figure_png(fig).startswith(b"\x89PNG")
     untitled = dash.plot_top_products(dash.top_products(sales, selection), selection, titled=False)
-    assert untitled.axes[0].get_title() == ""
+    assert untitled.get_suptitle() == "" and untitled.axes[0].get_title() == ""
 
 
 def test_plot_of_nothing_shows_the_message() -> None:
     selection = Selection("2005-01-01", "2005-01-02", country="Japan")
     fig = dash.plot_top_products(pd.DataFrame(columns=["product_name", "total_sales"]), selection)
-    texts = [t.get_text() for t in fig.axes[0].texts]
+    texts = [t.get_text().replace("\n", " ") for t in fig.axes[0].texts]
     assert texts == [dash.no_sales_message(selection)]
 
 
@@ -147,7 +148,67 @@ def test_dashboard_reports_a_broken_mask_instead_of_crashing(sales: pd.DataFrame
     assert "Error: " in board.title.value and board.top.empty
 
 
-def test_dashboard_displays_as_widget_with_a_static_picture(sales: pd.DataFrame) -> None:
-    bundle = dash.Dashboard(sales)._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["image/png"] and bundle["text/plain"].startswith("Top 5 products")
+def test_wrap_title_puts_the_selection_on_its_own_lines() -> None:
+    title = dash.chart_title(Selection("2003-01-06", "2005-05-31"))
+    assert dash.wrap_title(title) == (
+        "Top 5 products by sales:\nall countries, all product lines, 2003-01-06 to 2005-05-31")
+    assert all(len(line) <= 30 for line in dash.wrap_title(title, width=30).splitlines())
+    assert dash.wrap_title("No colon here") == "No colon here"
+
+
+# The longest names of the real data: product names, country, product line, and the full date range.
+LONG_NAMES = ["1992 Ferrari 360 Spider red", "2003 Harley-Davidson Eagle Drag Bike",
+              "18th Century Vintage Horse Carriage", "1957 Chevy Pickup", "1936 Mercedes-Benz 500K Special Roadster"]
+
+
+@pytest.mark.parametrize("selection", [
+    Selection("2003-01-06", "2005-05-31"),
+    Selection("2003-01-06", "2005-05-31", country="Philippines", product_line="Trucks and Buses", top_n=10),
+], ids=["default", "longest"])
+def test_every_text_of_the_stored_picture_fits_in_the_figure(selection: Selection) -> None:
+    """The stored PNG's title was cut at the edge ("... to 2005-05-3"): nothing may cross the edge."""
+    top = pd.DataFrame({"product_name": LONG_NAMES, "total_sales": [276839.98, 190755.86, 190017.96,
+                                                                   170686.0, 9161531.48]})
+    fig = dash.plot_top_products(top, selection)
+    fig.set_dpi(dash.PNG_DPI)  # measure at the resolution of the stored picture
+    fig.draw_without_rendering()  # runs the constrained layout: the text positions are final
+    renderer = fig._get_renderer()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    drawn_ticks = [t for t in ax.get_xticklabels() if low <= t.get_position()[0] <= high]
+    texts = [fig._suptitle, *ax.get_yticklabels(), *drawn_ticks, ax.xaxis.label, *ax.texts]
+    assert len(texts) > len(LONG_NAMES)
+    for text in texts:
+        if text.get_text():
+            box = text.get_window_extent(renderer)
+            assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, f"{text.get_text()!r} crosses the edge"
+            assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, f"{text.get_text()!r} crosses the edge"
+
+
+def test_the_empty_star_message_fits_in_the_figure() -> None:
+    selection = Selection("2004-01-01", "2004-01-01")
+    fig = dash.plot_top_products(pd.DataFrame(columns=["product_name", "total_sales"]), selection,
+                                 empty_message=dash.EMPTY_STAR_MESSAGE)
+    fig.draw_without_rendering()
+    box = fig.axes[0].texts[0].get_window_extent(fig._get_renderer())
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+
+
+def test_dashboard_displays_the_widget_after_a_static_picture(sales: pd.DataFrame,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from utils.teaching.widgets import WIDGET_VIEW_MIMETYPE
+
+    board = dash.Dashboard(sales)
+    shown: list[dict] = []  # only what displaying the dashboard shows, not its first chart
+    monkeypatch.setattr("IPython.display.display",
+                        lambda obj, raw=False: shown.append(obj if raw else obj._repr_mimebundle_()))
+    board._ipython_display_()
+    picture, widget = shown
+    assert picture[WIDGET_VIEW_MIMETYPE]["model_id"] == ""  # hidden where the widget renders
+    assert base64.b64decode(picture["image/png"]).startswith(b"\x89PNG")
+    assert picture["text/plain"].startswith("Top 5 products by sales: all countries")
+    assert widget[WIDGET_VIEW_MIMETYPE]["model_id"] == board.widget.model_id
+    assert widget["text/plain"] == dash.DASHBOARD_NOTE
+
+    board.select(start=date(2004, 1, 4), end=date(2004, 1, 4))  # no sales: the picture says so, as the heading
+    assert board.static_bundle()["text/plain"].startswith("Nothing was sold for all countries")

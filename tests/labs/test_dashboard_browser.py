@@ -4,8 +4,9 @@ JupyterLab is served on 127.0.0.1 (a free port, a random token) from a temporary
 ``solutions/C1W2_3_dashboard.ipynb``; its kernels inherit an environment pointing at the
 running local cloud (or the configured target). Chromium is Debian's (``/usr/bin/chromium``),
 driven by the ``playwright`` Python package: no browser is ever downloaded. The test runs
-all cells, checks the chart title, changes the country dropdown, checks that the title
-follows, and saves ``test-artifacts/dashboard.png``.
+all cells, checks the chart title and that the static picture meant for HTML exports is
+hidden (one chart shows), changes the country dropdown, checks that the title follows, and
+saves ``test-artifacts/dashboard.png``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,21 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TITLE = ".delab-dashboard-title"
 RUN_ALL_TIMEOUT_MS = 300_000
+# True when a code cell of the open notebook holds the static picture utils.teaching.widgets adds:
+# a PNG with an empty widget view (model_id ""), which JupyterLab renders as nothing.
+STATIC_PICTURE_STORED_JS = """() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    if (cell.type !== 'code') continue;
+    for (let j = 0; j < cell.outputs.length; j++) {
+      const data = cell.outputs.get(j).data;
+      const view = data['application/vnd.jupyter.widget-view+json'];
+      if (data['image/png'] && view && view.model_id === '') return true;
+    }
+  }
+  return false;
+}"""
 
 
 def _free_port() -> int:
@@ -119,6 +135,14 @@ def test_dashboard_in_jupyterlab(chromium: Path, jupyter_lab: tuple[str, str]) -
             expect(title).to_contain_text("Top 5 products by sales: all countries",
                                           timeout=RUN_ALL_TIMEOUT_MS)
             before = title.inner_text()
+
+            # The static picture for HTML exports is in the cell's outputs, and JupyterLab hides it:
+            # only the live chart shows.
+            assert page.evaluate(STATIC_PICTURE_STORED_JS), "the dashboard cell has no static picture output"
+            charts = page.locator(".jp-Cell", has=title).locator(".jp-OutputArea-output img")
+            expect(charts.first).to_be_visible(timeout=60_000)
+            shown = [i for i in range(charts.count()) if charts.nth(i).is_visible()]
+            assert len(shown) == 1, f"JupyterLab shows {len(shown)} charts: the static picture is not hidden"
 
             country = page.locator(".widget-dropdown", has=page.locator("label", has_text="Country"))
             select = country.locator("select")

@@ -74,7 +74,7 @@ def test_check_returning_nonsense_is_reported_not_raised():
 
 def test_mimebundle_has_text_html_and_machine_readable_json():
     bundle = grade_sum(3)._repr_mimebundle_()
-    assert bundle["text/plain"].startswith("✅ ex1_sum: 2/2.")
+    assert bundle["text/plain"].startswith("✓ ex1_sum: 2/2.")
     assert "ex1_sum" in bundle["text/html"]
     assert bundle[MIME_TYPE] == {
         "exercise": "ex1_sum",
@@ -83,7 +83,7 @@ def test_mimebundle_has_text_html_and_machine_readable_json():
         "max_score": 2,
         "feedback": "Right.",
     }
-    assert grade_sum(1)._repr_mimebundle_()["text/plain"].startswith("❌")
+    assert grade_sum(1)._repr_mimebundle_()["text/plain"].startswith("✗")
 
 
 def test_html_escapes_feedback():

@@ -12,13 +12,15 @@ Here that is split so most of it is testable without a browser:
 - :class:`Dashboard`, which only wires widgets to those functions.
 
 Displayed, a :class:`Dashboard` is the live widget in JupyterLab and, for viewers
-without a kernel (papermill outputs, GitHub), a static picture of the current selection.
+without a kernel (HTML exports, GitHub, nbviewer), a static picture of the current selection
+(:meth:`Dashboard.static_bundle`, displayed with :func:`utils.teaching.widgets.display_with_fallback`).
 """
 
 from __future__ import annotations
 
 import html
 import io
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +41,16 @@ EMPTY_STAR_MESSAGE = (
     "terminal), re-run the ETL job and the crawler (part 2), then re-run this notebook from the top."
 )
 """What the dashboard says when Athena returns no sales at all."""
+
+PNG_DPI = 96
+FIGURE_WIDTH_IN = 9.0
+TITLE_WIDTH_CHARS = 80
+"""Characters per title line: at 11 pt DejaVu Sans averages about 5.5 pt a character, so 80 fit
+in the 9-inch figure (648 pt) with room to spare (tests/labs/test_dashboard.py measures it)."""
+
+DASHBOARD_NOTE = ("Interactive dashboard: run this notebook in JupyterLab to pick the dates, the country, "
+                  "the product line and N.")
+"""The widget's text/plain, where neither the widget nor the picture shows."""
 
 SALES_COLUMNS = ("order_date", "product_line", "product_name", "country", "total_sales")
 
@@ -176,24 +188,38 @@ def no_sales_message(selection: Selection) -> str:
     return f"Nothing was sold for {_describe(selection)}. {hint}"
 
 
+def wrap_title(title: str, width: int = TITLE_WIDTH_CHARS) -> str:
+    """``title`` on two or more lines: the headline, then the selection, each wrapped at ``width``.
+
+    A one-line title of a long selection ("..., 2003-01-06 to 2005-05-31") is wider than the
+    chart and was cut off at the figure's edge.
+    """
+    headline, _, rest = title.partition(": ")
+    parts = [headline + (":" if rest else ""), rest] if rest else [headline]
+    return "\n".join(line for part in parts for line in textwrap.wrap(part, width=width))
+
+
 def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = True,
                       empty_message: str | None = None) -> Figure:
     """A horizontal bar chart of ``top`` (largest bar on top), or the no-sales message.
 
-    The title is :func:`chart_title` unless ``titled`` is False (the live dashboard shows
-    it as a heading above the chart instead). ``empty_message`` replaces
-    :func:`no_sales_message` when ``top`` is empty. Returns a matplotlib ``Figure``, not
-    attached to pyplot, so it is never shown twice.
+    The title (the figure's suptitle, centred on the figure so it fits) is :func:`chart_title`
+    wrapped by :func:`wrap_title`, unless ``titled`` is False (the live dashboard shows it as a
+    heading above the chart instead). ``empty_message`` replaces :func:`no_sales_message` when
+    ``top`` is empty. Returns a matplotlib ``Figure``, not attached to pyplot, so it is never
+    shown twice.
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 1.6 + 0.45 * max(len(top), 2)), layout="constrained")
+    height = 1.6 + 0.45 * max(len(top), 2) + (0.35 if titled else 0.0)
+    fig = Figure(figsize=(FIGURE_WIDTH_IN, height), layout="constrained")
     ax = fig.add_subplot()
     if titled:
-        ax.set_title(chart_title(selection), fontsize=11)
+        fig.suptitle(wrap_title(chart_title(selection)), fontsize=11)
     if top.empty:
-        ax.text(0.5, 0.5, empty_message or no_sales_message(selection), ha="center", va="center", wrap=True,
-                fontsize=11, color="#9a6700", transform=ax.transAxes)
+        message = textwrap.fill(empty_message or no_sales_message(selection), width=TITLE_WIDTH_CHARS)
+        ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#9a6700",
+                transform=ax.transAxes)
         ax.set_axis_off()
         return fig
     names = top["product_name"][::-1]
@@ -210,7 +236,7 @@ def plot_top_products(top: pd.DataFrame, selection: Selection, titled: bool = Tr
 def figure_png(fig: Any) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96)
+    fig.savefig(buffer, format="png", dpi=PNG_DPI)
     return buffer.getvalue()
 
 
@@ -250,6 +276,7 @@ class Dashboard:
             ]
         )
         self.top = pd.DataFrame(columns=["product_name", "total_sales"])
+        self.heading = ""
         for control in (self.start, self.end, self.country, self.product_line, self.top_n):
             control.observe(lambda _change: self.update(), names="value")
         self.update()
@@ -284,22 +311,30 @@ class Dashboard:
         except Exception as error:  # a learner's mask may be broken: say so in the dashboard
             self.top = pd.DataFrame(columns=["product_name", "total_sales"])
             heading, colour = f"Error: {error}", "#cf222e"
+        self.heading = heading
         self.title.value = f'<b style="color:{colour}">{html.escape(heading)}</b>'
         with self.output:
             clear_output(wait=True)
             if not self.top.empty:
                 display(Image(data=figure_png(plot_top_products(self.top, selection, titled=False))))
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The live widget, plus a titled PNG of the current chart for viewers without a kernel."""
+    def static_bundle(self) -> dict[str, Any]:
+        """The titled chart of the current selection as PNG (or the heading's message), for exports.
+
+        ``text/plain`` is the heading: the chart's title, or why there is no chart.
+        """
         import base64
 
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle)
-        empty = EMPTY_STAR_MESSAGE if self.sales.empty else None
+        empty = None if not self.top.empty else self.heading
         picture = plot_top_products(self.top, self.selection, empty_message=empty)
-        bundle["image/png"] = base64.b64encode(figure_png(picture)).decode()
-        bundle["text/plain"] = chart_title(self.selection)
-        return bundle
+        return {"image/png": base64.b64encode(figure_png(picture)).decode(), "text/plain": self.heading}
+
+    def _ipython_display_(self) -> None:
+        """Display the live widget, with :meth:`static_bundle` for viewers without a kernel.
+
+        The picture is a separate output that JupyterLab hides and HTML exports, GitHub and
+        nbviewer show (:mod:`utils.teaching.widgets`).
+        """
+        from utils.teaching.widgets import display_with_fallback
+
+        display_with_fallback(self.widget, self.static_bundle, note=DASHBOARD_NOTE)

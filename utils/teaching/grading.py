@@ -91,13 +91,13 @@ class GradeResult:
         )
 
     def summary(self) -> str:
-        """One line of friendly text, e.g. ``✅ ex1_fact_orders: 2/2. Well done.``."""
-        mark = "✅" if self.passed else "❌"
+        """One line of friendly text, e.g. ``✓ ex1_fact_orders: 2/2. Well done.``."""
+        mark = "✓" if self.passed else "✗"
         return f"{mark} {self.exercise}: {_fmt(self.score)}/{_fmt(self.max_score)}. {self.feedback}".rstrip()
 
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.passed else ("#9a6700" if self.not_done else "#cf222e")
-        mark = "✅" if self.passed else "❌"
+        mark = "✓" if self.passed else "✗"
         feedback = html.escape(self.feedback).replace("\n", "<br>")
         return (
             f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:4px 0">'
@@ -118,7 +118,7 @@ def _fmt(number: float) -> str:
 
 
 def report(result: GradeResult) -> GradeResult:
-    """Display ``result`` in the notebook: ✅/❌ text, HTML, and the machine-readable bundle.
+    """Display ``result`` in the notebook: ✓/✗ text, HTML, and the machine-readable bundle.
 
     Use it when the grader call is not the last line of a cell (the last line is displayed
     automatically). Returns the result unchanged.

@@ -16,7 +16,13 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from utils.teaching.widgets import FALLBACK_CLASS, Html, with_fallback
+
 LETTERS = "abcdefghij"
+MARK_RIGHT = "\u2713"  # ✓ and ✗: DejaVu Sans has them; emoji check marks need an emoji font
+MARK_WRONG = "\u2717"
+STATIC_NOTE = "Run this cell in JupyterLab to answer the quiz and get feedback on each choice."
+WIDGET_NOTE = ""  # the static quiz already says to run the cell; a second note would repeat it
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,41 @@ class Quiz:
             lines.append(f"  Q{r.number} ({r.answered or '-'}): {mark}. {r.feedback}")
         return "\n".join(lines)
 
+    def static_text(self) -> str:
+        """The quiz as plain text: title, numbered questions and lettered choices (no answers)."""
+        lines = [self.title, ""]
+        for number, question in enumerate(self.questions, start=1):
+            lines.append(f"Q{number}. {question.prompt}")
+            choices = zip(question.letters, question.choices, strict=True)
+            lines += [f"   {letter}) {choice.text}" for letter, choice in choices]
+            lines.append("")
+        lines.append(STATIC_NOTE)
+        return "\n".join(lines)
+
+    def static_html(self) -> str:
+        """The quiz as static HTML for exports: the questions, then the answers and why, folded away."""
+        parts = [f'<div class="{FALLBACK_CLASS} delab-quiz"><h4>{html.escape(self.title)}</h4>']
+        for number, question in enumerate(self.questions, start=1):
+            parts.append(f"<p><b>Q{number}.</b> {html.escape(question.prompt)}</p><ul>")
+            parts += [f"<li>{letter}) {html.escape(choice.text)}</li>"
+                      for letter, choice in zip(question.letters, question.choices, strict=True)]
+            parts.append("</ul>")
+        parts.append(f"<p><i>{html.escape(STATIC_NOTE)}</i></p><details><summary>Answers and why</summary>")
+        for number, question in enumerate(self.questions, start=1):
+            parts.append(f"<p><b>Q{number}: {question.answer}</b></p><ul>")
+            for letter, choice in zip(question.letters, question.choices, strict=True):
+                mark = MARK_RIGHT if choice.correct else MARK_WRONG
+                parts.append(f"<li>{mark} {letter}) {html.escape(choice.why)}</li>")
+            parts.append("</ul>")
+        parts.append("</details></div>")
+        return "".join(parts)
+
     def render(self) -> Any:
-        """Return an ipywidgets box: one radio group per question and a Check button."""
+        """Return an ipywidgets box: one radio group per question and a Check button.
+
+        Displayed, the box also emits :meth:`static_html` as a static fallback, which HTML
+        exports, GitHub and nbviewer show and JupyterLab hides (:mod:`utils.teaching.widgets`).
+        """
         import ipywidgets as widgets  # imported here so the data model needs no UI
 
         radios = []
@@ -127,7 +166,8 @@ class Quiz:
             output.value = results_html(self.check(answers))
 
         button.on_click(on_click)
-        return widgets.VBox([*rows, button, output])
+        box = widgets.VBox([*rows, button, output])
+        return with_fallback(box, Html(self.static_html(), self.static_text()), note=WIDGET_NOTE)
 
 
 def _check_one(number: int, question: Question, letter: str | None) -> Result:
@@ -148,7 +188,7 @@ def results_html(results: list[Result]) -> str:
     parts = [f"<p><b>{correct}/{len(results)} correct</b></p>"]
     for r in results:
         colour = "#1a7f37" if r.correct else "#cf222e"
-        mark = "&#10003;" if r.correct else "&#10007;"
+        mark = MARK_RIGHT if r.correct else MARK_WRONG
         parts.append(f'<p style="color:{colour}">{mark} Q{r.number}: {html.escape(r.feedback)}</p>')
     return "".join(parts)
 
