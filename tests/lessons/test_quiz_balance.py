@@ -65,7 +65,6 @@ def test_is_true_false_accepts_only_true_false_or_yes_no() -> None:
     assert not is_true_false(question("?", ("True", True, "r"), ("False", False, "w"), ("Maybe", False, "w")))
 
 
-@REWRITING
 def test_the_correct_option_is_rarely_the_longest() -> None:
     longest = [_where(lesson, number) for lesson, number, q in QUESTIONS if correct_is_longest(q)]
     share = len(longest) / len(QUESTIONS)
