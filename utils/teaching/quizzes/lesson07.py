@@ -97,7 +97,7 @@ QUIZ = Quiz(
             "You stop the lab's RDS instance on a Friday and forget it for a month. What does the bill "
             "show?",
             (
-                "Nothing after Friday: a stopped database costs nothing",
+                "Nothing after Friday: a stopped database costs nothing more",
                 False,
                 "A stopped RDS instance still bills its provisioned storage (and backups beyond the free "
                 "allowance).",

@@ -47,13 +47,13 @@ QUIZ = Quiz(
                 "when a consumer deletes it.",
             ),
             (
-                "SQS sees the crash and hands it to another worker at once",
+                "SQS notices the crash and hands it to another worker at once",
                 False,
                 "SQS does not watch workers; the message becomes visible again only when its "
                 "visibility timeout ends.",
             ),
             (
-                "It returns after the timeout, so the order may be written twice",
+                "It returns after the timeout; the order may be saved twice",
                 True,
                 "Undeleted messages are delivered again; consumers must be idempotent, e.g. skip an "
                 "order already written.",
@@ -70,7 +70,7 @@ QUIZ = Quiz(
             "The orders team offers to push every change to your stream, instead of you querying their "
             "database every hour. What changes for their system?",
             (
-                "It does the sending: a message per change, resent if you are down",
+                "It sends each change, and resends it when you are down",
                 True,
                 "Push moves the delivery work onto the source: it must send each change and keep and "
                 "resend what failed.",
@@ -151,7 +151,7 @@ QUIZ = Quiz(
             "Data must be at most 60 minutes old when analysts see it; the job takes 10 minutes. Which is "
             "the cheapest schedule that meets it?",
             (
-                "Hourly: 60 minutes is exactly the limit",
+                "Hourly: 60 minutes is exactly the limit set",
                 False,
                 "An event just after a run waits almost an hour, plus the 10-minute run: about 70 "
                 "minutes in the worst case.",
