@@ -6,7 +6,11 @@ import math
 
 from tests.lessons.exercise_helpers import assert_grader_proven
 from utils.concepts import costs, regions
-from utils.teaching.exercises.lesson06 import grade_elastic_fleet, grade_rank_regions
+from utils.teaching.exercises.lesson06 import (
+    grade_elastic_fleet,
+    grade_rank_regions,
+    grade_shared_responsibility,
+)
 
 # --- exercise 1: elastic_fleet ---------------------------------------------------------------
 
@@ -163,3 +167,29 @@ def test_the_lesson_example_holds():
              regions.UserGroup("Madrid", 40.42, -3.70, 1)]
     assert rank_regions(users)[:2] == ["eu-west-3", "eu-central-1"]
     assert elastic_fleet([0.2, 1.0, 2.5], 0.10) == (5, 0.5)
+
+
+# --- exercise 3: shared responsibility ---------------------------------------------------------
+
+RESPONSIBILITY = {
+    "ec2_failed_disk": "AWS", "ec2_os_patch": "you", "ec2_isolation": "AWS", "rds_engine_patch": "AWS",
+    "rds_host_os": "AWS", "rds_security_group": "you", "s3_who_reads": "you", "s3_encryption": "you",
+}  # fmt: skip
+
+
+def test_shared_responsibility():
+    written_differently = {k: ("aws" if v == "AWS" else "Customer") for k, v in RESPONSIBILITY.items()}
+    assert_grader_proven(
+        grade_shared_responsibility,
+        solution=RESPONSIBILITY,
+        mistakes=[
+            ({**RESPONSIBILITY, "rds_engine_patch": "you"}, "on a managed service such as rds"),
+            ({**RESPONSIBILITY, "rds_security_group": "AWS"}, "yours on every service"),
+            ({**RESPONSIBILITY, "ec2_os_patch": "AWS"}, "from the operating system up is yours"),
+            ({**RESPONSIBILITY, "s3_encryption": "AWS"}, "how it must be protected"),
+            ({**RESPONSIBILITY, "ec2_failed_disk": "you"}, "you never touch them"),
+            ({k: v for k, v in RESPONSIBILITY.items() if k != "rds_host_os"},
+             "no answer for ['rds_host_os']"),
+        ],
+        equivalents=[written_differently],
+    )

@@ -10,7 +10,7 @@ without the EU filter, latency not weighted by traffic...) so the feedback can n
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from utils.concepts import costs, regions
@@ -248,4 +248,52 @@ def grade_rank_regions(rank_regions: Callable[..., list[str]]) -> str:
     )
 
 
-declare("06_the_aws_cloud_and_regions", grade_elastic_fleet, grade_rank_regions)
+# --- exercise 3: the shared responsibility model -----------------------------------------------
+
+_YOU = {"you", "customer", "me", "us", "the customer"}
+
+
+def _why(layer: str, service: str, expected: str) -> str:
+    if expected == "AWS" and layer in ("facilities", "hardware", "hypervisor"):
+        return ("AWS secures the cloud itself: buildings, physical servers and disks, and the hypervisor "
+                "that keeps customers' VMs apart. You never touch them")  # fmt: skip
+    if expected == "AWS":
+        return (f"on a managed service such as {service}, AWS runs and patches the {layer} for you; that "
+                "is part of what the service is")  # fmt: skip
+    if layer == "operating system":
+        return "on EC2 everything from the operating system up is yours: AWS does not log in to your instance"
+    return (f"{layer} is yours on every service, {service} included: only you know who should reach or read "
+            "your data, and how it must be protected")  # fmt: skip
+
+
+@grader("l06_ex3_shared_responsibility", max_score=1)
+def grade_shared_responsibility(responsibility: Mapping[str, str]) -> str:
+    """``responsibility`` must give each task of :data:`responsibility.TASKS` the owner the model gives."""
+    from utils.concepts import responsibility as model
+
+    assert isinstance(responsibility, Mapping), (
+        "responsibility should be a dict such as {'ec2_failed_disk': 'AWS', ...}, "
+        f"not {type(responsibility).__name__}."
+    )
+    unknown = sorted(set(responsibility) - set(model.TASKS))
+    missing = sorted(set(model.TASKS) - set(responsibility))
+    assert not unknown, f"responsibility has keys that are not tasks: {unknown}; use the keys of TASKS."
+    assert not missing, f"responsibility has no answer for {missing}."
+    wrong = []
+    for key, task in model.TASKS.items():
+        answer = str(responsibility[key]).strip()
+        owner = "AWS" if answer.lower() == "aws" else "you" if answer.lower() in _YOU else None
+        assert owner is not None, f"{key}: answer 'AWS' or 'you', not {answer!r}."
+        expected = model.who_secures(task.layer, task.service)
+        if owner != expected:
+            why = _why(task.layer, task.service, expected)
+            wrong.append(f"{key} ({task.description}): not {owner}, because {why}")
+    assert not wrong, f"{len(wrong)} of {len(model.TASKS)} to rethink:\n- " + "\n- ".join(wrong)
+    return (
+        f"All {len(model.TASKS)} tasks are with the right owner: AWS below the line (and the OS and engine "
+        "of "
+        "managed services), you above it (network rules, access and data, everywhere)."
+    )
+
+
+declare("06_the_aws_cloud_and_regions", grade_elastic_fleet, grade_rank_regions, grade_shared_responsibility)
