@@ -19,9 +19,18 @@ MAX_MESSAGES_PER_RECEIVE = 10
 
 def fresh_queue(sqs: Any, name: str, visibility_timeout_s: int = 30) -> str:
     """Create (or reuse) the queue ``name``, empty it, and return its URL (idempotent)."""
+    from botocore.exceptions import ClientError
+
     attributes = {"VisibilityTimeout": str(visibility_timeout_s)}
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    sqs.purge_queue(QueueUrl=url)
+    try:
+        sqs.purge_queue(QueueUrl=url)
+    except ClientError as error:  # AWS allows one purge a minute per queue: empty it by hand instead
+        if "PurgeQueueInProgress" not in error.response.get("Error", {}).get("Code", ""):
+            raise
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+            for message in messages:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return url
 
 
