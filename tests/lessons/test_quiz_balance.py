@@ -29,7 +29,6 @@ MAX_POSITION_SHARE = 0.40
 OPTIONS = 4
 TRUE_FALSE = ({"true", "false"}, {"yes", "no"})
 
-REWRITING = pytest.mark.xfail(strict=False, reason="quizzes being rewritten (#14)")
 
 QUESTIONS = [(lesson, number, question) for lesson in LESSONS
              for number, question in enumerate(get_quiz(lesson).questions, start=1)]
@@ -87,7 +86,6 @@ def test_the_correct_position_is_spread() -> None:
         f"{MAX_POSITION_SHARE:.0%} ({figures}); move some (rotate=False keeps the written order)")
 
 
-@REWRITING
 def test_every_question_has_four_options_or_is_true_false() -> None:
     sizes = Counter(len(q.choices) for _, _, q in QUESTIONS)
     wrong = [f"{_where(lesson, number)} ({len(q.choices)} options)" for lesson, number, q in QUESTIONS

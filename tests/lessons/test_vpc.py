@@ -70,7 +70,7 @@ def test_security_group_default_deny_and_allow():
     assert is_allowed(rules, "tcp", 443, "203.0.113.5") == (True, "allowed by rule: https from anywhere")
     assert is_allowed(rules, "tcp", 3306, "10.0.3.4")[0]
     allowed, reason = is_allowed(rules, "tcp", 3306, "203.0.113.5")
-    assert not allowed and "deny by default" in reason
+    assert not allowed and "deny what no rule allows" in reason
     assert not is_allowed(rules, "udp", 443, "203.0.113.5")[0]
 
 

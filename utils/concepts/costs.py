@@ -1,7 +1,8 @@
 """What the cloud costs: pay-as-you-go, elasticity, billing options, forgotten resources.
 
-Prices are rounded us-east-1 list prices at the time of writing, for teaching
-only (AWS changes them; check the pricing pages for real decisions).
+Prices are us-east-1 (N. Virginia) on-demand list prices for Linux, as AWS published
+them in 2025, for teaching only (AWS changes them; check the pricing pages for real
+decisions). Each service is priced at its own rate: RDS storage is not EBS storage.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 HOURS_PER_MONTH = 730  # AWS bills a month as 730 hours
+PRICES_AS_OF = "us-east-1 on-demand list prices, 2025"
 
 #: Approximate on-demand USD per hour, us-east-1.
 HOURLY_PRICES: dict[str, float] = {
@@ -25,11 +27,27 @@ HOURLY_PRICES: dict[str, float] = {
     "redshift dc2.large": 0.25,
 }
 EBS_GP3_USD_GB_MONTH = 0.08
+#: RDS for MySQL, Single-AZ, General Purpose gp3 storage: RDS's own storage price, dearer than
+#: a raw EBS gp3 volume because the managed service is included.
+RDS_GP3_USD_GB_MONTH = 0.115
 S3_STANDARD_USD_GB_MONTH = 0.023
+
+#: AWS starts a stopped RDS instance again after 7 days (it cannot stay stopped longer).
+RDS_MAX_STOPPED_HOURS = 7 * 24
+
+#: Operating systems whose EC2 instances are billed per second (60-second minimum); the others,
+#: such as SUSE Linux Enterprise Server, are billed per started hour (as are some AWS
+#: Marketplace images that carry an hourly software fee).
+PER_SECOND_BILLING_OS = frozenset({"amazon linux", "windows", "red hat enterprise linux", "ubuntu"})
+MIN_BILLED_SECONDS = 60
 
 #: Fraction of the on-demand price paid under each billing option (typical figures).
 BILLING_OPTIONS: dict[str, dict[str, object]] = {
-    "on-demand": {"factor": 1.0, "committed": False, "note": "pay per second of use, no commitment"},
+    "on-demand": {
+        "factor": 1.0,
+        "committed": False,
+        "note": "pay for the time it runs, no commitment: per second for most OS, per hour for some",
+    },
     "savings plan 1y": {"factor": 0.65, "committed": True, "note": "commit to an hourly spend for 1 year"},
     "savings plan 3y": {"factor": 0.45, "committed": True, "note": "commit for 3 years (up to ~72% off)"},
     "spot": {
@@ -42,11 +60,16 @@ BILLING_OPTIONS: dict[str, dict[str, object]] = {
 
 @dataclass(frozen=True)
 class Resource:
-    """A billable resource: what it costs per hour while running and while stopped."""
+    """A billable resource: what it costs per hour while running and while stopped.
+
+    ``max_stopped_hours``: after that long stopped, AWS starts it again by itself and it
+    bills the running price (RDS: 7 days); ``None`` means it stays stopped.
+    """
 
     name: str
     running_usd_hour: float
     stopped_usd_hour: float = 0.0
+    max_stopped_hours: int | None = None
 
 
 def ebs_usd_hour(gib: float) -> float:
@@ -54,15 +77,35 @@ def ebs_usd_hour(gib: float) -> float:
     return gib * EBS_GP3_USD_GB_MONTH / HOURS_PER_MONTH
 
 
+def rds_storage_usd_hour(gib: float) -> float:
+    """Hourly cost of RDS gp3 storage (Single-AZ; billed while the instance is stopped too)."""
+    return gib * RDS_GP3_USD_GB_MONTH / HOURS_PER_MONTH
+
+
+def billed_seconds(run_seconds: float, operating_system: str = "amazon linux") -> int:
+    """Seconds an on-demand EC2 instance is billed for one run of ``run_seconds``.
+
+    Per second with a 60-second minimum for the operating systems in
+    :data:`PER_SECOND_BILLING_OS`; every started hour in full for the others (e.g. SUSE).
+    """
+    if run_seconds < 0:
+        raise ValueError("run_seconds cannot be negative.")
+    if operating_system.lower() in PER_SECOND_BILLING_OS:
+        return max(MIN_BILLED_SECONDS, math.ceil(run_seconds))
+    return math.ceil(run_seconds / 3600) * 3600
+
+
 def lab_resources() -> list[Resource]:
     """The kind of resources a course lab starts: a small VM, a database, networking."""
     disk = ebs_usd_hour(30)
+    rds_storage = rds_storage_usd_hour(20)
     return [
         Resource("EC2 t3.small + 30 GiB disk", HOURLY_PRICES["ec2 t3.small"] + disk, disk),
         Resource(
             "RDS db.t3.micro + 20 GiB",
-            HOURLY_PRICES["rds db.t3.micro (MySQL)"] + ebs_usd_hour(20),
-            ebs_usd_hour(20),
+            HOURLY_PRICES["rds db.t3.micro (MySQL)"] + rds_storage,
+            rds_storage,
+            max_stopped_hours=RDS_MAX_STOPPED_HOURS,
         ),
         Resource("NAT gateway", HOURLY_PRICES["nat gateway"], HOURLY_PRICES["nat gateway"]),
         # An auto-assigned public IPv4 is released when the instance stops; an Elastic IP stays
@@ -83,19 +126,59 @@ def cumulative_cost(
     """Cumulative USD after each hour when resources run, then are stopped or deleted.
 
     ``stop_after`` hours: running prices until then, stopped prices afterwards
-    (disks, NAT gateways and addresses keep billing). ``delete_after`` hours:
-    nothing is billed afterwards. Returns ``hours + 1`` values starting at 0.
+    (disks, NAT gateways and addresses keep billing), except that a resource with
+    ``max_stopped_hours`` (RDS) is started again by AWS after that long and bills its
+    running price from then on. ``delete_after`` hours: nothing is billed afterwards.
+    Returns ``hours + 1`` values starting at 0.
     """
     totals = [0.0]
     for hour in range(hours):
         if delete_after is not None and hour >= delete_after:
             rate = 0.0
         elif stop_after is not None and hour >= stop_after:
-            rate = sum(r.stopped_usd_hour for r in resources)
+            rate = sum(_stopped_rate(r, hour - stop_after) for r in resources)
         else:
             rate = sum(r.running_usd_hour for r in resources)
         totals.append(totals[-1] + rate)
     return totals
+
+
+def _stopped_rate(resource: Resource, hours_stopped: int) -> float:
+    if resource.max_stopped_hours is not None and hours_stopped >= resource.max_stopped_hours:
+        return resource.running_usd_hour  # restarted by AWS, running (and billing) again
+    return resource.stopped_usd_hour
+
+
+# --- compute without a whole VM: Lambda and Fargate (ECS/EKS) ------------------------------
+
+LAMBDA_USD_PER_MILLION_REQUESTS = 0.20
+LAMBDA_USD_PER_GB_SECOND = 0.0000166667  # x86; the first 6 billion GB-s tier
+FARGATE_USD_VCPU_HOUR = 0.04048  # Linux/x86
+FARGATE_USD_GB_HOUR = 0.004445
+
+
+def lambda_monthly_usd(requests: float, avg_duration_ms: float, memory_mb: float) -> float:
+    """Monthly cost of a Lambda function: a fee per request plus the GB-seconds it runs.
+
+    Duration is billed per millisecond; memory is configured in MB (1 GB = 1024 MB).
+    The free tier is left out, as it is for an account past its first year's allowances.
+    """
+    if requests < 0 or avg_duration_ms < 0 or memory_mb <= 0:
+        raise ValueError("requests and duration must be >= 0 and memory > 0.")
+    gb_seconds = requests * (avg_duration_ms / 1000) * (memory_mb / 1024)
+    return requests / 1_000_000 * LAMBDA_USD_PER_MILLION_REQUESTS + gb_seconds * LAMBDA_USD_PER_GB_SECOND
+
+
+def fargate_monthly_usd(
+    vcpu: float, memory_gb: float, hours: float = HOURS_PER_MONTH, tasks: int = 1
+) -> float:
+    """Monthly cost of ``tasks`` Fargate tasks (ECS or EKS) of this size running ``hours`` each."""
+    return tasks * hours * (vcpu * FARGATE_USD_VCPU_HOUR + memory_gb * FARGATE_USD_GB_HOUR)
+
+
+def ec2_monthly_usd(instance: str = "t3.small", hours: float = HOURS_PER_MONTH) -> float:
+    """Monthly on-demand cost of one instance of a type in :data:`HOURLY_PRICES` (``ec2 <type>``)."""
+    return HOURLY_PRICES[f"ec2 {instance}"] * hours
 
 
 def monthly_cost_by_option(on_demand_usd_hour: float, hours_used: float) -> dict[str, float]:

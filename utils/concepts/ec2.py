@@ -200,6 +200,15 @@ def describe_size(size: str) -> str:
     return notes[size]
 
 
+def is_valid_size(size: str) -> bool:
+    """True when ``size`` is in the size vocabulary AWS uses (``micro``, ``2xlarge``, ``metal``...)."""
+    try:
+        _check_size(size)
+    except InvalidInstanceType:
+        return False
+    return True
+
+
 def _check_size(size: str) -> None:
     """Raise unless ``size`` is in the size vocabulary AWS uses."""
     match = _SIZE_PATTERN.match(size)

@@ -121,3 +121,194 @@ def data_age_minutes(
         ready = t if interval_minutes == 0 else (int(t // interval_minutes) + 1) * interval_minutes
         ages.append(ready - t + latency_minutes)
     return ages
+
+
+# --- schema drift between two snapshots ----------------------------------------------------------
+
+
+def customer_snapshots() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two daily snapshots of a customers extract, Monday's and Tuesday's (the lesson's example).
+
+    Overnight the source renamed ``customerName`` to ``customer_name``, started sending some
+    credit limits as text, and added an ``email`` field that only some rows carry (not the
+    first). Tuesday's rows also have no ``state``, which is NULL and so says nothing about
+    the column's type.
+    """
+    monday = [
+        {"customerNumber": 103, "customerName": "Atelier graphique", "state": None, "creditLimit": 21000.0},
+        {"customerNumber": 112, "customerName": "Signal Gift Stores", "state": "NV", "creditLimit": 71800.0},
+        {"customerNumber": 114, "customerName": "Australian Collectors, Co.", "state": "Victoria",
+         "creditLimit": 117300.0},
+    ]  # fmt: skip
+    tuesday = [
+        {"customerNumber": 103, "customer_name": "Atelier graphique", "state": None, "creditLimit": 21000.0},
+        {"customerNumber": 112, "customer_name": "Signal Gift Stores", "state": None,
+         "creditLimit": "71800.00"},
+        {"customerNumber": 119, "customer_name": "La Rochelle Gifts", "state": None, "creditLimit": 118200.0,
+         "email": "contact@example.com"},
+    ]  # fmt: skip
+    return monday, tuesday
+
+
+def column_types(rows: Sequence[Row]) -> dict[str, str]:
+    """The schema a snapshot really has: every column seen in ANY row -> the type(s) of its values.
+
+    A column's type is the name of its values' Python type (``"int"``); when its non-NULL
+    values have several types, the names joined by ``|`` in alphabetical order
+    (``"float|str"``); ``""`` when every value is NULL (no type can be told).
+    """
+    seen: dict[str, set[str]] = {}
+    for row in rows:
+        for column, value in row.items():
+            names = seen.setdefault(column, set())
+            if value is not None:
+                names.add(type(value).__name__)
+    return {column: "|".join(sorted(names)) for column, names in seen.items()}
+
+
+def schema_changes(before: Sequence[Row], after: Sequence[Row]) -> dict[str, Any]:
+    """How the schema changed from snapshot ``before`` to snapshot ``after``.
+
+    Returns ``{"added": [...], "removed": [...], "retyped": {column: (old, new)}}`` with the
+    lists sorted. A renamed column shows as one removed and one added. A column is retyped
+    only when both snapshots tell its type (NULLs alone change nothing) and they differ.
+    """
+    old, new = column_types(before), column_types(after)
+    both = sorted(old.keys() & new.keys())
+    retyped = {c: (old[c], new[c]) for c in both if old[c] and new[c] and old[c] != new[c]}
+    return {"added": sorted(new.keys() - old.keys()), "removed": sorted(old.keys() - new.keys()),
+            "retyped": retyped}
+
+
+# --- an incremental pull that also catches updates and deletes ----------------------------------
+
+
+class SourceConnection:
+    """A read-only view of a source database that counts what each query transfers.
+
+    ``execute(sql, params)`` runs the query and returns its rows (a list of tuples, with
+    ``fetchall()``/``fetchone()`` too, like a DB-API cursor). ``rows_read`` counts every row
+    returned; ``wide_rows_read`` those with more than one column (full rows, as opposed to
+    a key-only listing), which is what an incremental pull tries to keep small.
+    """
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.rows_read = 0
+        self.wide_rows_read = 0
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
+        """Run a SELECT on the source and return its rows."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise PermissionError("this connection to the source is read-only: run SELECT queries only")
+        rows = _Rows(self._db.execute(sql, tuple(params)).fetchall())
+        self.rows_read += len(rows)
+        if rows and len(rows[0]) > 1:
+            self.wide_rows_read += len(rows)
+        return rows
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    """Query results that also answer ``fetchall()`` and ``fetchone()``."""
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+    def fetchone(self) -> Any:
+        return self[0] if self else None
+
+
+class ChangingSource:
+    """A small ``customers`` table in an in-memory SQLite database, changed between pulls.
+
+    Every insert or update stamps the row's ``updated_at`` with the next tick of a clock,
+    as an application (or a database trigger) does; a delete removes the row, leaving
+    nothing to stamp. :meth:`connect` hands out a :class:`SourceConnection`.
+    """
+
+    def __init__(self, rows: Sequence[tuple[int, str]] = ()) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(":memory:")
+        self._db.execute("CREATE TABLE customers (customerNumber INTEGER PRIMARY KEY, city TEXT NOT NULL, "
+                         "updated_at INTEGER NOT NULL)")  # fmt: skip
+        self.clock = 0
+        for number, city in rows:
+            self.insert(number, city)
+
+    def _tick(self) -> int:
+        self.clock += 1
+        return self.clock
+
+    def insert(self, number: int, city: str) -> None:
+        """A new customer."""
+        self._db.execute("INSERT INTO customers VALUES (?, ?, ?)", (number, city, self._tick()))
+
+    def update(self, number: int, city: str) -> None:
+        """A customer moves: the row changes and gets a new ``updated_at``."""
+        self._db.execute("UPDATE customers SET city = ?, updated_at = ? WHERE customerNumber = ?",
+                         (city, self._tick(), number))  # fmt: skip
+
+    def delete(self, number: int) -> None:
+        """A customer is removed: the row is gone (no ``updated_at`` left to see)."""
+        self._db.execute("DELETE FROM customers WHERE customerNumber = ?", (number,))
+
+    def connect(self) -> SourceConnection:
+        """A read-only, counting connection for a pull."""
+        return SourceConnection(self._db)
+
+    def snapshot(self) -> dict[int, dict[str, Any]]:
+        """The table as a replica should hold it: customerNumber -> {city, updated_at}."""
+        rows = self._db.execute("SELECT customerNumber, city, updated_at FROM customers").fetchall()
+        return {n: {"city": city, "updated_at": at} for n, city, at in rows}
+
+
+def incremental_sync(conn: SourceConnection, replica: dict[int, dict[str, Any]], watermark: int) -> int:
+    """Bring ``replica`` in line with the source; return the new watermark.
+
+    Changed rows (inserts and updates) come from an incremental pull on ``updated_at``;
+    deletes, which leave no row to pull, from comparing keys with a key-only listing of
+    the source (cheap: one narrow column). Log-based CDC gets both from the database's log.
+    """
+    changed = conn.execute(
+        "SELECT customerNumber, city, updated_at FROM customers WHERE updated_at > ? ORDER BY updated_at",
+        (watermark,),
+    )
+    for number, city, updated_at in changed:
+        replica[number] = {"city": city, "updated_at": updated_at}
+        watermark = max(watermark, updated_at)
+    live = {number for (number,) in conn.execute("SELECT customerNumber FROM customers")}
+    for number in set(replica) - live:
+        del replica[number]
+    return watermark
+
+
+# --- push or pull: the work moves, it does not vanish --------------------------------------------
+
+
+def source_work(
+    change_minutes: Sequence[float], *, pattern: str, every_minutes: float = 60,
+    receiver_down: tuple[float, float] | None = None, horizon_minutes: float = 24 * 60,
+) -> dict[str, int]:
+    """What the SOURCE system does in a day to deliver its changes, under pull or push.
+
+    - ``"pull"``: the receiver runs a query on the source every ``every_minutes``, whether
+      anything changed or not, and the source returns the changed rows;
+    - ``"push"``: the source sends one message per change the moment it happens; a send
+      while the receiver is down (``receiver_down = (start, end)`` minutes) fails and the
+      source must keep it and send it again when the receiver is back.
+
+    Returns ``{"queries answered": ..., "rows returned": ..., "messages sent": ..., "resends": ...}``.
+    """
+    if pattern not in ("pull", "push"):
+        raise ValueError("pattern must be 'pull' or 'push'.")
+    work = {"queries answered": 0, "rows returned": 0, "messages sent": 0, "resends": 0}
+    if pattern == "pull":
+        work["queries answered"] = int(horizon_minutes // every_minutes)
+        work["rows returned"] = len(change_minutes)
+        return work
+    work["messages sent"] = len(change_minutes)
+    if receiver_down is not None:
+        start, end = receiver_down
+        work["resends"] = sum(start <= t < end for t in change_minutes)
+    return work

@@ -257,17 +257,14 @@ def pick_region(
     lat_n = [latency / LATENCY_REFERENCE_MS for latency in latencies]
     cost_n = [price / PRICE_REFERENCE_USD_HOUR - 1 for price in prices]
     weight_sum = latency_weight + cost_weight
-    scores = [
-        RegionScore(
-            r.code,
-            r.city,
-            round(lat, 1),
-            price,
-            round((latency_weight * ln + cost_weight * cn) / weight_sum, 3),
-        )
-        for r, lat, price, ln, cn in zip(candidates, latencies, prices, lat_n, cost_n, strict=False)
-    ]
-    return sorted(scores, key=lambda s: (s.score, s.code))
+    exact = [(latency_weight * ln + cost_weight * cn) / weight_sum
+             for ln, cn in zip(lat_n, cost_n, strict=True)]
+    # Sort on the exact score (the rounded one is for display), so two regions whose scores
+    # round alike still come out in the order their real scores give.
+    ranked = sorted(zip(exact, candidates, latencies, prices, strict=True),
+                    key=lambda item: (item[0], item[1].code))
+    return [RegionScore(r.code, r.city, round(lat, 1), price, round(score, 3))
+            for score, r, lat, price in ranked]
 
 
 def format_ranking(scores: list[RegionScore], top: int = 5) -> str:

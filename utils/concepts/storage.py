@@ -108,3 +108,41 @@ def plot_hardware(ax: Any = None) -> Any:
     ax.set_ylabel("price per GB (USD, log scale)")
     ax.set_title("Faster storage costs more")
     return ax
+
+
+# --- what storage costs on S3: storage classes and a tiered design -------------------------------
+
+#: S3 storage classes: us-east-1 list price per GB-month (2025, first 50 TB of Standard) and the
+#: minimum storage duration in days (an object deleted or moved earlier is billed for the minimum).
+S3_STORAGE_CLASSES: dict[str, dict[str, float]] = {
+    "STANDARD": {"usd_gb_month": 0.023, "minimum_days": 0},
+    "STANDARD_IA": {"usd_gb_month": 0.0125, "minimum_days": 30},
+    "GLACIER_IR": {"usd_gb_month": 0.004, "minimum_days": 90},
+    "GLACIER": {"usd_gb_month": 0.0036, "minimum_days": 90},
+    "DEEP_ARCHIVE": {"usd_gb_month": 0.00099, "minimum_days": 180},
+}
+
+
+def tiered_monthly_cost(daily_gb: float, plan: list[tuple[str, int]]) -> float:
+    """Steady-state monthly storage bill of data that arrives at ``daily_gb`` per day.
+
+    ``plan`` lists ``(storage_class, until_day)`` in order: data sits in the first class
+    from day 0 to its ``until_day``, then moves to the next class, and is deleted after
+    the last ``until_day``. Once the pipeline has run longer than that, each class holds
+    ``daily_gb x days spent in it`` GB, billed at least for the class's minimum storage
+    duration. Retrieval, request and transition fees are left out.
+    """
+    if daily_gb < 0:
+        raise ValueError("daily_gb cannot be negative.")
+    total, start = 0.0, 0
+    for storage_class, until_day in plan:
+        if storage_class not in S3_STORAGE_CLASSES:
+            known = ", ".join(S3_STORAGE_CLASSES)
+            raise KeyError(f"unknown storage class {storage_class!r}; use one of {known}")
+        if until_day <= start:
+            raise ValueError(f"{storage_class}: until_day {until_day} must come after day {start}.")
+        spec = S3_STORAGE_CLASSES[storage_class]
+        billed_days = max(until_day - start, spec["minimum_days"])
+        total += daily_gb * billed_days * spec["usd_gb_month"]
+        start = until_day
+    return round(total, 2)

@@ -11,9 +11,12 @@ AWS keeps five addresses of every subnet for itself (network address, VPC
 router, DNS, one reserved for future use, broadcast), and a VPC or subnet must
 be between ``/16`` and ``/28``.
 
-Security groups are instance-level firewalls: everything inbound is denied
-unless a rule allows it, and replies to allowed traffic are let through
-(they are *stateful*). :func:`is_allowed` evaluates inbound rules.
+Security groups are instance-level firewalls made of *allow* rules only: traffic that
+no rule allows is denied, in each direction. A new group starts with no inbound rule
+(so all inbound traffic is denied) and one outbound rule that allows all traffic to
+anywhere (so outbound is open until you narrow or remove that rule). Replies to allowed
+traffic are let through (groups are *stateful*). :func:`is_allowed` evaluates either
+direction; :func:`new_security_group` gives the rules a new group starts with.
 """
 
 from __future__ import annotations
@@ -134,7 +137,11 @@ def subnet_of(ip: str, subnets: Iterable[Subnet]) -> Subnet | None:
 
 @dataclass(frozen=True)
 class Rule:
-    """An inbound security-group rule: protocol, port range and allowed source range."""
+    """A security-group rule: protocol, port range and the remote address range it allows.
+
+    ``source`` is the remote range: where inbound traffic may come from, or (in an outbound
+    rule) where outbound traffic may go.
+    """
 
     protocol: str  # "tcp", "udp" or "all"
     from_port: int
@@ -143,12 +150,28 @@ class Rule:
     description: str = ""
 
 
-def is_allowed(rules: Iterable[Rule], protocol: str, port: int, source_ip: str) -> tuple[bool, str]:
-    """Would an inbound packet be let in? Returns ``(allowed, reason)``.
+#: The outbound rule every new security group starts with (AWS's default egress rule).
+DEFAULT_OUTBOUND_RULE = Rule("all", 0, 65535, "0.0.0.0/0", "default outbound rule: all traffic, anywhere")
 
-    Security groups only have allow rules; anything not matched is denied.
+
+def new_security_group() -> dict[str, list[Rule]]:
+    """The rules of a newly created security group: no inbound rule, the default outbound rule."""
+    return {"inbound": [], "outbound": [DEFAULT_OUTBOUND_RULE]}
+
+
+def is_allowed(
+    rules: Iterable[Rule], protocol: str, port: int, remote_ip: str, direction: str = "inbound"
+) -> tuple[bool, str]:
+    """Would a packet pass these rules? Returns ``(allowed, reason)``.
+
+    ``rules`` are the group's rules for ``direction`` ("inbound": ``remote_ip`` is the
+    sender; "outbound": it is the destination). Security groups only have allow rules;
+    anything no rule matches is denied.
     """
-    address = ipaddress.ip_address(source_ip)
+    if direction not in ("inbound", "outbound"):
+        raise ValueError(f"direction must be 'inbound' or 'outbound', not {direction!r}.")
+    address = ipaddress.ip_address(remote_ip)
+    way = "from" if direction == "inbound" else "to"
     for rule in rules:
         protocol_ok = rule.protocol == "all" or rule.protocol == protocol
         if (
@@ -156,9 +179,9 @@ def is_allowed(rules: Iterable[Rule], protocol: str, port: int, source_ip: str) 
             and rule.from_port <= port <= rule.to_port
             and address in ipaddress.ip_network(rule.source)
         ):
-            label = rule.description or f"{rule.protocol} {rule.from_port}-{rule.to_port} from {rule.source}"
+            label = rule.description or f"{rule.protocol} {rule.from_port}-{rule.to_port} {way} {rule.source}"
             return True, f"allowed by rule: {label}"
-    return False, "denied: no rule matches (security groups deny by default)"
+    return False, f"denied: no {direction} rule matches (security groups deny what no rule allows)"
 
 
 def overly_open_rules(rules: Iterable[Rule]) -> list[Rule]:

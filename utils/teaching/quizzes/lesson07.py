@@ -1,4 +1,8 @@
-"""Quiz for lesson 07: compute, networking, storage and databases on AWS."""
+"""Quiz for lesson 07: compute, networking, storage and databases on AWS.
+
+Each question applies the lesson to a new case; every wrong option is a belief learners
+really hold. Choices are written in their display order (``rotate=False``).
+"""
 
 from utils.teaching.quiz import Quiz, question
 
@@ -6,80 +10,171 @@ QUIZ = Quiz(
     "Check yourself: compute, network, storage",
     (
         question(
-            "In 'm7gd.2xlarge', what does the 'g' mean?",
-            ("General purpose", False, "General purpose is the family letter 'm'."),
+            "Read the instance type m7gd.2xlarge part by part. What does it describe?",
             (
-                "Graviton (Arm) processor",
-                True,
-                "Capability letters after the generation: g = Graviton, d = local NVMe disks.",
+                "A GPU machine ('g') with seven ('7') local disks ('d')",
+                False,
+                "GPU families are letters at the start (p, g); a 'g' after the generation number means "
+                "Graviton, and '7' is the generation, not a count of disks.",
             ),
-            ("GPU", False, "GPU instances are families p and g; here 'g' comes after the generation number."),
+            (
+                "Memory optimised ('m'), generation 7, with 2 GB of RAM",
+                False,
+                "'m' is general purpose (memory optimised is 'r'), and '2xlarge' is a size, twice an "
+                "xlarge, not an amount of RAM.",
+            ),
+            (
+                "General purpose, gen 7, Graviton CPU, NVMe disks, 2 x xlarge",
+                True,
+                "family m, generation 7, capabilities g (Graviton, Arm) and d (local NVMe disks), size "
+                "2xlarge.",
+            ),
+            (
+                "Nothing valid: capabilities must come before the generation",
+                False,
+                "Capability letters follow the generation number (m7gd), never precede it.",
+            ),
+            rotate=False,
         ),
         question(
-            "You stopped an EC2 instance. What are you still billed for?",
-            ("Nothing", False, "Its EBS disk still exists and still costs money."),
+            "A 90-second job runs on an on-demand instance. How long is each run billed on Ubuntu, and "
+            "on SUSE Linux Enterprise Server?",
             (
-                "Its attached EBS storage (and any Elastic IP allocated to it)",
+                "90 s on Ubuntu; a full hour on SUSE",
                 True,
-                "Stopping halts compute charges. The EBS volume bills until you delete it; an Elastic IP "
-                "bills until you release it. An auto-assigned public IPv4 is released on stop.",
+                "Ubuntu, Amazon Linux, Windows and RHEL are billed per second (60 s minimum); SUSE is "
+                "billed per started hour.",
             ),
-            ("The full hourly instance price", False, "Compute is not billed while the instance is stopped."),
+            (
+                "90 s on both: on-demand is always per second",
+                False,
+                "Per-second billing covers most but not all OS images: SUSE and some Marketplace images "
+                "with an hourly fee are billed per hour.",
+            ),
+            (
+                "60 s on both: short runs pay the minimum",
+                False,
+                "60 s is the minimum for per-second billing, not a flat rate: a 90-second run on Ubuntu "
+                "is billed 90 s.",
+            ),
+            (
+                "An hour on both: EC2 is billed by the hour",
+                False,
+                "Hourly billing as the rule ended in 2017 for Linux and 2021 for Windows; today only some OS "
+                "images (SUSE...) are billed per hour.",
+            ),
+            rotate=False,
         ),
         question(
-            "Which storage type is best for a data lake of Parquet files read by many services?",
+            "You create a security group for a new instance and add no rules. On the instance, "
+            "'curl https://pypi.org' works; SSH from your laptop times out. Why?",
             (
-                "Block storage (EBS)",
+                "A group denies all traffic, so curl must have gone another way",
                 False,
-                "EBS attaches to one machine like a disk; it does not scale to a shared lake.",
+                "Only inbound is closed by default: a new group carries an outbound rule that allows "
+                "all traffic, which is the way curl went.",
             ),
             (
-                "Object storage (S3)",
+                "The group lets in traffic from AWS networks; your laptop is outside",
+                False,
+                "A new group has no inbound rule at all, not even for AWS addresses; you add the sources "
+                "you trust.",
+            ),
+            (
+                "SSH is filtered by network ACLs; security groups only filter HTTP",
+                False,
+                "Security groups filter every protocol and port (TCP, UDP, ICMP...), SSH included.",
+            ),
+            (
+                "A new group allows all outbound traffic and no inbound traffic",
                 True,
-                "S3 stores any object at huge scale and every service can read it over the API.",
+                "No inbound rule means nothing gets in; the default outbound rule (all traffic, "
+                "0.0.0.0/0) lets the instance call out, and replies come back because groups are stateful.",
             ),
-            (
-                "File storage (EFS)",
-                False,
-                "EFS is a shared file system; for a data lake, S3 is cheaper and more widely supported.",
-            ),
+            rotate=False,
         ),
         question(
-            "A security group has no rule for port 3306. A laptop tries to connect to MySQL. What happens?",
+            "You stop the lab's RDS instance on a Friday and forget it for a month. What does the bill "
+            "show?",
             (
-                "The connection is allowed because nothing forbids it",
+                "Nothing after Friday: a stopped database costs nothing more",
                 False,
-                "Security groups have allow rules only; anything not allowed is denied.",
+                "A stopped RDS instance still bills its provisioned storage (and backups beyond the free "
+                "allowance).",
             ),
-            ("The connection is denied", True, "Default deny: only explicitly allowed traffic gets in."),
+            (
+                "Storage all month, and instance hours again from day 7",
+                True,
+                "RDS keeps billing storage while stopped, and AWS starts a stopped instance again after "
+                "7 days; from then on it bills its hourly price too.",
+            ),
+            (
+                "Storage only: it stays stopped until you start it",
+                False,
+                "That holds for EC2, not RDS: a DB instance cannot stay stopped longer than 7 days.",
+            ),
+            (
+                "Full instance hours: stopping only closes connections",
+                False,
+                "While it is stopped, no instance hours are billed; the trap is the automatic restart "
+                "after 7 days.",
+            ),
+            rotate=False,
         ),
         question(
-            "A /24 subnet has 256 addresses. How many can you use for resources on AWS?",
-            ("256", False, "AWS reserves some addresses in every subnet."),
+            "A container image converts an uploaded video in about 40 minutes, a few times a day. "
+            "Where should it run?",
             (
-                "254",
+                "Lambda: uploads trigger it and Lambda scales with the load",
                 False,
-                "That is the classic count (minus network and broadcast); AWS reserves three more.",
+                "Lambda stops every run after 15 minutes; a 40-minute job cannot finish there.",
             ),
             (
-                "251",
-                True,
-                "AWS reserves 5 addresses per subnet: network, router, DNS, future use and broadcast.",
+                "Lambda, after raising its timeout to an hour",
+                False,
+                "The timeout can be raised only up to 15 minutes; no setting lets a run last 40.",
             ),
+            (
+                "EC2 only: containers need servers you run yourself",
+                False,
+                "With Fargate, ECS or EKS run containers without servers you manage; EC2 is needed only "
+                "when the job needs the machine itself.",
+            ),
+            (
+                "Fargate (ECS or EKS): long runs, no server to manage",
+                True,
+                "A container that runs longer than Lambda allows, started a few times a day, fits a "
+                "Fargate task billed only while it runs.",
+            ),
+            rotate=False,
         ),
         question(
-            "Which service is a data warehouse?",
+            "Analysts sum 5 years of order lines per country and month straight on the shop's RDS MySQL. "
+            "Their queries take minutes and slow the shop. Which choice fixes both?",
             (
-                "Amazon RDS",
+                "A bigger RDS instance type, so both workloads fit",
                 False,
-                "RDS runs transactional databases such as MySQL: often the pipeline's source.",
+                "More CPU helps for a while, but a row store still reads whole rows for every sum, and "
+                "the analysts still compete with the shop.",
             ),
             (
-                "Amazon Redshift",
-                True,
-                "Redshift is AWS's columnar data warehouse, made for analytical SQL over large tables.",
+                "An index on every column of the order lines table",
+                False,
+                "Indexes speed up finding a few rows; sums over all rows still read them all, and every "
+                "index slows the shop's inserts.",
             ),
-            ("AWS Lambda", False, "Lambda runs functions in response to events."),
+            (
+                "Load the order lines into Redshift and query there",
+                True,
+                "A columnar warehouse reads only the columns a query names, spread over nodes, and the "
+                "shop's database no longer serves the analysts.",
+            ),
+            (
+                "Run the same queries at night, when the shop is quiet",
+                False,
+                "That hides the slowdown but not the slow queries, and it makes the numbers a day late.",
+            ),
+            rotate=False,
         ),
     ),
 )
