@@ -19,8 +19,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-import pytest
-
 from utils.teaching.quiz import Question
 from utils.teaching.quizzes import LESSONS, get_quiz
 
