@@ -61,3 +61,17 @@ def test_every_lesson_notebook_is_listed():
         p.name for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb") if p.name[:2] != "00" and "lab" not in p.name
     }
     assert lessons <= listed, f"lessons missing from docs/coverage.md: {sorted(lessons - listed)}"
+
+
+@pytest.mark.parametrize(("topic", "notebook", "section", "activity"), coverage_table())
+def test_every_topic_has_an_activity(topic, notebook, section, activity):
+    """Issue #14: each topic is taught by something the learner DOES, not only read."""
+    from utils.teaching.registry import exercises_for
+
+    assert activity, f"{topic!r} ({notebook}) has no activity in docs/coverage.md"
+    # "Exercise K" of this notebook (not "lesson NN, Exercise K" of another) must exist.
+    own = re.sub(r"[Ll]esson \d\d,? Exercises? [\d\-]+", "", activity)
+    declared = len(exercises_for(notebook.removesuffix(".ipynb")))
+    for match in re.finditer(r"Exercises? (\d+)(?:-(\d+))?", own):
+        last = int(match.group(2) or match.group(1))
+        assert last <= declared, f"{topic!r}: {match.group(0)} but {notebook} declares {declared}"
