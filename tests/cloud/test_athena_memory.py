@@ -1,8 +1,11 @@
 """The local cloud's memory stays under its cap under Athena work; stops stop; over-budget queries fail.
 
-The two end-to-end tests run the cloud in a process of its own with a 1 GiB cap
-(``DELAB_CLOUD_MEMORY_MIB=1024``) and sample its resident memory every 20 ms, so
-that the cap is what is tested, not pytest's own memory. The other tests use the
+The two end-to-end tests run the cloud in a process of its own with a 768 MiB cap
+(``DELAB_CLOUD_MEMORY_MIB=768``) and sample its resident memory every 20 ms (and
+read the kernel's VmHWM), so that the cap is what is tested, not pytest's own
+memory. The cap is small enough to matter: before the fix, the stopped cross join
+below reached 1.5 GiB in its first 5 seconds (and 9 GiB after them); now it stays
+near 0.3 GiB and the over-budget query near 0.55 GiB. The other tests use the
 in-process cloud.
 """
 
@@ -22,7 +25,7 @@ import pytest
 from tests.cloud.athena_helpers import BUCKET, DATABASE, RESULTS, CloudProcess, ensure_lake, run_query, wait
 from utils.cloud.athena import memory, results
 
-CAP_MIB = 1024
+CAP_MIB = 768
 CROSS_JOIN = "SELECT a.a * rand(), b.a * rand() FROM many_rows a CROSS JOIN many_rows b"
 MEMORY_DB = "memory_db"
 MEMORY_BUCKET = "athena-memory-lake"
@@ -31,7 +34,7 @@ MEMORY_RESULTS = f"s3://{MEMORY_BUCKET}/results/"
 
 @pytest.fixture(scope="module")
 def capped_cloud() -> Iterator[CloudProcess]:
-    """A local cloud process capped at 1 GiB holding ``many_rows(a int)``: 10,000 rows of Parquet."""
+    """A local cloud process capped at 768 MiB holding ``many_rows(a int)``: 10,000 rows of Parquet."""
     cloud = CloudProcess({"DELAB_CLOUD_MEMORY_MIB": str(CAP_MIB)})
     try:
         cloud.wait_ready()
@@ -71,7 +74,7 @@ def test_stopped_cross_join_is_cancelled_at_once_and_memory_stays_under_the_cap(
     deadline = time.monotonic() + 60
     while _status(athena, query_id)["State"] == "QUEUED" and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(3)  # well into the query: DuckDB producing rows, the result file being written
+    time.sleep(5)  # well into the query: DuckDB producing rows, the result file being written
     assert _status(athena, query_id)["State"] == "RUNNING"
     stopped = time.perf_counter()
     athena.stop_query_execution(QueryExecutionId=query_id)
@@ -109,7 +112,7 @@ def test_query_over_its_memory_budget_fails_as_athena_does(capped_cloud: CloudPr
         time.sleep(0.05)
     assert status["State"] == "FAILED"
     assert status["StateChangeReason"].startswith(
-        "EXCEEDED_MEMORY_LIMIT: Query exceeded per-node memory limit of 358.40MB")
+        "EXCEEDED_MEMORY_LIMIT: Query exceeded per-node memory limit of 268.80MB")
     assert "DELAB_CLOUD_MEMORY_MIB" in status["StateChangeReason"]
     assert status["AthenaError"]["ErrorCategory"] == 2
     assert status["AthenaError"]["ErrorType"] == 4  # "query exhausted resources" in Athena's catalog

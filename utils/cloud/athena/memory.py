@@ -22,6 +22,7 @@ caches (then the cap holds only if they fit in it).
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -137,7 +138,9 @@ def work_dir() -> Path:
                 continue
             if pid != os.getpid() and not _pid_alive(pid):
                 shutil.rmtree(folder, ignore_errors=True)
-    (mine / "spool").mkdir(parents=True, exist_ok=True)
+    if not (mine / "spool").is_dir():
+        (mine / "spool").mkdir(parents=True, exist_ok=True)
+        atexit.register(shutil.rmtree, mine, True)  # ignore_errors: DuckDB may have removed its part
     return mine
 
 
