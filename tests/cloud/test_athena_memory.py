@@ -168,8 +168,8 @@ def test_large_objects_are_streamed_with_the_same_rows(lake: dict) -> None:
     table_def = glue.get_table(DATABASE, "fact_orders")
     store = ObjectStore()
 
-    def read(threshold: int) -> tuple[pa.Table, Scan]:
-        reader = TableReader(store, ColumnCache(64 * 2**20), stream_threshold=threshold)
+    def read(threshold: int, cache_bytes: int = 64 * 2**20) -> tuple[pa.Table, Scan]:
+        reader = TableReader(store, ColumnCache(cache_bytes), stream_threshold=threshold)
         planned = reader.plan(table_def, list(glue.iter_locations(DATABASE, "fact_orders")))
         stats = Scan()
         wanted = {"order_line_id", "price", "status"}
@@ -177,8 +177,10 @@ def test_large_objects_are_streamed_with_the_same_rows(lake: dict) -> None:
         return pa.Table.from_batches(batches, schema=reader.schema(table_def, wanted)), stats
 
     cached, cached_stats = read(threshold=2**40)
-    streamed, streamed_stats = read(threshold=0)
+    streamed, streamed_stats = read(threshold=0)  # large objects: read in pieces from the store
+    decoded_too_big, _ = read(threshold=2**40, cache_bytes=16)  # would not fit the cache: not cached
     assert streamed.equals(cached)
+    assert decoded_too_big.equals(cached)
     assert streamed.num_rows == lake["orders"].num_rows
     assert streamed_stats.bytes_scanned == cached_stats.bytes_scanned > 0
 

@@ -193,9 +193,10 @@ def _value_bytes(dtype: pa.DataType) -> int:
 
 
 def rows_per_batch(schema: pa.Schema, target_bytes: int) -> int:
-    """Rows per streamed batch so that a batch is about ``target_bytes`` (1,024 to 131,072)."""
+    """Rows per streamed batch so that a batch is about ``target_bytes`` (1,024 to 32,768: string
+    widths are guessed, and a batch of long strings must stay small too)."""
     width = sum(_value_bytes(f.type) for f in schema) or 1
-    return max(1024, min(131_072, target_bytes // width))
+    return max(1024, min(32_768, target_bytes // width))
 
 
 def rss_bytes(pid: int | None = None) -> int:

@@ -107,6 +107,8 @@ class _Entry:
     chunk_bytes: dict[str, int]  # lower-case name -> compressed bytes of its chunks
     columns: dict[tuple[str, str], pa.ChunkedArray] = field(default_factory=dict)
     nbytes: int = 0
+    # lower-case name -> uncompressed bytes of its chunks (about its decoded size)
+    plain_bytes: dict[str, int] = field(default_factory=dict)
 
 
 class ColumnCache:
@@ -239,8 +241,7 @@ class TableReader:
             if obj.size > self.stream_threshold:
                 pieces, scanned = self._stream_object(obj, fmt, table_def, data_cols, chosen)
             else:
-                piece, scanned = self._read_object(obj, fmt, table_def, data_cols, chosen)
-                pieces = iter([piece])
+                pieces, scanned = self._read_object(obj, fmt, table_def, data_cols, chosen)
             for piece in pieces:
                 if cancelled():
                     raise QueryCancelled(obj.uri)
@@ -258,9 +259,13 @@ class TableReader:
 
     # ---------------------------------------------------------------- objects
 
-    def _read_object(self, obj: StoredObject, fmt: str, table_def: dict[str, Any],
-                     data_cols: list[Column], chosen: list[Column]) -> tuple[pa.Table, dict[str, int]]:
-        """One object's chosen columns, and the bytes read per column (``*``: the whole object)."""
+    def _read_object(self, obj: StoredObject, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
+                     chosen: list[Column]) -> tuple[Iterator[pa.Table], dict[str, int]]:
+        """One object's chosen columns, and the bytes read per column (``*``: the whole object).
+
+        Decoded columns are cached, unless they would take more than a quarter of the
+        cache (a small but highly compressed file): then they are streamed.
+        """
         key = (obj.bucket, obj.key, obj.etag)
         entry = self.cache.get(key)
         raw: bytes | None = None
@@ -271,6 +276,13 @@ class TableReader:
         else:
             self.cache.hits += 1
         missing = [c for c in chosen if (c.name, str(c.arrow_type)) not in entry.columns]
+        if missing and fmt == "parquet" and \
+                sum(entry.plain_bytes.get(c.name, 0) for c in missing) > self.cache.max_bytes // 4:
+            if raw is None:
+                raw = self.store.get(obj.bucket, obj.key)
+            scanned = {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
+            parquet = _open_parquet(pa.BufferReader(raw), obj)
+            return self._parquet_batches(parquet, entry, chosen, obj), scanned
         if missing:
             if raw is None:
                 raw = self.store.get(obj.bucket, obj.key)
@@ -284,8 +296,8 @@ class TableReader:
         table = pa.table(arrays, names=[c.name for c in chosen]) if chosen else \
             pa.table({"__rows": pa.nulls(entry.num_rows)}).drop_columns(["__rows"])
         if fmt == "parquet":
-            return table, {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
-        return table, {"*": obj.size}
+            return iter([table]), {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
+        return iter([table]), {"*": obj.size}
 
     @staticmethod
     def _describe(raw: bytes, fmt: str, obj: StoredObject) -> _Entry:
@@ -425,13 +437,16 @@ def _describe_parquet(meta: Any) -> _Entry:
     for name in meta.schema.to_arrow_schema().names:
         file_columns.setdefault(name.lower(), name)
     chunk_bytes: dict[str, int] = {}
+    plain_bytes: dict[str, int] = {}
     for rg in range(meta.num_row_groups):
         group = meta.row_group(rg)
         for ci in range(group.num_columns):
             chunk = group.column(ci)
             top = chunk.path_in_schema.split(".", 1)[0].lower()
             chunk_bytes[top] = chunk_bytes.get(top, 0) + chunk.total_compressed_size
-    return _Entry(num_rows=meta.num_rows, file_columns=file_columns, chunk_bytes=chunk_bytes)
+            plain_bytes[top] = plain_bytes.get(top, 0) + chunk.total_uncompressed_size
+    return _Entry(num_rows=meta.num_rows, file_columns=file_columns, chunk_bytes=chunk_bytes,
+                  plain_bytes=plain_bytes)
 
 
 def _partition_matches(values: dict[str, str], part_cols: list[Column],
