@@ -477,6 +477,7 @@ class AthenaBackend:
                            engine_query_id=execution.engine_query_id, on_cursor=remember_cursor,
                            cancelled=lambda: execution.cancel_requested, commit=commit)
         started = time.perf_counter()
+        result: StatementResult | None = None
         try:
             store = ObjectStore()
             self._check_output_bucket(store, execution.result_base or "")
@@ -499,6 +500,8 @@ class AthenaBackend:
             return
         finally:
             execution.cursor = None
+            if result is not None and result.stream is not None:
+                result.stream.close()  # already closed unless writing the results failed early
         self._finish(execution, "SUCCEEDED", None)
 
     @staticmethod
