@@ -1,20 +1,24 @@
 """The local Athena's share of the cloud's memory cap, and what keeps it inside.
 
-``DELAB_CLOUD_MEMORY_MIB`` (default 2048) caps the local cloud's resident memory.
-Athena's budgets are fixed fractions of it, so that they sum well under the cap
-and leave room for the process itself (Python, moto, pyarrow and DuckDB loaded:
-about 0.25 GiB) and for the batches in flight:
+``DELAB_CLOUD_MEMORY_MIB`` (default 2048, at least 768) caps the local cloud's
+resident memory. The process itself (Python, moto, boto, pyarrow and DuckDB
+loaded) takes about 0.25 GiB whatever it does; :data:`BASE_RESERVE_MIB` is kept for
+it, and Athena's budgets are shares of the rest (the *usable* memory), so that
+they sum well under the cap:
 
-- DuckDB ``memory_limit``: 35 %. Joins, aggregates and sorts beyond it spill to
-  ``temp_directory`` (a per-process folder under ``.delab/cloud/athena/``), at most
-  ``DELAB_ATHENA_SPILL_MIB`` (default 8192) of disk; a query that needs more fails
-  with Athena's ``EXCEEDED_MEMORY_LIMIT`` (:func:`exceeded_memory_error`).
+- DuckDB ``memory_limit``: 45 % of the usable memory (778 MiB of a 2 GiB cap).
+  Joins, aggregates and sorts beyond it spill to ``temp_directory`` (a per-process
+  folder under ``.delab/cloud/athena/``), at most ``DELAB_ATHENA_SPILL_MIB`` (default
+  8192) of disk; a query that needs more fails with Athena's ``EXCEEDED_MEMORY_LIMIT``
+  (:func:`exceeded_memory_error`).
 - the native table cache (decoded tables kept as DuckDB tables): half of that; it
   lives in DuckDB's buffer pool, so it also spills rather than grows.
 - the decoded-column cache (Arrow, per object version): 15 %.
-- results never pile up in memory: they stream from DuckDB in batches of about
-  :attr:`Budget.batch_bytes` to a file (``spool``), which then becomes the S3
-  object; GetQueryResults reads a page of that object at a time.
+- the remaining 40 %: what is in flight (batches being rendered or written, one per
+  running query, requests, moto's objects). Results never pile up in memory: they
+  stream from DuckDB in batches of about :attr:`Budget.batch_bytes` to a file
+  (``spool``), which then becomes the S3 object; GetQueryResults reads a page of that
+  object at a time.
 
 ``DELAB_ATHENA_CACHE_MIB`` / ``DELAB_ATHENA_NATIVE_CACHE_MIB`` still override the two
 caches (then the cap holds only if they fit in it).
@@ -34,9 +38,10 @@ import pyarrow as pa
 from utils.cloud.athena.errors import RESOURCES_EXHAUSTED_TYPE, USER_ERROR, AthenaQueryError
 
 DEFAULT_CAP_MIB = 2048
-MIN_CAP_MIB = 512
+MIN_CAP_MIB = 768
+BASE_RESERVE_MIB = 320
 DEFAULT_SPILL_MIB = 8192
-DUCKDB_SHARE = 0.35
+DUCKDB_SHARE = 0.45
 COLUMN_CACHE_SHARE = 0.15
 NATIVE_SHARE_OF_DUCKDB = 0.5
 MAX_BATCH_BYTES = 16 * 2**20
@@ -83,9 +88,10 @@ class Budget:
 def budget() -> Budget:
     """The budgets for the current settings (read once per engine)."""
     cap = _mib("DELAB_CLOUD_MEMORY_MIB", DEFAULT_CAP_MIB, MIN_CAP_MIB) * 2**20
-    duck = int(cap * DUCKDB_SHARE)
+    usable = cap - BASE_RESERVE_MIB * 2**20
+    duck = int(usable * DUCKDB_SHARE)
     native = int(duck * NATIVE_SHARE_OF_DUCKDB)
-    column = int(cap * COLUMN_CACHE_SHARE)
+    column = int(usable * COLUMN_CACHE_SHARE)
     if setting("DELAB_ATHENA_NATIVE_CACHE_MIB", ""):
         native = _mib("DELAB_ATHENA_NATIVE_CACHE_MIB", 0, 0) * 2**20
     if setting("DELAB_ATHENA_CACHE_MIB", ""):
@@ -170,9 +176,9 @@ def exceeded_memory_error(plan: Budget, duckdb_message: str) -> AthenaQueryError
         allocated = f" [Allocated: {succinct(round(used, 2))}]"
     spill = "its spill space on disk is full too; " if "max_temp_directory_size" in duckdb_message else ""
     message = (f"Query exceeded per-node memory limit of {succinct(plan.duckdb)}{allocated}. "
-               f"The local Athena gives a query {int(DUCKDB_SHARE * 100)}% of DELAB_CLOUD_MEMORY_MIB="
-               f"{plan.cap_mib} ({spill}spill limit DELAB_ATHENA_SPILL_MIB={plan.spill // 2**20}): filter or "
-               "aggregate earlier, select fewer columns, or raise DELAB_CLOUD_MEMORY_MIB.")
+               f"That is the local Athena's share of DELAB_CLOUD_MEMORY_MIB={plan.cap_mib} ({spill}spill "
+               f"limit DELAB_ATHENA_SPILL_MIB={plan.spill // 2**20}): filter or aggregate earlier, select "
+               "fewer columns, or raise DELAB_CLOUD_MEMORY_MIB.")
     return AthenaQueryError("EXCEEDED_MEMORY_LIMIT", message, category=USER_ERROR,
                             error_type=RESOURCES_EXHAUSTED_TYPE)
 
