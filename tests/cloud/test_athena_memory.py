@@ -188,6 +188,24 @@ def test_large_objects_are_streamed_with_the_same_rows(lake: dict) -> None:
     assert streamed_stats.bytes_scanned == cached_stats.bytes_scanned > 0
 
 
+def test_timestamps_of_any_unit_in_one_table(lake: dict) -> None:
+    import datetime as dt
+
+    from tests.cloud.athena_helpers import put_parquet, register_table
+
+    name = f"stamps_{uuid.uuid4().hex[:8]}"
+    # Files of one table hold microseconds and nanoseconds; the scan streams them as one schema.
+    put_parquet(BUCKET, f"gold/{name}/a.parquet", pa.table(
+        {"ts": pa.array([dt.datetime(2024, 1, 1, 1, 2, 3, 456789)], pa.timestamp("us"))}))
+    put_parquet(BUCKET, f"gold/{name}/b.parquet", pa.table(
+        {"ts": pa.array([dt.datetime(2024, 1, 2)], pa.timestamp("ns"))}))
+    register_table(DATABASE, name, f"s3://{BUCKET}/gold/{name}/", pa.schema([("ts", pa.timestamp("ms"))]))
+    execution = run_query(f"SELECT ts FROM {name} ORDER BY ts")
+    rows = boto3.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    assert [r["Data"][0]["VarCharValue"] for r in rows["ResultSet"]["Rows"][1:]] == [
+        "2024-01-01 01:02:03.456", "2024-01-02 00:00:00.000"]
+
+
 def test_result_pages_are_read_from_the_result_file(lake: dict) -> None:
     execution = run_query("SELECT customer_id, CAST(NULL AS varchar) AS nothing, '' AS blank, "
                           "'say \"hi\"' || chr(10) || 'twice' AS quoted "

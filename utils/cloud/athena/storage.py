@@ -220,9 +220,11 @@ class TableReader:
         return planned
 
     def schema(self, table_def: dict[str, Any], wanted: set[str] | None) -> pa.Schema:
-        """The Arrow schema of a scan of these columns."""
+        """The Arrow schema of a scan of these columns: the table's types, timestamps in
+        microseconds (files hold ms, us or ns; microseconds keep what Athena shows, and
+        every batch of a scan must have one schema)."""
         chosen, chosen_parts = choose_columns(table_def, wanted)
-        return pa.schema([pa.field(c.name, c.arrow_type) for c in chosen + chosen_parts])
+        return pa.schema([pa.field(c.name, _scan_type(c.arrow_type)) for c in chosen + chosen_parts])
 
     def scan(self, table_def: dict[str, Any], planned: Planned, wanted: set[str] | None, stats: Scan,
              cancelled: Callable[[], bool] = lambda: False) -> Iterator[pa.RecordBatch]:
@@ -248,7 +250,7 @@ class TableReader:
                 for col in chosen_parts:
                     piece = piece.append_column(col.name, self._partition_column(
                         obj, col, values.get(col.name), piece.num_rows))
-                piece = piece.select(schema.names)
+                piece = _conform(piece.select(schema.names), schema)
                 stats.rows_read += piece.num_rows
                 stats.nbytes += piece.nbytes
                 yield from piece.to_batches()
@@ -420,6 +422,23 @@ class TableReader:
         if entry is not None:
             self.cache.add_column(entry, cache_key, column)
         return column
+
+
+def _scan_type(dtype: pa.DataType) -> pa.DataType:
+    return pa.timestamp("us", dtype.tz) if pa.types.is_timestamp(dtype) else dtype
+
+
+def _conform(piece: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A piece of a scan with exactly the scan's schema (timestamps to microseconds)."""
+    if piece.schema.equals(schema):
+        return piece
+    columns = []
+    for column, target in zip(piece.columns, schema, strict=True):
+        if column.type != target.type:
+            # ns -> us may drop nanoseconds, which Athena's millisecond timestamps never show.
+            column = column.cast(target.type, safe=not pa.types.is_timestamp(target.type))
+        columns.append(column)
+    return pa.table(columns, schema=schema)
 
 
 def _open_parquet(source: Any, obj: StoredObject) -> pq.ParquetFile:
