@@ -327,27 +327,32 @@ class TableReader:
     @staticmethod
     def _parquet_batches(parquet: pq.ParquetFile, entry: _Entry, chosen: list[Column],
                          obj: StoredObject) -> Iterator[pa.Table]:
+        """Batches of a Parquet file's chosen columns, one row group at a time.
+
+        (``iter_batches`` over the whole file buffers every row group's pages first:
+        a whole file in memory; one row group at a time holds one row group's pages.)
+        """
         present = [entry.file_columns[c.name] for c in chosen if c.name in entry.file_columns]
-        if not chosen:  # COUNT(*): only the row counts
-            for group in range(parquet.metadata.num_row_groups):
-                rows = parquet.metadata.row_group(group).num_rows
-                yield pa.table({"__rows": pa.nulls(rows)}).drop_columns(["__rows"])
-            return
-        batches = parquet.iter_batches(batch_size=STREAM_BATCH_ROWS, columns=present, use_threads=True) \
-            if present else None
-        remaining = entry.num_rows
-        while remaining > 0:
-            batch = next(batches) if batches is not None else None
-            rows = batch.num_rows if batch is not None else min(remaining, STREAM_BATCH_ROWS)
-            remaining -= rows
-            arrays = []
-            for col in chosen:
-                if batch is not None and col.name in entry.file_columns:
-                    values = pa.chunked_array([batch.column(entry.file_columns[col.name])])
-                    arrays.append(_coerce(values, col, obj, "parquet"))
-                else:  # Athena reads a column missing from a file as NULL
-                    arrays.append(pa.chunked_array([pa.nulls(rows, col.arrow_type)]))
-            yield pa.table(arrays, names=[c.name for c in chosen])
+        names = [c.name for c in chosen]
+        for group in range(parquet.metadata.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            if not present:  # COUNT(*), or columns missing from the file (NULL): only row counts
+                for start in range(0, rows, STREAM_BATCH_ROWS):
+                    size = min(STREAM_BATCH_ROWS, rows - start)
+                    nulls = [pa.nulls(size, c.arrow_type) for c in chosen]
+                    yield pa.table(nulls, names=names) if chosen else \
+                        pa.table({"__rows": pa.nulls(size)}).drop_columns(["__rows"])
+                continue
+            for batch in parquet.iter_batches(batch_size=STREAM_BATCH_ROWS, row_groups=[group],
+                                              columns=present, use_threads=True):
+                arrays = []
+                for col in chosen:
+                    if col.name in entry.file_columns:
+                        values = pa.chunked_array([batch.column(entry.file_columns[col.name])])
+                        arrays.append(_coerce(values, col, obj, "parquet"))
+                    else:  # Athena reads a column missing from a file as NULL
+                        arrays.append(pa.chunked_array([pa.nulls(batch.num_rows, col.arrow_type)]))
+                yield pa.table(arrays, names=names)
 
     @staticmethod
     def _text_batches(body: Any, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
