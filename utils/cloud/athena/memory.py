@@ -203,9 +203,3 @@ def rows_per_batch(schema: pa.Schema, target_bytes: int) -> int:
     widths are guessed, and a batch of long strings must stay small too)."""
     width = sum(_value_bytes(f.type) for f in schema) or 1
     return max(1024, min(32_768, target_bytes // width))
-
-
-def rss_bytes(pid: int | None = None) -> int:
-    """Resident memory of a process (this one by default), from /proc."""
-    with open(f"/proc/{pid or 'self'}/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
