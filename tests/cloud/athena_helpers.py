@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
 from decimal import Decimal
 from typing import Any
 
@@ -151,3 +159,79 @@ def wait(query_id: str) -> dict[str, Any]:
         execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
         if execution["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
             return execution
+
+
+class CloudProcess:
+    """A local cloud in a process of its own (``python -m utils.cloud serve``), its memory sampled.
+
+    For tests about the cloud process itself (its resident memory under a cap): the
+    in-process cloud of the other tests shares its memory with pytest. Clients are
+    made with :meth:`client` (an explicit endpoint), so this process's environment,
+    which points at the in-process cloud, is left alone.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        from utils.config import PROJECT_ROOT
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "utils.cloud", "serve", "--port", str(self.port)], cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env}, stdin=subprocess.DEVNULL,
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.peak_rss = 0
+        self._stopping = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def rss(self) -> int:
+        """Resident bytes of the cloud process now."""
+        with open(f"/proc/{self.proc.pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def high_water_mark(self) -> int:
+        """The kernel's record of the process's peak resident bytes (VmHWM)."""
+        with open(f"/proc/{self.proc.pid}/status") as fh:
+            line = next(line for line in fh if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+
+    def _sample(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.peak_rss = max(self.peak_rss, self.rss())
+            except OSError:
+                return
+            time.sleep(0.02)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Wait until the endpoint answers (fail with the cloud's log if it exits)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"the local cloud exited: {self.log.read()[-2000:].decode()}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the local cloud did not answer")
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of this cloud."""
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing",
+                            aws_secret_access_key="testing")  # noqa: S106 - the local cloud's test key
+
+    def stop(self) -> None:
+        """Stop the process we started (by its pid) and close its log."""
+        self._stopping.set()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()

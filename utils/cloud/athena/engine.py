@@ -8,6 +8,13 @@ runs the translated SQL in DuckDB and returns a :class:`StatementResult`.
 A table scan, once read, is kept as a DuckDB table (:class:`NativeTables`) until
 its objects change, so repeated queries cost about what DuckDB itself costs.
 
+Memory stays inside the budgets of :mod:`~utils.cloud.athena.memory`: DuckDB runs
+with a ``memory_limit`` and spills to disk beyond it; a query's rows are never
+held whole in Python but streamed (:class:`ResultStream`) to the file that will
+become the result or data object; CTAS/UNLOAD/INSERT write their Parquet files
+locally first and publish them only at the query's commit point
+(:attr:`QueryContext.commit`), so a stopped or failed query leaves nothing behind.
+
 Statements: SELECT / WITH / VALUES, CREATE TABLE AS SELECT, UNLOAD, INSERT INTO,
 CREATE EXTERNAL TABLE, CREATE/DROP DATABASE, DROP TABLE, CREATE/DROP VIEW,
 SHOW TABLES/DATABASES/COLUMNS/PARTITIONS/CREATE TABLE, DESCRIBE,
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import io
 import json
 import os
@@ -25,9 +33,10 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
@@ -36,9 +45,11 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from utils.cloud.athena import dialect as athena_dialect
+from utils.cloud.athena import memory
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
-from utils.cloud.athena.storage import ColumnCache, TableReader, choose_columns, table_columns
+from utils.cloud.athena.objects import put_file, spool_file
+from utils.cloud.athena.storage import ColumnCache, Scan, TableReader, choose_columns, table_columns
 from utils.cloud.athena.types import arrow_to_hive, column_info, hive_to_arrow, text_column_info
 from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
 
@@ -68,6 +79,8 @@ _FORMAT_SERDES: dict[str, dict[str, Any]] = {
 }
 _VIEW_PREFIX = "/* Presto View: "
 # Statements Athena knows but the local Athena does not run (NOT_SUPPORTED, not a syntax error).
+# Athena's limit on the partitions one CTAS/INSERT/UNLOAD may write.
+MAX_OPEN_PARTITIONS = 100
 _OTHER_STATEMENTS = {"EXPLAIN", "MERGE", "UPDATE", "DELETE", "PREPARE", "EXECUTE", "DEALLOCATE", "OPTIMIZE",
                      "VACUUM", "GRANT", "REVOKE", "USE", "SET", "RESET", "CALL", "COMMENT", "ANALYZE"}
 
@@ -86,15 +99,23 @@ class QueryContext:
     on_cursor: Callable[[Any], None] = lambda _cursor: None
     # True once StopQueryExecution asked to stop; checked between steps.
     cancelled: Callable[[], bool] = lambda: False
+    # Called right before the statement's first visible effect (an S3 object, a Glue
+    # change): raises QueryCancelled if a stop came first; after it, stops are ignored.
+    commit: Callable[[], None] = lambda: None
 
 
 @dataclass
 class StatementResult:
-    """What a statement produced: rows (SELECT, SHOW...), files written (CTAS, UNLOAD), costs."""
+    """What a statement produced: rows (SELECT, SHOW...), files written (CTAS, UNLOAD), costs.
+
+    A SELECT's rows come as ``stream`` (read them, then close it); the small tables of
+    DDL and utility statements as ``table``.
+    """
 
     statement_type: str
     substatement_type: str
     table: pa.Table | None = None
+    stream: ResultStream | None = None
     columns: list[dict[str, Any]] = field(default_factory=list)
     output: str = "csv"  # csv (SELECT), txt (DDL/utility), ctas, unload, none
     data_files: list[str] = field(default_factory=list)
@@ -102,6 +123,108 @@ class StatementResult:
     rows_read: int = 0
     planning_ms: int = 0
     engine_ms: int = 0
+
+
+class HashingFile(io.RawIOBase):
+    """A write-only file that also computes the MD5 of what is written (the S3 ETag)."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        super().__init__()
+        self._target = target
+        self.md5 = hashlib.md5()  # noqa: S324 - the S3 ETag, not security
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self._target.write(view)
+        self.md5.update(view)
+        self.size += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        if not self.closed:
+            self._target.close()
+        super().close()
+
+
+class ResultStream:
+    """A query's rows, read from DuckDB batch by batch as Athena shapes them.
+
+    Nothing is computed until :attr:`schema` or iteration asks for it; DuckDB then
+    produces the rows as they are consumed (its own operators spill to disk), so
+    a 100-million-row result costs one batch of memory here. Close it (or use it
+    as a context manager) to free the cursor and the cached tables it reads.
+    """
+
+    def __init__(self, relation: Any, duck_types: list[str], batch_rows: int, ctx: QueryContext,
+                 failure: Callable[[Exception], Exception], release: Callable[[], None]) -> None:
+        self._relation = relation
+        self._duck_types = duck_types
+        self._batch_rows = batch_rows
+        self._ctx = ctx
+        self._failure = failure
+        self._release = release
+        self._reader: Any = None
+        self._schema: pa.Schema | None = None
+        self.rows = 0
+        self.bytes_scanned = 0
+        self.rows_read = 0
+        self.planning_ms = 0
+
+    def _open(self) -> None:
+        if self._reader is not None:
+            return
+        self._check_cancelled()
+        try:
+            self._reader = self._relation.to_arrow_reader(self._batch_rows)
+        except Exception as err:  # noqa: BLE001 - DuckDB's failures are worded for Athena
+            raise self._failure(err) from None
+        self._schema = pa.schema([pa.field(f.name.lower(), _athena_type(f.type, duck))
+                                  for f, duck in zip(self._reader.schema, self._duck_types, strict=False)])
+
+    def _check_cancelled(self) -> None:
+        if self._ctx.cancelled():
+            raise QueryCancelled(self._ctx.query_id)
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The result's Arrow schema, with Athena's column names and types."""
+        self._open()
+        assert self._schema is not None
+        return self._schema
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        self._open()
+        while True:
+            self._check_cancelled()
+            try:
+                batch = self._reader.read_next_batch()
+            except StopIteration:
+                return
+            except Exception as err:  # noqa: BLE001 - DuckDB's failures are worded for Athena
+                raise self._failure(err) from None
+            self.rows += batch.num_rows
+            yield _shape_batch(batch, self.schema, self._duck_types)
+
+    def close(self) -> None:
+        """Free the DuckDB cursor and the cached tables the query reads."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+        release, self._release = self._release, lambda: None
+        release()
+
+    def __enter__(self) -> ResultStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _ddl(substatement: str, lines: list[list[str]] | None = None, names: list[str] | None = None,
@@ -179,17 +302,37 @@ class NativeTables:
                     return table
         return None
 
-    def materialise(self, signature: tuple[Any, ...], data: pa.Table, column_bytes: dict[str, int],
-                    cursor: Any) -> _NativeTable:
-        """Copy a scan into DuckDB (with the query's cursor); return it marked in use."""
+    def materialise(self, signature: tuple[Any, ...], schema: pa.Schema, batches: Iterator[pa.RecordBatch],
+                    stats: Scan, cursor: Any) -> _NativeTable:
+        """Copy a scan into DuckDB batch by batch (with the query's cursor); return it marked in use.
+
+        The batches stream into DuckDB's storage, which is inside its memory limit and
+        spills beyond it, so a table of any size is copied with one batch in flight.
+        An error raised while reading the batches is raised again here as it was.
+        """
         with self._lock:
             self._sequence += 1
             name = f"__athena_cache_{self._sequence}"
-        cursor.register("__athena_scan", data)
-        cursor.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __athena_scan')
-        cursor.unregister("__athena_scan")
-        table = _NativeTable(name, signature, frozenset(data.column_names), dict(column_bytes),
-                             data.num_rows, data.nbytes, in_use=1)
+        failures: list[BaseException] = []
+
+        def guarded() -> Iterator[pa.RecordBatch]:
+            try:
+                yield from batches
+            except BaseException as exc:
+                failures.append(exc)
+                raise
+
+        cursor.register("__athena_scan", pa.RecordBatchReader.from_batches(schema, guarded()))
+        try:
+            cursor.execute(f'CREATE TABLE "{name}" AS SELECT * FROM __athena_scan')
+        except Exception:
+            if failures:
+                raise failures[0] from None
+            raise
+        finally:
+            cursor.unregister("__athena_scan")
+        table = _NativeTable(name, signature, frozenset(schema.names), dict(stats.column_bytes),
+                             stats.rows_read, stats.nbytes, in_use=1)
         with self._lock:
             self._tables.append(table)
             doomed = self._evictable(table)
@@ -239,13 +382,17 @@ class AthenaEngine:
 
     def __init__(self, region: str | None = None, cache_bytes: int | None = None) -> None:
         self.region = region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-        self.cache = ColumnCache(cache_bytes) if cache_bytes else ColumnCache()
+        self.budget = memory.budget()
+        self.cache = ColumnCache(cache_bytes or self.budget.column_cache)
+        self.work_dir = memory.work_dir()
+        self.spool_dir = self.work_dir / "spool"
         # One in-memory DuckDB database; each query gets its own cursor (a cheap,
         # isolated connection: its registered tables are invisible to other queries).
-        self._duckdb = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
+        # Its memory limit holds for all queries together; beyond it, it spills to disk.
+        self._duckdb = duckdb.connect(config=memory.duckdb_config(
+            self.budget, self.work_dir / "duckdb", max(1, os.cpu_count() or 1)))
         self._duckdb.execute("SELECT 1").fetchall()  # first query pays DuckDB's warm-up
-        self.native = NativeTables(self._duckdb, int(os.environ.get("DELAB_ATHENA_NATIVE_CACHE_MIB", "1024"))
-                                   * 2**20)
+        self.native = NativeTables(self._duckdb, self.budget.native_cache)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------- adapters
@@ -330,16 +477,23 @@ class AthenaEngine:
             tree = exp.select("*").from_(exp.Subquery(this=tree, alias=alias))
         if not isinstance(tree, exp.Query):
             return self._unsupported(text, ctx)
-        table, scanned, rows, planning = self.run_query(tree, text, ctx)
-        return StatementResult("DML", "SELECT", table=table, columns=_result_columns(table),
-                               output="csv", bytes_scanned=scanned, rows_read=rows, planning_ms=planning)
+        stream = self.run_query(tree, text, ctx)
+        try:
+            columns = _result_columns(stream.schema)
+        except BaseException:
+            stream.close()
+            raise
+        return StatementResult("DML", "SELECT", stream=stream, columns=columns, output="csv",
+                               bytes_scanned=stream.bytes_scanned, rows_read=stream.rows_read,
+                               planning_ms=stream.planning_ms)
 
     def run_query(self, tree: exp.Expression, text: str, ctx: QueryContext,
-                  for_table: bool = False) -> tuple[pa.Table, int, int, int]:
-        """Execute a parsed query; return (rows, bytes scanned, rows read, planning ms).
+                  for_table: bool = False) -> ResultStream:
+        """Execute a parsed query; return its rows as a stream (close it after use).
 
-        ``for_table``: the rows become a table (CTAS...), so every column needs a
-        name and a known type, as Athena requires.
+        The stream also carries what the query cost: ``bytes_scanned``, ``rows_read``
+        and ``planning_ms``. ``for_table``: the rows become a table (CTAS...), so
+        every column needs a name and a known type, as Athena requires.
         """
         planning_started = time.perf_counter()
         athena_sql.substitute_parameters(tree, ctx.parameters)
@@ -373,71 +527,107 @@ class AthenaEngine:
                 ref.registered_as = native.name
                 plan.scanned += native.bytes_for(columns)
                 plan.rows_read += native.rows
-        try:
-            return self._execute(tree, text, ctx, for_table, plan)
-        finally:
+        cursor = self._duckdb.cursor()
+        released: list[bool] = []
+
+        def release() -> None:
+            if released:
+                return
+            released.append(True)
+            cursor.close()
             for native in plan.in_use:
                 self.native.release(native)
 
-    def _execute(self, tree: exp.Expression, text: str, ctx: QueryContext, for_table: bool,
-                 plan: _Plan) -> tuple[pa.Table, int, int, int]:
-        """Read what is not cached yet, rewrite the SQL for DuckDB, run it on one cursor."""
-        renames: dict[str, str] = {}
-        cursor = self._duckdb.cursor()
         try:
-            ctx.on_cursor(cursor)
+            stream = self._execute(tree, text, ctx, for_table, plan, cursor, release)
+        except BaseException:
+            release()
+            raise
+        return stream
+
+    def _execute(self, tree: exp.Expression, text: str, ctx: QueryContext, for_table: bool,
+                 plan: _Plan, cursor: Any, release: Callable[[], None]) -> ResultStream:
+        """Read what is not cached yet, rewrite the SQL for DuckDB, bind it on the query's cursor."""
+        renames: dict[str, str] = {}
+
+        def failure(err: Exception) -> Exception:
+            return self._failure(err, text, tree, renames, ctx)
+
+        ctx.on_cursor(cursor)
+        try:
             for ref, table_def, signature, planned in plan.to_scan:
-                scan = plan.reader.scan(table_def, planned, plan.wanted)
-                native = self.native.materialise(signature, scan.table, scan.column_bytes, cursor)
+                stats = Scan()
+                batches = plan.reader.scan(table_def, planned, plan.wanted, stats, ctx.cancelled)
+                native = self.native.materialise(signature, plan.reader.schema(table_def, plan.wanted),
+                                                 batches, stats, cursor)
                 plan.in_use.append(native)
                 ref.registered_as = native.name
-                plan.scanned += scan.bytes_scanned
-                plan.rows_read += scan.rows_read
-            for ref, _ in plan.refs:
-                renames[ref.registered_as] = ref.name
-                node = ref.node
-                if not node.alias:
-                    node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.name)))
-                node.set("this", exp.to_identifier(ref.registered_as))
-                node.set("db", None)
-                node.set("catalog", None)
-            athena_sql.keep_dates(tree, plan.date_columns)
-            athena_sql.round_integer_casts(tree, plan.fractional_columns)
-            athena_dialect.rewrite_trino_functions(tree)
-            unnamed = athena_sql.name_result_columns(tree)
-            duck_sql = athena_sql.to_duckdb(tree)
-            planning_ms = int((time.perf_counter() - plan.started) * 1000)
-
-            def rename(message: str) -> str:
-                for registered, original in renames.items():
-                    message = message.replace(registered, original)
-                return message
-
-            cursor.execute("SET integer_division = true")  # Trino: 7 / 2 = 3
-            for name, data in plan.registrations.items():
-                cursor.register(name, data)
-            if ctx.cancelled():
-                raise QueryCancelled(ctx.query_id)
-            try:
-                relation = cursor.sql(duck_sql)  # binds the query: unknown columns, GROUP BY... fail here
-                duck_types = [str(t) for t in relation.types]
-                if for_table and unnamed:
-                    # Trino analyses the query first: only a valid query gets this error.
-                    index, offset = unnamed[0]
-                    raise AthenaQueryError("MISSING_COLUMN_NAME",
-                                           f"Column name not specified at position {index}",
-                                           *position(text, offset))
-                result = relation.to_arrow_table()
-            except duckdb.InterruptException:
-                raise QueryCancelled(ctx.query_id) from None
-            except duckdb.Error as err:
-                raise athena_sql.duckdb_error(err, text, tree, rename) from None
-        finally:
-            cursor.close()
-        result = _athena_shaped(result, duck_types)
+                plan.scanned += stats.bytes_scanned
+                plan.rows_read += stats.rows_read
+        except (duckdb.Error, OSError, pa.ArrowException) as err:
+            raise failure(err) from None
+        for ref, _ in plan.refs:
+            renames[ref.registered_as] = ref.name
+            node = ref.node
+            if not node.alias:
+                node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.name)))
+            node.set("this", exp.to_identifier(ref.registered_as))
+            node.set("db", None)
+            node.set("catalog", None)
+        athena_sql.keep_dates(tree, plan.date_columns)
+        athena_sql.round_integer_casts(tree, plan.fractional_columns)
+        athena_dialect.rewrite_trino_functions(tree)
+        unnamed = athena_sql.name_result_columns(tree)
+        duck_sql = athena_sql.to_duckdb(tree)
+        planning_ms = int((time.perf_counter() - plan.started) * 1000)
+        cursor.execute("SET integer_division = true")  # Trino: 7 / 2 = 3
+        for name, data in plan.registrations.items():
+            cursor.register(name, data)
+        if ctx.cancelled():
+            raise QueryCancelled(ctx.query_id)
+        try:
+            relation = cursor.sql(duck_sql)  # binds the query: unknown columns, GROUP BY... fail here
+            duck_types = [str(t) for t in relation.types]
+        except duckdb.Error as err:
+            raise failure(err) from None
+        if for_table and unnamed:
+            # Trino analyses the query first: only a valid query gets this error.
+            index, offset = unnamed[0]
+            raise AthenaQueryError("MISSING_COLUMN_NAME", f"Column name not specified at position {index}",
+                                   *position(text, offset))
+        batch_rows = memory.rows_per_batch(
+            pa.schema([pa.field(f"c{i}", _duck_arrow_guess(t)) for i, t in enumerate(duck_types)]),
+            self.budget.batch_bytes)
+        stream = ResultStream(relation, duck_types, batch_rows, ctx, failure, release)
+        stream.bytes_scanned, stream.rows_read, stream.planning_ms = plan.scanned, plan.rows_read, planning_ms
         if for_table:
-            _check_table_columns(result)
-        return result, plan.scanned, plan.rows_read, planning_ms
+            try:
+                _check_table_columns(stream.schema)
+            except BaseException:
+                stream.close()
+                raise
+        return stream
+
+    def _failure(self, err: Exception, text: str, tree: exp.Expression, renames: dict[str, str],
+                 ctx: QueryContext) -> Exception:
+        """The exception a DuckDB (or Arrow stream) failure becomes: cancelled, out of memory, or
+        the Athena error a learner would see on AWS."""
+        if isinstance(err, (AthenaQueryError, QueryCancelled)):
+            return err
+        message = str(err)
+        if ctx.cancelled() or isinstance(err, duckdb.InterruptException) or message.startswith("INTERRUPT"):
+            return QueryCancelled(ctx.query_id)
+        if isinstance(err, duckdb.OutOfMemoryException) or message.startswith("Out of Memory Error"):
+            return memory.exceeded_memory_error(self.budget, message)
+        if not isinstance(err, duckdb.Error):
+            err = _as_duckdb_error(message)
+
+        def rename(message: str) -> str:
+            for registered, original in renames.items():
+                message = message.replace(registered, original)
+            return message
+
+        return athena_sql.duckdb_error(err, text, tree, rename)
 
     def _resolve(self, tree: exp.Expression, text: str, ctx: QueryContext,
                  glue: GlueCatalog) -> list[tuple[athena_sql.TableRef, dict[str, Any]]]:
@@ -551,14 +741,20 @@ class AthenaEngine:
         store = self.store()
         _require_empty(store, location, f"{database}.{name}")
         partitioned_by = [c.strip().lower() for c in props.get("partitioned_by", "").split(",") if c.strip()]
-        result, scanned, rows_read, planning = self.run_query(tree.expression, text, ctx, for_table=True)
-        if props.get("with_no_data"):
-            result = result.slice(0, 0)
         compression = _compression(props)
-        files, partitions = self._write_table(store, result, location, partitioned_by, compression, ctx)
-        columns = [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in result.schema
+        with self.run_query(tree.expression, text, ctx, for_table=True) as stream:
+            schema = stream.schema
+            files = self._data_files(location, schema, partitioned_by, compression, ctx)
+            with files:
+                if not props.get("with_no_data"):
+                    for batch in stream:
+                        files.write(batch)
+                stream.close()  # free DuckDB before publishing
+                ctx.commit()
+                uris, partitions = files.publish(store)
+        columns = [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in schema
                    if f.name not in partitioned_by]
-        part_keys = [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in result.schema
+        part_keys = [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in schema
                      if f.name in partitioned_by]
         storage = {"Columns": columns, "Location": location, "Compressed": False,
                    "NumberOfBuckets": 0, "StoredAsSubDirectories": False, **_PARQUET_SERDE}
@@ -571,41 +767,21 @@ class AthenaEngine:
         for values, part_location in partitions:
             glue.put_partition(database, name, {
                 "Values": values, "StorageDescriptor": {**storage, "Location": part_location}})
-        return StatementResult("DDL", "CREATE_TABLE_AS_SELECT", table=_rows_table(result.num_rows),
+        return StatementResult("DDL", "CREATE_TABLE_AS_SELECT", table=_rows_table(files.rows),
                                columns=[column_info("rows", pa.int64())], output="ctas",
-                               data_files=files, bytes_scanned=scanned, rows_read=rows_read,
-                               planning_ms=planning)
+                               data_files=uris, bytes_scanned=stream.bytes_scanned,
+                               rows_read=stream.rows_read, planning_ms=stream.planning_ms)
 
-    def _write_table(self, store: ObjectStore, table: pa.Table, location: str, partitioned_by: list[str],
-                     compression: str, ctx: QueryContext) -> tuple[list[str], list[tuple[list[str], str]]]:
-        """Write Parquet data files (per partition when partitioned); return (files, partitions)."""
-        names = table.column_names
+    def _data_files(self, location: str, schema: pa.Schema, partitioned_by: list[str], compression: str,
+                    ctx: QueryContext) -> DataFiles:
+        """Parquet data files for a CTAS/INSERT/UNLOAD, written locally until published."""
+        names = schema.names
         if partitioned_by and names[-len(partitioned_by):] != partitioned_by:
             raise AthenaQueryError(
                 "HIVE_COLUMN_ORDER_MISMATCH", "Partition keys must be the last columns in the table and "
                 f"in the same order as the table properties: {partitioned_by}")
-        if table.num_rows == 0:
-            return [], []
         stem = f"{ctx.engine_query_id or ctx.query_id}_{uuid.uuid4()}"
-        if not partitioned_by:
-            return [_put_parquet(store, table, f"{location}/{stem}", compression)], []
-        files, partitions = [], []
-        keys = table.select(partitioned_by).group_by(partitioned_by).aggregate([])
-        data_names = [n for n in names if n not in partitioned_by]
-        for key_row in keys.to_pylist():
-            mask = None
-            for col in partitioned_by:
-                value = key_row[col]
-                cond = pc.is_null(table[col]) if value is None else pc.equal(table[col], value)
-                mask = cond if mask is None else pc.and_(mask, cond)
-            values = ["__HIVE_DEFAULT_PARTITION__" if key_row[c] is None else _partition_text(key_row[c])
-                      for c in partitioned_by]
-            folder = "/".join(f"{c}={v}" for c, v in zip(partitioned_by, values, strict=True))
-            part_location = f"{location}/{folder}"
-            part = table.filter(mask).select(data_names)
-            files.append(_put_parquet(store, part, f"{part_location}/{stem}", compression))
-            partitions.append((values, part_location))
-        return files, partitions
+        return DataFiles(self.spool_dir, location, stem, schema, partitioned_by, compression)
 
     # --------------------------------------------------------- UNLOAD/INSERT
 
@@ -627,12 +803,18 @@ class AthenaEngine:
         _require_empty(store, location, location)
         tree = athena_sql.parse_query(text, match.start("query"), match.end("query"))
         partitioned_by = [c.strip().lower() for c in props.get("partitioned_by", "").split(",") if c.strip()]
-        result, scanned, rows_read, planning = self.run_query(tree, text, ctx, for_table=True)
-        files, _ = self._write_table(store, result, location, partitioned_by, _compression(props), ctx)
-        return StatementResult("DML", "UNLOAD", table=_rows_table(result.num_rows),
+        with self.run_query(tree, text, ctx, for_table=True) as stream:
+            files = self._data_files(location, stream.schema, partitioned_by, _compression(props), ctx)
+            with files:
+                for batch in stream:
+                    files.write(batch)
+                stream.close()
+                ctx.commit()
+                uris, _ = files.publish(store)
+        return StatementResult("DML", "UNLOAD", table=_rows_table(files.rows),
                                columns=[column_info("rows", pa.int64())], output="unload",
-                               data_files=files, bytes_scanned=scanned, rows_read=rows_read,
-                               planning_ms=planning)
+                               data_files=uris, bytes_scanned=stream.bytes_scanned,
+                               rows_read=stream.rows_read, planning_ms=stream.planning_ms)
 
     def _insert(self, text: str, ctx: QueryContext) -> StatementResult:
         tree = athena_sql.parse(text)
@@ -647,41 +829,36 @@ class AthenaEngine:
         table_def = self._lookup(ref, text, glue)
         data_cols, part_cols = table_columns(table_def)
         all_cols = data_cols + part_cols
-        result, scanned, rows_read, planning = self.run_query(tree.expression, text, ctx)
-        if isinstance(target, exp.Schema):
-            listed = [c.name.lower() for c in target.expressions]
-        else:
-            listed = [c.name for c in all_cols]
-        if len(listed) != result.num_columns:
-            raise AthenaQueryError("TYPE_MISMATCH", f"Insert query has {result.num_columns} columns, target "
-                                   f"table '{ref.qualified}' has {len(listed)}", 1, 1)
-        by_name = dict(zip(listed, result.columns, strict=True))
-        arrays = []
-        for col in all_cols:
-            values = by_name.get(col.name)
-            if values is None:
-                arrays.append(pa.nulls(result.num_rows, col.arrow_type))
-                continue
-            try:
-                arrays.append(values.cast(col.arrow_type))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise AthenaQueryError(
-                    "TYPE_MISMATCH", f"Insert query has mismatched column types: table column "
-                    f"'{col.name}' is {col.hive_type}, query gives {values.type}", 1, 1) from None
-        rows = pa.table(arrays, names=[c.name for c in all_cols])
+        target_schema = pa.schema([pa.field(c.name, c.arrow_type) for c in all_cols])
         location = (table_def.get("StorageDescriptor") or {}).get("Location", "").rstrip("/")
         store = self.store()
-        files, partitions = self._write_table(store, rows, location, [c.name for c in part_cols],
-                                              "snappy", ctx)
+        with self.run_query(tree.expression, text, ctx) as stream:
+            if isinstance(target, exp.Schema):
+                listed = [c.name.lower() for c in target.expressions]
+            else:
+                listed = [c.name for c in all_cols]
+            width = len(stream.schema)
+            if len(listed) != width:
+                raise AthenaQueryError("TYPE_MISMATCH", f"Insert query has {width} columns, target "
+                                       f"table '{ref.qualified}' has {len(listed)}", 1, 1)
+            position_of = {column: index for index, column in enumerate(listed)}
+            files = self._data_files(location, target_schema, [c.name for c in part_cols], "snappy", ctx)
+            with files:
+                for batch in stream:
+                    files.write(_insert_batch(batch, all_cols, position_of, target_schema))
+                stream.close()
+                ctx.commit()
+                uris, partitions = files.publish(store)
         storage = table_def.get("StorageDescriptor") or {}
         existing = {tuple(p["Values"]) for p in glue.partitions(database, name)} if part_cols else set()
         for values, part_location in partitions:
             if tuple(values) not in existing:
                 glue.put_partition(database, name, {
                     "Values": values, "StorageDescriptor": {**storage, "Location": part_location}})
-        return StatementResult("DML", "INSERT", table=_rows_table(rows.num_rows),
-                               columns=[column_info("rows", pa.int64())], output="ctas", data_files=files,
-                               bytes_scanned=scanned, rows_read=rows_read, planning_ms=planning)
+        return StatementResult("DML", "INSERT", table=_rows_table(files.rows),
+                               columns=[column_info("rows", pa.int64())], output="ctas", data_files=uris,
+                               bytes_scanned=stream.bytes_scanned, rows_read=stream.rows_read,
+                               planning_ms=stream.planning_ms)
 
     # ------------------------------------------------------------------ DDL
 
@@ -730,6 +907,7 @@ class AthenaEngine:
             raise AthenaQueryError("SYNTAX_ERROR", "External tables need a LOCATION 's3://bucket/prefix/'")
         storage = {"Columns": columns, "Location": location, "Compressed": False,
                    "NumberOfBuckets": -1, "StoredAsSubDirectories": False, **serde}
+        ctx.commit()
         glue.put_table(database, {"Name": name, "TableType": "EXTERNAL_TABLE", "StorageDescriptor": storage,
                                   "PartitionKeys": partition_keys, "Parameters": parameters})
         return _ddl("CREATE_TABLE")
@@ -749,6 +927,7 @@ class AthenaEngine:
                     return _ddl("CREATE_DATABASE")
                 raise AthenaQueryError("SCHEMA_ALREADY_EXISTS", f"Schema '{name}' already exists")
             comment = re.search(r"COMMENT\s+'([^']*)'", rest, re.IGNORECASE)
+            ctx.commit()
             glue.create_database(name, comment.group(1) if comment else "")
             return _ddl("CREATE_DATABASE")
         if not glue.database_exists(name):
@@ -759,6 +938,7 @@ class AthenaEngine:
         if tables and "CASCADE" not in rest.upper():
             raise AthenaQueryError("SCHEMA_NOT_EMPTY", f"Database {name} is not empty. One or more tables "
                                    "exist: drop them first, or use DROP DATABASE ... CASCADE")
+        ctx.commit()
         for table in tables:
             glue.delete_table(name, table["Name"])
         glue.backend.delete_database(name)
@@ -786,6 +966,7 @@ class AthenaEngine:
             raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{DEFAULT_CATALOG}.{database}.{name}' does "
                                    "not exist", *position(text, match.start(3)))
         # Like Athena for external tables: the catalog entry goes, the S3 data stays.
+        ctx.commit()
         glue.delete_table(database, table_def["Name"])
         return _ddl(substatement)
 
@@ -809,10 +990,12 @@ class AthenaEngine:
         probe = tree.copy()
         if isinstance(probe, exp.Select):
             probe = probe.limit(0)
-        result, _, _, _ = self.run_query(probe, text, ctx, for_table=True)
+        with self.run_query(probe, text, ctx, for_table=True) as stream:
+            schema = stream.schema
+        ctx.commit()
         view = {"originalSql": query_text.strip(), "catalog": DEFAULT_CATALOG, "schema": database,
                 "columns": [{"name": f.name, "type": _trino_type(arrow_to_hive(f.type))}
-                            for f in result.schema],
+                            for f in schema],
                 "owner": "local", "runAsInvoker": False}
         encoded = base64.b64encode(json.dumps(view).encode()).decode()
         glue.put_table(database, {
@@ -820,7 +1003,7 @@ class AthenaEngine:
             "Parameters": {"presto_view": "true", "comment": "Presto View"},
             "ViewOriginalText": f"{_VIEW_PREFIX}{encoded} */", "ViewExpandedText": "/* Presto View */",
             "StorageDescriptor": {"Columns": [{"Name": f.name, "Type": arrow_to_hive(f.type)}
-                                              for f in result.schema],
+                                              for f in schema],
                                   "Location": "", "SerdeInfo": {}},
             "PartitionKeys": [],
         })
@@ -853,6 +1036,7 @@ class AthenaEngine:
         existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
         lines: list[list[str]] = []
         added = [v for v in sorted(found) if v not in existing]
+        ctx.commit()
         if added:
             listed = "\t".join(f"{name}:" + "/".join(f"{k}={v}" for k, v in zip(keys, vals, strict=True))
                                for vals in added)
@@ -877,6 +1061,7 @@ class AthenaEngine:
         existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
         clauses = re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", match.group(3),
                              re.IGNORECASE)
+        ctx.commit()
         for spec_text, location in clauses:
             spec = {k.strip().strip('`"').lower(): v.strip().strip("'\"") for k, v in
                     (item.split("=", 1) for item in spec_text.split(",") if "=" in item)}
@@ -990,35 +1175,70 @@ def _trino_type(hive_type: str) -> str:
     return text.replace(">", ")").replace(":", " ")
 
 
-def _result_columns(table: pa.Table) -> list[dict[str, Any]]:
-    return [column_info(f.name, f.type) for f in table.schema]
+def _result_columns(schema: pa.Schema) -> list[dict[str, Any]]:
+    return [column_info(f.name, f.type) for f in schema]
 
 
 def _rows_table(count: int) -> pa.Table:
     return pa.table({"rows": pa.array([count], pa.int64())})
 
 
-def _athena_shaped(table: pa.Table, duck_types: list[str]) -> pa.Table:
-    """Give DuckDB's result Athena's shape: lower-case names, Trino's types."""
-    arrays, names = [], []
-    for column, name, duck_type in zip(table.columns, table.column_names, duck_types, strict=False):
-        if duck_type in ("HUGEINT", "UHUGEINT", "UBIGINT"):
-            # Trino sums integers as BIGINT; DuckDB widens to HUGEINT.
+def _athena_type(arrow_type: pa.DataType, duck_type: str) -> pa.DataType:
+    """The Arrow type Athena's result has for a DuckDB column."""
+    if duck_type in ("HUGEINT", "UHUGEINT", "UBIGINT"):
+        return pa.int64()  # Trino sums integers as BIGINT; DuckDB widens to HUGEINT.
+    if pa.types.is_large_string(arrow_type) or str(arrow_type) == "string_view":
+        return pa.string()
+    return arrow_type
+
+
+def _duck_arrow_guess(duck_type: str) -> pa.DataType:
+    """A stand-in Arrow type of a DuckDB type, only to size result batches."""
+    fixed = {"BOOLEAN": pa.bool_(), "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(),
+             "BIGINT": pa.int64(), "FLOAT": pa.float32(), "DOUBLE": pa.float64(), "DATE": pa.date32(),
+             "HUGEINT": pa.decimal128(38, 0)}
+    if duck_type in fixed:
+        return fixed[duck_type]
+    if duck_type.startswith(("TIMESTAMP", "DECIMAL", "TIME")):
+        return pa.int64()
+    if duck_type.startswith("VARCHAR") or duck_type == "BLOB":
+        return pa.string()
+    return pa.list_(pa.string())
+
+
+def _shape_batch(batch: pa.RecordBatch, schema: pa.Schema, duck_types: list[str]) -> pa.RecordBatch:
+    """Give DuckDB's batch Athena's shape: lower-case names, Trino's types."""
+    arrays = []
+    for column, target, duck_type in zip(batch.columns, schema, duck_types, strict=False):
+        if column.type != target.type:
             try:
-                column = column.cast(pa.int64())
+                column = column.cast(target.type)
             except pa.ArrowInvalid:
-                raise AthenaQueryError("NUMERIC_VALUE_OUT_OF_RANGE", f"bigint addition overflow in "
-                                       f"column '{name}'") from None
-        elif pa.types.is_large_string(column.type) or str(column.type) == "string_view":
-            column = column.cast(pa.string())
+                if duck_type in ("HUGEINT", "UHUGEINT", "UBIGINT"):
+                    raise AthenaQueryError("NUMERIC_VALUE_OUT_OF_RANGE", f"bigint addition overflow in "
+                                           f"column '{target.name}'") from None
+                raise
         arrays.append(column)
-        names.append(name.lower())
-    return pa.table(arrays, names=names) if arrays else table
+    return pa.RecordBatch.from_arrays(arrays, schema=schema) if arrays else batch
 
 
-def _check_table_columns(table: pa.Table) -> None:
+_DUCK_ERROR_CLASSES = {"Conversion": "ConversionException", "Out of Memory": "OutOfMemoryException",
+                       "Invalid Input": "InvalidInputException", "Binder": "BinderException",
+                       "Parser": "ParserException", "Out of Range": "OutOfRangeException",
+                       "Not implemented": "NotImplementedException", "Constraint": "ConstraintException"}
+
+
+def _as_duckdb_error(message: str) -> duckdb.Error:
+    """A DuckDB error raised through Arrow's stream interface (an OSError with DuckDB's text)
+    as the DuckDB exception it was, so that it is worded like any other."""
+    kind = message.split(" Error:", 1)[0] if " Error:" in message else ""
+    cls = getattr(duckdb, _DUCK_ERROR_CLASSES.get(kind, ""), duckdb.Error)
+    return cls(message)
+
+
+def _check_table_columns(schema: pa.Schema) -> None:
     seen: set[str] = set()
-    for f in table.schema:
+    for f in schema:
         if f.name in seen:
             raise AthenaQueryError("DUPLICATE_COLUMN_NAME",
                                    f"Column name '{f.name}' specified more than once")
@@ -1084,17 +1304,133 @@ def _require_empty(store: ObjectStore, location: str, label: str) -> None:
                                f"exists: {location}. Use an empty location, or delete its objects first.")
 
 
-def _put_parquet(store: ObjectStore, table: pa.Table, uri: str, compression: str) -> str:
-    sink = io.BytesIO()
-    # INT96 timestamps, as Athena's Hive writer produces them (readers map them to ns).
-    pq.write_table(table, sink, compression=compression, use_deprecated_int96_timestamps=True)
-    bucket, key = split_s3_uri(uri)
-    try:
-        store.put(bucket, key, sink.getvalue())
-    except NoSuchBucket:
-        raise AthenaQueryError("HIVE_PATH_NOT_FOUND", f"Unable to write to {uri}: the bucket does not "
-                               "exist. Create it first.") from None
-    return uri
+def _insert_batch(batch: pa.RecordBatch, columns: list[Any], position_of: dict[str, int],
+                  schema: pa.Schema) -> pa.RecordBatch:
+    """An INSERT's rows in the table's column order and types (NULL for columns not listed)."""
+    arrays = []
+    for col in columns:
+        index = position_of.get(col.name)
+        if index is None:
+            arrays.append(pa.nulls(batch.num_rows, col.arrow_type))
+            continue
+        values = batch.column(index)
+        try:
+            arrays.append(values.cast(col.arrow_type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise AthenaQueryError(
+                "TYPE_MISMATCH", f"Insert query has mismatched column types: table column "
+                f"'{col.name}' is {col.hive_type}, query gives {values.type}", 1, 1) from None
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+class DataFiles:
+    """The Parquet files of a CTAS, INSERT or UNLOAD: written locally batch by batch, one
+    per partition, then published to S3 at the query's commit (or discarded).
+
+    Nothing is visible in S3 before :meth:`publish`, so a stopped or failed query
+    leaves no partial table behind. Used as a context manager, files not published
+    are deleted on the way out.
+    """
+
+    def __init__(self, folder: Path, location: str, stem: str, schema: pa.Schema, partitioned_by: list[str],
+                 compression: str) -> None:
+        self.folder = folder
+        self.location = location
+        self.stem = stem
+        self.schema = schema
+        self.partitioned_by = partitioned_by
+        self.compression = compression
+        self.data_schema = pa.schema([f for f in schema if f.name not in partitioned_by])
+        self.rows = 0
+        # partition values -> (writer, its hashing sink, local path, S3 folder)
+        self._writers: dict[tuple[str, ...], tuple[Any, HashingFile, Path, str]] = {}
+
+    def _writer(self, values: tuple[str, ...]) -> Any:
+        if values not in self._writers:
+            if len(self._writers) >= MAX_OPEN_PARTITIONS:
+                raise AthenaQueryError(
+                    "HIVE_TOO_MANY_OPEN_PARTITIONS", f"Exceeded limit of {MAX_OPEN_PARTITIONS} open writers "
+                    "for partitions/buckets: write at most 100 partitions per query (split it with WHERE, "
+                    "then add the rest with INSERT INTO)")
+            path, handle = spool_file(self.folder, ".parquet")
+            sink = HashingFile(handle)
+            # INT96 timestamps, as Athena's Hive writer produces them (readers map them to ns).
+            writer = pq.ParquetWriter(sink, self.data_schema, compression=self.compression,
+                                      use_deprecated_int96_timestamps=True)
+            folder = "/".join(f"{c}={v}" for c, v in zip(self.partitioned_by, values, strict=True))
+            where = f"{self.location}/{folder}" if folder else self.location
+            self._writers[values] = (writer, sink, path, where)
+        return self._writers[values][0]
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Add a batch of rows (partition columns last, as the table has them)."""
+        if batch.num_rows == 0:
+            return
+        self.rows += batch.num_rows
+        if not self.partitioned_by:
+            self._writer(()).write_batch(batch)
+            return
+        table = pa.Table.from_batches([batch])
+        keys = table.select(self.partitioned_by).group_by(self.partitioned_by).aggregate([])
+        data_names = self.data_schema.names
+        for key_row in keys.to_pylist():
+            mask = None
+            for col in self.partitioned_by:
+                value = key_row[col]
+                cond = pc.is_null(table[col]) if value is None else pc.equal(table[col], value)
+                mask = cond if mask is None else pc.and_(mask, cond)
+            values = tuple("__HIVE_DEFAULT_PARTITION__" if key_row[c] is None else _partition_text(key_row[c])
+                           for c in self.partitioned_by)
+            self._writer(values).write_table(table.filter(mask).select(data_names))
+
+    def publish(self, store: ObjectStore) -> tuple[list[str], list[tuple[list[str], str]]]:
+        """Put every file in S3; return (data file URIs, (partition values, location) pairs)."""
+        for writer, sink, _, _ in self._writers.values():
+            writer.close()
+            sink.close()
+        files: list[str] = []
+        partitions: list[tuple[list[str], str]] = []
+        try:
+            for values, (_, sink, path, folder) in self._writers.items():
+                uri = f"{folder}/{self.stem}"
+                bucket, key = split_s3_uri(uri)
+                put_file(store, bucket, key, path, sink.md5.hexdigest())
+                files.append(uri)
+                if self.partitioned_by:
+                    partitions.append((list(values), folder))
+        except NoSuchBucket:
+            _delete_objects(store, files)
+            raise AthenaQueryError("HIVE_PATH_NOT_FOUND", f"Unable to write to {self.location}: the bucket "
+                                   "does not exist. Create it first.") from None
+        except BaseException:
+            _delete_objects(store, files)
+            raise
+        finally:
+            self.discard()
+        return files, partitions
+
+    def discard(self) -> None:
+        """Delete the local files not published."""
+        for writer, sink, path, _ in self._writers.values():
+            try:
+                writer.close()
+                sink.close()
+            except (OSError, ValueError, pa.ArrowException):
+                pass  # a writer that failed mid-way: its file goes anyway
+            path.unlink(missing_ok=True)
+        self._writers.clear()
+
+    def __enter__(self) -> DataFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+
+def _delete_objects(store: ObjectStore, uris: list[str]) -> None:
+    for uri in uris:
+        bucket, key = split_s3_uri(uri)
+        store.delete(bucket, key)
 
 
 def _partition_text(value: Any) -> str:

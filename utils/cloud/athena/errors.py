@@ -11,19 +11,24 @@ from __future__ import annotations
 # Athena's AthenaError.ErrorCategory: 1 system, 2 user, 3 other.
 USER_ERROR = 2
 SYSTEM_ERROR = 1
+# Athena's AthenaError.ErrorType (the error catalog): 1000 "user error"; 0-8 "query
+# exhausted resources at this scale factor".
+USER_ERROR_TYPE = 1000
+RESOURCES_EXHAUSTED_TYPE = 4
 
 
 class AthenaQueryError(Exception):
     """A query failure with Athena's error name and, when known, its SQL position."""
 
     def __init__(self, name: str, message: str, line: int | None = None, column: int | None = None,
-                 category: int = USER_ERROR) -> None:
+                 category: int = USER_ERROR, error_type: int = USER_ERROR_TYPE) -> None:
         super().__init__(message)
         self.name = name
         self.message = message
         self.line = line
         self.column = column
         self.category = category
+        self.error_type = error_type
 
     @property
     def reason(self) -> str:

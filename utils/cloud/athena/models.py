@@ -12,6 +12,18 @@ Files written to the query result location (``<out>`` = the OutputLocation):
 - CTAS, INSERT INTO, UNLOAD: ``<out>/<id>-manifest.csv`` (the data files written,
   one per line; ``DataManifestLocation``) and ``<out>/<id>.metadata``
 
+Result files are written as the rows stream out of the engine, to a local file
+that becomes the S3 object at the query's commit point; GetQueryResults reads one
+page of that object at a time (its NextToken holds the byte offset). So no result,
+however large, is held in memory, and a stopped query leaves no file behind.
+
+StopQueryExecution ends a running query at once: its state becomes CANCELLED, its
+DuckDB work is interrupted and the worker drops what it was writing. A query that
+has reached its commit point (publishing its files) finishes instead.
+
+Query history, workgroups and named queries are durable through
+:mod:`utils.cloud.persistence` (plain data; result files are S3 objects).
+
 One deliberate difference from AWS, for latency: GetQueryExecution on a query
 still running waits up to :data:`STATUS_WAIT_S` for it to finish before
 answering. Clients poll every second (awswrangler, PyAthena), so without this a
@@ -23,10 +35,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import itertools
 import os
 import random
 import string
+import sys
 import threading
 import time
 import uuid
@@ -37,18 +51,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
+from utils.cloud import persistence
 from utils.cloud.athena import results
-from utils.cloud.athena.engine import AthenaEngine, QueryContext, StatementResult
+from utils.cloud.athena.engine import AthenaEngine, HashingFile, QueryContext, StatementResult
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
-from utils.cloud.backends import ObjectStore, split_s3_uri
+from utils.cloud.athena.objects import open_object, put_file, spool_file
+from utils.cloud.backends import NoSuchBucket, ObjectStore, split_s3_uri
 from utils.config import LOCAL_ACCOUNT_ID
 
 STATUS_WAIT_S = float(os.environ.get("DELAB_ATHENA_STATUS_WAIT_S", "2.0"))
+# History kept (newest): at most this many executions and this much query text.
 MAX_HISTORY = 5000
-# Rendered results kept in memory for GetQueryResults; older ones are re-read from their S3 file.
-MAX_RESULT_BYTES = int(os.environ.get("DELAB_ATHENA_RESULT_CACHE_MIB", "256")) * 2**20
+MAX_HISTORY_TEXT_BYTES = 64 * 2**20
+# Athena's limit on QueryString (bytes).
+MAX_QUERY_BYTES = 262_144
 ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 
@@ -141,12 +158,15 @@ class QueryExecution:
     output_bytes: int = 0
     update_count: int = 0
     columns: list[dict[str, Any]] = field(default_factory=list)
-    rendered: list[pa.Array] | None = None
+    output_kind: str = "csv"  # csv, txt, or the kind of a statement that writes data (no result file)
     header_row: bool = True
     reused: bool = False
     cancel_requested: bool = False
+    committing: bool = False
     cursor: Any = None
     done: threading.Event = field(default_factory=threading.Event)
+    # A finished execution's durable form (it no longer changes).
+    snapshot: dict[str, Any] | None = None
 
     def statistics(self) -> dict[str, Any]:
         """The ``Statistics`` document."""
@@ -175,7 +195,7 @@ class QueryExecution:
         if self.reason:
             status["StateChangeReason"] = self.reason
         if self.error is not None:
-            status["AthenaError"] = {"ErrorCategory": self.error.category, "ErrorType": 1000,
+            status["AthenaError"] = {"ErrorCategory": self.error.category, "ErrorType": self.error.error_type,
                                      "Retryable": False, "ErrorMessage": self.error.reason}
         doc: dict[str, Any] = {
             "QueryExecutionId": self.id,
@@ -194,6 +214,46 @@ class QueryExecution:
         if self.parameters:
             doc["ExecutionParameters"] = self.parameters
         return doc
+
+
+_TRANSIENT = ("cursor", "done", "snapshot", "error", "cancel_requested", "committing", "submitted_clock",
+              "started_clock", "engine_done_clock", "completed_clock")
+
+
+def _execution_state(execution: QueryExecution) -> dict[str, Any]:
+    """An execution as plain data (clocks become durations; the error its fields)."""
+    state = {f.name: getattr(execution, f.name) for f in dataclasses.fields(execution)
+             if f.name not in _TRANSIENT}
+    stats = execution.statistics()
+    state["timings_ms"] = (stats["TotalExecutionTimeInMillis"], stats["QueryQueueTimeInMillis"],
+                           stats["ServiceProcessingTimeInMillis"])
+    err = execution.error
+    state["error"] = None if err is None else (err.name, err.message, err.line, err.column, err.category,
+                                               err.error_type)
+    return state
+
+
+def _execution_from_state(state: dict[str, Any]) -> QueryExecution:
+    """The inverse of :func:`_execution_state`; an execution that was running when the cloud
+    stopped comes back FAILED (it cannot resume)."""
+    known = {f.name for f in dataclasses.fields(QueryExecution)}
+    execution = QueryExecution(**{k: v for k, v in state.items() if k in known and k not in _TRANSIENT})
+    total, queued, service = state.get("timings_ms") or (0, 0, 0)
+    execution.submitted_clock = 0.0
+    execution.started_clock = queued / 1000
+    execution.completed_clock = total / 1000
+    execution.engine_done_clock = (total - service) / 1000
+    if state.get("error"):
+        name, message, line, column, category, error_type = state["error"]
+        execution.error = AthenaQueryError(name, message, line, column, category, error_type)
+    if execution.state not in FINAL_STATES:
+        execution.error = AthenaQueryError(
+            "INTERNAL_ERROR_QUERY_ENGINE", "The local cloud stopped while this query was running; run it "
+            "again", category=SYSTEM_ERROR)
+        execution.state, execution.reason = "FAILED", execution.error.reason
+        execution.completed = execution.completed or execution.submitted
+    execution.done.set()
+    return execution
 
 
 def _statement_type(sql: str) -> tuple[str, str | None]:
@@ -228,6 +288,7 @@ class AthenaBackend:
         self.named_queries: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
         self._sequence = itertools.count(1)
+        self._history_text = 0
         workers = int(os.environ.get("DELAB_ATHENA_WORKERS", "4"))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
 
@@ -251,6 +312,7 @@ class AthenaBackend:
             name, description, output_location=result_config.get("OutputLocation"),
             enforce=bool(configuration.get("EnforceWorkGroupConfiguration", True)),
             extra=configuration, tags={t["Key"]: t.get("Value", "") for t in tags})
+        persistence.changed(PERSISTENCE_NAME)
 
     def update_workgroup(self, name: str, updates: dict[str, Any], description: str | None,
                          state: str | None) -> None:
@@ -267,6 +329,7 @@ class AthenaBackend:
             group.description = description
         if state:
             group.state = state
+        persistence.changed(PERSISTENCE_NAME)
 
     def delete_workgroup(self, name: str) -> None:
         """Delete a workgroup (``primary`` cannot be deleted, as on AWS)."""
@@ -274,6 +337,15 @@ class AthenaBackend:
             raise AthenaApiError("InvalidRequestException", "Cannot delete the primary workgroup")
         self.workgroup(name)
         del self.workgroups[name]
+        persistence.changed(PERSISTENCE_NAME)
+
+    def tag_workgroup(self, name: str, tags: dict[str, str], remove: list[str]) -> None:
+        """TagResource / UntagResource of a workgroup."""
+        group = self.workgroup(name)
+        group.tags.update(tags)
+        for key in remove:
+            group.tags.pop(key, None)
+        persistence.changed(PERSISTENCE_NAME)
 
     # ----------------------------------------------------------- executions
 
@@ -283,6 +355,11 @@ class AthenaBackend:
         """Queue a query; return its QueryExecutionId."""
         if not query or not query.strip():
             raise AthenaApiError("InvalidRequestException", "QueryString must not be empty")
+        if len(query.encode()) > MAX_QUERY_BYTES:
+            raise AthenaApiError("InvalidRequestException",
+                                 "1 validation error detected: Value at 'queryString' failed to satisfy "
+                                 f"constraint: Member must have length less than or equal to "
+                                 f"{MAX_QUERY_BYTES}")
         group = self.workgroup(workgroup)
         if group.state != "ENABLED":
             raise AthenaApiError("InvalidRequestException", f"WorkGroup {group.name} is disabled.")
@@ -308,13 +385,27 @@ class AthenaBackend:
             engine_query_id=self._engine_query_id(), statement_type=statement_type,
             substatement_type=substatement)
         with self._lock:
-            self.executions[execution.id] = execution
-            if token:
-                self.tokens[token] = execution.id
-            while len(self.executions) > MAX_HISTORY:
-                self.executions.popitem(last=False)
+            self._remember(execution, token)
         self._pool.submit(self._run, execution)
         return execution.id
+
+    def _remember(self, execution: QueryExecution, token: str | None) -> None:
+        """Add to the history, forgetting the oldest finished executions beyond its bounds."""
+        self.executions[execution.id] = execution
+        self._history_text += len(execution.query)
+        if token:
+            self.tokens[token] = execution.id
+        while len(self.executions) > MAX_HISTORY or self._history_text > MAX_HISTORY_TEXT_BYTES:
+            oldest = next(iter(self.executions.values()))
+            if oldest is execution:
+                break
+            self._forget(oldest)
+
+    def _forget(self, execution: QueryExecution) -> None:
+        self.executions.pop(execution.id, None)
+        self._history_text -= len(execution.query)
+        for token in [t for t, query_id in self.tokens.items() if query_id == execution.id]:
+            del self.tokens[token]
 
     def _engine_query_id(self) -> str:
         """An id in Trino's shape (``20240131_120000_00001_abcde``), used inside result files."""
@@ -336,24 +427,28 @@ class AthenaBackend:
         return execution
 
     def stop_query_execution(self, query_id: str) -> None:
-        """Cancel a queued or running query (a finished one is left as it is)."""
+        """Cancel a queued or running query at once (a finished or committing one is left to finish).
+
+        The state is CANCELLED when this returns; the worker, interrupted, drops what
+        the query was writing (nothing of it was published yet).
+        """
         execution = self.execution(query_id)
         with self._lock:
-            if execution.state in FINAL_STATES:
+            if execution.state in FINAL_STATES or execution.committing:
                 return
             execution.cancel_requested = True
-            if execution.state == "QUEUED":
-                self._finish(execution, "CANCELLED", "Query cancelled by user")
-                return
             cursor = execution.cursor
         if cursor is not None:
-            with contextlib.suppress(duckdb.Error):
+            with contextlib.suppress(duckdb.Error, RuntimeError):
                 cursor.interrupt()
+        self._finish(execution, "CANCELLED", "Query cancelled by user")
 
     def list_query_executions(self, workgroup: str | None) -> list[str]:
         """Ids of the workgroup's executions, newest first."""
         name = self.workgroup(workgroup).name
-        return [e.id for e in reversed(list(self.executions.values())) if e.workgroup == name]
+        with self._lock:
+            executions = list(self.executions.values())
+        return [e.id for e in reversed(executions) if e.workgroup == name]
 
     # ---------------------------------------------------------------- running
 
@@ -371,35 +466,43 @@ class AthenaBackend:
             if cancelled:
                 cursor.interrupt()
 
+        def commit() -> None:
+            with self._lock:
+                if execution.cancel_requested:
+                    raise QueryCancelled(execution.id)
+                execution.committing = True
+
         ctx = QueryContext(query_id=execution.id, database=execution.database, catalog=execution.catalog,
                            output_location=execution.result_base, parameters=execution.parameters,
                            engine_query_id=execution.engine_query_id, on_cursor=remember_cursor,
-                           cancelled=lambda: execution.cancel_requested)
+                           cancelled=lambda: execution.cancel_requested, commit=commit)
+        started = time.perf_counter()
+        result: StatementResult | None = None
         try:
             store = ObjectStore()
             self._check_output_bucket(store, execution.result_base or "")
             result = self.engine.execute(execution.query, ctx)
-            execution.engine_done_clock = time.perf_counter()
-            self._write_results(store, execution, result)
+            self._write_results(store, execution, result, ctx, started)
         except AthenaQueryError as err:
-            execution.error = err
-            self._finish(execution, "FAILED", err.reason)
+            self._finish(execution, "FAILED", err.reason, err)
             return
         except (QueryCancelled, duckdb.InterruptException):
             self._finish(execution, "CANCELLED", "Query cancelled by user")
             return
         except Exception as exc:  # a bug of ours: fail the query, say what happened
+            if execution.cancel_requested:  # a failure caused by the interruption
+                self._finish(execution, "CANCELLED", "Query cancelled by user")
+                return
             err = AthenaQueryError("GENERIC_INTERNAL_ERROR", f"{type(exc).__name__}: {exc}",
                                    category=SYSTEM_ERROR)
-            execution.error = err
-            self._finish(execution, "FAILED", err.reason)
+            print(f"local Athena: query {execution.id} failed: {exc!r}", file=sys.stderr, flush=True)
+            self._finish(execution, "FAILED", err.reason, err)
             return
         finally:
             execution.cursor = None
-        if execution.cancel_requested:
-            self._finish(execution, "CANCELLED", "Query cancelled by user")
-        else:
-            self._finish(execution, "SUCCEEDED", None)
+            if result is not None and result.stream is not None:
+                result.stream.close()  # already closed unless writing the results failed early
+        self._finish(execution, "SUCCEEDED", None)
 
     @staticmethod
     def _check_output_bucket(store: ObjectStore, base: str) -> None:
@@ -409,72 +512,107 @@ class AthenaBackend:
                 "HIVE_PATH_NOT_FOUND", f"Unable to verify/create output bucket {bucket}. Create the bucket "
                 "or set another query result location.")
 
-    def _finish(self, execution: QueryExecution, state: str, reason: str | None) -> None:
+    def _finish(self, execution: QueryExecution, state: str, reason: str | None,
+                error: AthenaQueryError | None = None) -> None:
         with self._lock:
             if execution.state in FINAL_STATES:
-                return
+                return  # e.g. stopped: the worker's own ending comes too late
             execution.state = state
             execution.reason = reason
+            execution.error = error
             execution.completed = _now()
             execution.completed_clock = time.perf_counter()
             if execution.engine_done_clock is None:
                 execution.engine_done_clock = execution.completed_clock
-        execution.done.set()
+            execution.snapshot = _execution_state(execution)
+        try:
+            persistence.changed(PERSISTENCE_NAME)  # durable before anyone is told it ended
+        finally:
+            execution.done.set()
 
-    def _write_results(self, store: ObjectStore, execution: QueryExecution, result: StatementResult) -> None:
-        """Write the result files where Athena writes them, and record what GetQueryExecution reports."""
+    def _write_results(self, store: ObjectStore, execution: QueryExecution, result: StatementResult,
+                       ctx: QueryContext, started: float) -> None:
+        """Write the result files where Athena writes them, and record what GetQueryExecution reports.
+
+        A SELECT's rows stream into a local file (rendered batch by batch), which
+        becomes the ``.csv`` object at the commit point.
+        """
         base = execution.result_base or ""
         bucket, prefix = split_s3_uri(base)
         key_base = f"{prefix}/{execution.id}" if prefix else execution.id
         execution.statement_type = result.statement_type
         execution.substatement_type = result.substatement_type
-        execution.bytes_scanned = result.bytes_scanned
-        execution.rows_read = result.rows_read
-        execution.planning_ms = result.planning_ms
-        execution.engine_ms = result.engine_ms
         execution.columns = result.columns
+        execution.output_kind = result.output
         metadata = results.metadata_bytes(execution.engine_query_id, result.columns)
-        names = [c["Name"] for c in result.columns]
-        rendered = results.render_table(result.table) if result.table is not None else []
-        execution.output_rows = result.table.num_rows if result.table is not None else 0
-        if result.output == "csv":
-            data = results.csv_bytes(names, rendered)
-            store.put(bucket, f"{key_base}.csv", data)
+        if result.stream is not None:
+            path, sink = self._spool_csv(execution, result)
+            execution.engine_done_clock = time.perf_counter()
+            execution.engine_ms = int((execution.engine_done_clock - started) * 1000)
+            try:
+                ctx.commit()
+                put_file(store, bucket, f"{key_base}.csv", path, sink.md5.hexdigest())
+            finally:
+                path.unlink(missing_ok=True)
             store.put(bucket, f"{key_base}.csv.metadata", metadata)
             execution.output_location = f"s3://{bucket}/{key_base}.csv"
             execution.header_row = True
-        elif result.output == "txt":
-            rows = [[str(v) if v is not None else "" for v in row]
-                    for row in zip(*[col.to_pylist() for col in rendered], strict=True)] if rendered else []
-            data = results.text_bytes(rows)
-            store.put(bucket, f"{key_base}.txt", data)
-            store.put(bucket, f"{key_base}.txt.metadata", metadata)
-            execution.output_location = f"s3://{bucket}/{key_base}.txt"
-            execution.header_row = False
-        else:  # ctas, unload, insert: a data manifest lists the files written
-            manifest = "".join(f"{uri}\n" for uri in result.data_files).encode()
-            store.put(bucket, f"{key_base}-manifest.csv", manifest)
-            store.put(bucket, f"{key_base}.metadata", metadata)
-            execution.output_location = f"s3://{bucket}/{key_base}"
-            execution.manifest_location = f"s3://{bucket}/{key_base}-manifest.csv"
-            execution.header_row = False
-            execution.update_count = result.table["rows"][0].as_py() if result.table is not None else 0
-            data = b""
-        execution.output_bytes = len(data)
-        execution.rendered = rendered
-        with self._lock:
-            kept = [e for e in self.executions.values() if e.rendered is not None]
-            total = sum(col.nbytes for e in kept for col in e.rendered or [])
-            for old in kept[:-1]:  # oldest first; the newest result always stays
-                if total <= MAX_RESULT_BYTES:
-                    break
-                total -= sum(col.nbytes for col in old.rendered or [])
-                old.rendered = None  # re-read from S3 on demand (see result_rows)
+            execution.output_bytes = sink.size
+            execution.output_rows = result.stream.rows
+        else:
+            execution.engine_done_clock = time.perf_counter()
+            execution.engine_ms = result.engine_ms
+            ctx.commit()
+            if result.output == "txt":
+                rows = [[str(v) if v is not None else "" for v in row.values()]
+                        for row in result.table.to_pylist()] if result.table is not None else []
+                data = results.text_bytes(rows)
+                store.put(bucket, f"{key_base}.txt", data)
+                store.put(bucket, f"{key_base}.txt.metadata", metadata)
+                execution.output_location = f"s3://{bucket}/{key_base}.txt"
+                execution.header_row = False
+                execution.output_rows = len(rows)
+            else:  # ctas, unload, insert: a data manifest lists the files written
+                data = "".join(f"{uri}\n" for uri in result.data_files).encode()
+                store.put(bucket, f"{key_base}-manifest.csv", data)
+                store.put(bucket, f"{key_base}.metadata", metadata)
+                execution.output_location = f"s3://{bucket}/{key_base}"
+                execution.manifest_location = f"s3://{bucket}/{key_base}-manifest.csv"
+                execution.header_row = False
+                execution.update_count = result.table["rows"][0].as_py() if result.table is not None else 0
+                execution.output_rows = 1 if result.table is not None else 0
+            execution.output_bytes = len(data)
+        execution.bytes_scanned = result.bytes_scanned
+        execution.rows_read = result.rows_read
+        execution.planning_ms = result.planning_ms
+
+    def _spool_csv(self, execution: QueryExecution, result: StatementResult) -> tuple[Any, HashingFile]:
+        """Render a SELECT's rows, batch by batch, into a local ``.csv`` file (removed on failure)."""
+        stream = result.stream
+        assert stream is not None
+        path, handle = spool_file(self.engine.spool_dir, ".csv")
+        sink = HashingFile(handle)
+        try:
+            with stream:
+                sink.write(results.csv_header([c["Name"] for c in result.columns]))
+                for batch in stream:
+                    sink.write(results.csv_lines(results.render_table(batch)))
+            sink.close()
+        except BaseException:
+            sink.close()
+            path.unlink(missing_ok=True)
+            raise
+        return path, sink
 
     # ----------------------------------------------------------------- results
 
-    def result_rows(self, query_id: str) -> tuple[QueryExecution, list[pa.Array]]:
-        """A finished query's columns and rendered values (for GetQueryResults)."""
+    def result_page(self, query_id: str, token: str | None,
+                    max_rows: int) -> tuple[QueryExecution, list[list[str | None]], str | None]:
+        """One page of a finished query's rows (GetQueryResults), read from its result file.
+
+        The NextToken holds the byte offset where the next page starts, so a page
+        costs the same at the start of a result as deep inside a large one.
+        """
         execution = self.execution(query_id)
         if execution.state in ("QUEUED", "RUNNING"):
             raise AthenaApiError("InvalidRequestException",
@@ -483,35 +621,24 @@ class AthenaBackend:
             raise AthenaApiError("InvalidRequestException",
                                  f"Query did not finish successfully. Final query state: {execution.state}. "
                                  f"{execution.reason or ''}".strip())
-        rendered = execution.rendered
-        if rendered is None:
-            rendered = self._reload(execution)
-        return execution, rendered
-
-    def _reload(self, execution: QueryExecution) -> list[pa.Array]:
-        """Read a result back from its S3 file (results no longer held in memory)."""
-        import io
-
-        import pyarrow.csv as pacsv
-
-        names = [c["Name"] for c in execution.columns]
-        if not execution.output_location or not names:
-            return []
+        offset = decode_token(token, execution.id)
+        if execution.output_kind not in ("csv", "txt"):
+            # CTAS, INSERT, UNLOAD: no result file; the row count written, as one row.
+            rows: list[list[str | None]] = [[str(execution.update_count)]] if execution.output_rows else []
+            return execution, rows[offset:offset + max_rows], None
+        if not execution.output_location or not execution.columns:
+            return execution, [], None
         bucket, key = split_s3_uri(execution.output_location)
         try:
-            data = ObjectStore().get(bucket, key)
-        except KeyError:
+            body = open_object(ObjectStore(), bucket, key)
+        except (KeyError, NoSuchBucket):
             raise AthenaApiError("InvalidRequestException", f"Unable to read the query result file "
                                  f"{execution.output_location}: it was deleted") from None
-        if execution.output_location.endswith(".csv"):
-            table = pacsv.read_csv(io.BytesIO(data), read_options=pacsv.ReadOptions(
-                column_names=names, skip_rows=1), convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, quoted_strings_can_be_null=False,
-                strings_can_be_null=True, null_values=[""]))
-            return [col.combine_chunks() for col in table.columns]
-        rows = [line.split("\t") for line in data.decode().splitlines()]
-        return [pa.array([r[i] if i < len(r) else None for r in rows], pa.string())
-                for i in range(len(names))]
+        with body:
+            page, next_offset = results.read_rows(body, offset, max_rows, execution.output_kind == "csv",
+                                                  len(execution.columns))
+        more = next_offset < execution.output_bytes
+        return execution, page, encode_token(execution.id, next_offset) if more and page else None
 
     # ------------------------------------------------------------ named queries
 
@@ -522,6 +649,7 @@ class AthenaBackend:
             "Name": body["Name"], "Description": body.get("Description", ""), "Database": body["Database"],
             "QueryString": body["QueryString"], "NamedQueryId": query_id,
             "WorkGroup": body.get("WorkGroup", "primary")}
+        persistence.changed(PERSISTENCE_NAME)
         return query_id
 
     def named_query(self, query_id: str) -> dict[str, Any]:
@@ -530,6 +658,42 @@ class AthenaBackend:
             return self.named_queries[query_id]
         except KeyError:
             raise AthenaApiError("InvalidRequestException", f"NamedQuery {query_id} was not found") from None
+
+    def delete_named_query(self, query_id: str) -> None:
+        """Delete a saved named query."""
+        self.named_query(query_id)
+        del self.named_queries[query_id]
+        persistence.changed(PERSISTENCE_NAME)
+
+    # ------------------------------------------------------------- durability
+
+    def snapshot(self) -> dict[str, Any]:
+        """Workgroups, named queries and query history as plain data."""
+        with self._lock:
+            executions = [e.snapshot or _execution_state(e) for e in self.executions.values()]
+            return {"workgroups": [dataclasses.asdict(g) for g in self.workgroups.values()],
+                    "named_queries": [dict(q) for q in self.named_queries.values()],
+                    "executions": executions, "tokens": dict(self.tokens)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back a :meth:`snapshot` (the history before what this process ran)."""
+        with self._lock:
+            for item in state.get("workgroups") or []:
+                self.workgroups[item["name"]] = WorkGroup(**item)
+            for item in state.get("named_queries") or []:
+                self.named_queries[item["NamedQueryId"]] = dict(item)
+            current = list(self.executions.values())
+            self.executions.clear()
+            self._history_text = 0
+            for item in state.get("executions") or []:
+                execution = _execution_from_state(item)
+                execution.snapshot = _execution_state(execution)
+                self._remember(execution, None)
+            for execution in current:
+                self._remember(execution, None)
+            for token, query_id in (state.get("tokens") or {}).items():
+                if query_id in self.executions:
+                    self.tokens.setdefault(token, query_id)
 
 
 def encode_token(kind: str, offset: int) -> str:
@@ -552,6 +716,9 @@ def decode_token(token: str | None, kind: str) -> int:
 
 _BACKENDS: dict[str, AthenaBackend] = {}
 _BACKENDS_LOCK = threading.Lock()
+# State restored before a region's backend exists (it is created on first use).
+_PENDING: dict[str, dict[str, Any]] = {}
+PERSISTENCE_NAME = "athena"
 
 
 def athena_backend(region: str | None = None) -> AthenaBackend:
@@ -559,5 +726,31 @@ def athena_backend(region: str | None = None) -> AthenaBackend:
     region = region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     with _BACKENDS_LOCK:
         if region not in _BACKENDS:
-            _BACKENDS[region] = AthenaBackend(region)
+            backend = AthenaBackend(region)
+            if region in _PENDING:
+                backend.restore(_PENDING.pop(region))
+            _BACKENDS[region] = backend
         return _BACKENDS[region]
+
+
+def snapshot_state() -> dict[str, Any]:
+    """Every region's Athena state as plain, picklable data (for :mod:`utils.cloud.persistence`)."""
+    with _BACKENDS_LOCK:
+        backends = dict(_BACKENDS)
+        pending = dict(_PENDING)
+    regions = {region: backend.snapshot() for region, backend in backends.items()}
+    return {"version": 1, "regions": {**pending, **regions}}
+
+
+def restore_state(state: dict[str, Any]) -> None:
+    """Put back :func:`snapshot_state`'s data (a region's backend gets it when first used)."""
+    for region, region_state in (state.get("regions") or {}).items():
+        with _BACKENDS_LOCK:
+            backend = _BACKENDS.get(region)
+            if backend is None:
+                _PENDING[region] = region_state
+                continue
+        backend.restore(region_state)
+
+
+persistence.register(PERSISTENCE_NAME, snapshot_state, restore_state)

@@ -92,26 +92,15 @@ def stop_query_execution(backend: AthenaBackend, body: dict[str, Any]) -> dict[s
 
 def get_query_results(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
     """GetQueryResults: the header row first (SELECT), then up to MaxResults rows a page."""
-    execution, rendered = backend.result_rows(body["QueryExecutionId"])
     size = _int(body, "MaxResults", 1000, 1, 1000)
-    start = decode_token(body.get("NextToken"), execution.id)
-    names = [c["Name"] for c in execution.columns]
-    header = 1 if execution.header_row else 0
-    total = header + (len(rendered[0]) if rendered else 0)
-    rows: list[dict[str, Any]] = []
-    stop = min(total, start + size)
-    if header and start == 0 and stop > 0:
-        rows.append({"Data": [{"VarCharValue": name} for name in names]})
-    data_start, data_stop = max(start - header, 0), max(stop - header, 0)
-    if rendered and data_stop > data_start:
-        columns = [col.slice(data_start, data_stop - data_start).to_pylist() for col in rendered]
-        for values in zip(*columns, strict=True):
-            rows.append({"Data": [{} if v is None else {"VarCharValue": v} for v in values]})
+    execution, rows, token = backend.result_page(body["QueryExecutionId"], body.get("NextToken"), size)
     doc: dict[str, Any] = {
         "UpdateCount": execution.update_count,
-        "ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": execution.columns}},
+        "ResultSet": {"Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]}
+                               for row in rows],
+                      "ResultSetMetadata": {"ColumnInfo": execution.columns}},
     }
-    return _with_token(doc, encode_token(execution.id, stop) if stop < total else None)
+    return _with_token(doc, token)
 
 
 def get_query_runtime_statistics(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
@@ -174,15 +163,14 @@ def list_tags_for_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict
 def tag_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
     """TagResource (workgroups)."""
     group = _workgroup_from_arn(backend, body["ResourceARN"])
-    group.tags.update({t["Key"]: t.get("Value", "") for t in body.get("Tags") or []})
+    backend.tag_workgroup(group.name, {t["Key"]: t.get("Value", "") for t in body.get("Tags") or []}, [])
     return {}
 
 
 def untag_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
     """UntagResource (workgroups)."""
     group = _workgroup_from_arn(backend, body["ResourceARN"])
-    for key in body.get("TagKeys") or []:
-        group.tags.pop(key, None)
+    backend.tag_workgroup(group.name, {}, list(body.get("TagKeys") or []))
     return {}
 
 
@@ -320,8 +308,7 @@ def list_named_queries(backend: AthenaBackend, body: dict[str, Any]) -> dict[str
 
 def delete_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
     """DeleteNamedQuery."""
-    backend.named_query(body["NamedQueryId"])
-    del backend.named_queries[body["NamedQueryId"]]
+    backend.delete_named_query(body["NamedQueryId"])
     return {}
 
 

@@ -13,11 +13,13 @@ from one rendering.
 from __future__ import annotations
 
 import decimal
+import io
 import math
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from utils.cloud.athena.types import arrow_to_athena
 
@@ -97,16 +99,19 @@ def render_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def _render_doubles(column: pa.Array) -> pa.Array:
-    """Doubles in Java's form: Arrow renders the common range, Python the rest."""
+    """Doubles in Java's form: Arrow renders the common range (and zeros), Python only the rest."""
     values = pc.cast(column, pa.float64())
     text = pc.cast(values, pa.string())
     magnitude = pc.abs(values)
-    plain = pc.and_(pc.greater_equal(magnitude, 1e-3), pc.less(magnitude, 1e7))
-    if pc.all(pc.fill_null(plain, True)).as_py():
-        needs_point = pc.invert(pc.match_substring(text, "."))
-        return pc.if_else(needs_point, pc.binary_join_element_wise(text, pa.scalar(".0"), ""), text)
-    return pa.array([None if v is None else java_double(v) for v in values.to_pylist()],
-                    type=pa.string())
+    plain = pc.or_(pc.and_(pc.greater_equal(magnitude, 1e-3), pc.less(magnitude, 1e7)), pc.equal(values, 0))
+    plain = pc.fill_null(plain, True)
+    needs_point = pc.invert(pc.match_substring(text, "."))
+    text = pc.if_else(needs_point, pc.binary_join_element_wise(text, pa.scalar(".0"), ""), text)
+    if pc.all(plain).as_py():
+        return text
+    others = pc.invert(plain)
+    rendered = [java_double(v) for v in pc.filter(values, others).to_pylist()]
+    return pc.replace_with_mask(text, others, pa.array(rendered, pa.string()))
 
 
 def render_table(table: pa.Table) -> list[pa.Array]:
@@ -117,32 +122,29 @@ def render_table(table: pa.Table) -> list[pa.Array]:
 # ------------------------------------------------------------------- the files
 
 
-def _quote(column: pa.Array) -> pa.Array:
-    """``"value"`` with inner quotes doubled; NULL becomes an empty, unquoted field."""
-    escaped = pc.replace_substring(column, '"', '""')
-    quoted = pc.binary_join_element_wise(pa.scalar('"'), escaped, pa.scalar('"'), "")
-    return pc.fill_null(quoted, "")
+def csv_header(names: list[str]) -> bytes:
+    """The header line of ``<id>.csv``: every column name double-quoted."""
+    return (",".join('"' + n.replace('"', '""') + '"' for n in names) + "\n").encode()
 
 
-def _join_lines(lines: pa.Array) -> bytes:
-    """Join row strings with newlines (one trailing newline), without a Python loop per row."""
-    parts = []
-    step = 200_000  # keeps each joined chunk far below Arrow's 2 GiB string limit
-    for start in range(0, len(lines), step):
-        chunk = lines.slice(start, step).cast(pa.string())
-        as_list = pa.ListArray.from_arrays(pa.array([0, len(chunk)], pa.int32()), chunk)
-        parts.append(pc.binary_join(as_list, "\n")[0].as_py())
-    return ("\n".join(parts) + "\n").encode() if parts else b""
+# Athena's quoting is Arrow's "all_valid": every value double-quoted (inner quotes
+# doubled), NULL an empty unquoted field.
+_CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+
+
+def csv_lines(rendered: list[pa.Array]) -> bytes:
+    """The data lines of ``<id>.csv`` for a batch of rendered rows (one trailing newline each)."""
+    if not rendered or len(rendered[0]) == 0:
+        return b""
+    sink = io.BytesIO()
+    table = pa.table(rendered, names=[f"c{i}" for i in range(len(rendered))])
+    pacsv.write_csv(table, sink, _CSV_OPTIONS)
+    return sink.getvalue()
 
 
 def csv_bytes(names: list[str], rendered: list[pa.Array]) -> bytes:
-    """The ``<id>.csv`` file Athena writes for a SELECT."""
-    header = ",".join('"' + n.replace('"', '""') + '"' for n in names) + "\n"
-    if not rendered or len(rendered[0]) == 0:
-        return header.encode()
-    quoted = [_quote(col) for col in rendered]
-    rows = quoted[0] if len(quoted) == 1 else pc.binary_join_element_wise(*quoted, ",")
-    return header.encode() + _join_lines(rows)
+    """The ``<id>.csv`` file Athena writes for a SELECT (header and rows)."""
+    return csv_header(names) + csv_lines(rendered)
 
 
 def text_bytes(rows: list[list[str]]) -> bytes:
@@ -242,6 +244,74 @@ def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
         if not byte & 0x80:
             return result, pos
         shift += 7
+
+
+# ------------------------------------------------------------ reading pages
+
+PAGE_READ_BYTES = 256 * 1024
+
+
+def _row_ends(buffer: bytes, start: int, max_rows: int, csv: bool) -> list[int]:
+    """Offsets just past the newline of each complete row from ``start`` (at most ``max_rows``).
+
+    In ``<id>.csv`` every non-empty field is double-quoted (inner quotes doubled), so a
+    newline ends a row exactly when the row so far holds an even number of quotes;
+    ``bytes.find`` and ``bytes.count`` keep this at C speed.
+    """
+    ends: list[int] = []
+    row_start = pos = start
+    while len(ends) < max_rows:
+        newline = buffer.find(b"\n", pos)
+        if newline < 0:
+            break
+        if csv and buffer.count(b'"', row_start, newline) % 2:
+            pos = newline + 1  # a newline inside a quoted value
+            continue
+        ends.append(newline + 1)
+        row_start = pos = newline + 1
+    return ends
+
+
+def _parse_csv_rows(data: bytes, width: int) -> list[list[str | None]]:
+    """Values of complete ``<id>.csv`` rows: an empty unquoted field is NULL, ``""`` an empty string."""
+    names = [f"c{i}" for i in range(width)]
+    parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+    table = pacsv.read_csv(io.BytesIO(data), read_options=pacsv.ReadOptions(column_names=names),
+                           parse_options=parse, convert_options=pacsv.ConvertOptions(
+                               column_types={n: pa.string() for n in names}, quoted_strings_can_be_null=False,
+                               strings_can_be_null=True, null_values=[""]))
+    return [list(row) for row in zip(*(col.to_pylist() for col in table.columns), strict=True)]
+
+
+def read_rows(stream: BinaryIO, offset: int, max_rows: int, csv: bool,
+              width: int = 1) -> tuple[list[list[str | None]], int]:
+    """Up to ``max_rows`` rows of a result file from byte ``offset``; return them and the next offset.
+
+    ``csv``: an ``<id>.csv`` file of ``width`` columns, else a tab-separated ``<id>.txt``.
+    Reads about what the rows take (in blocks of :data:`PAGE_READ_BYTES`), never the
+    whole file: a page of a 10 GB result costs what a page of a small one does.
+    """
+    stream.seek(offset)
+    buffer = b""
+    ends: list[int] = []
+    while True:
+        block = stream.read(PAGE_READ_BYTES)
+        buffer += block
+        ends = _row_ends(buffer, 0, max_rows, csv)
+        if len(ends) >= max_rows or not block:
+            break
+    used = ends[-1] if ends else 0
+    if len(ends) < max_rows and used < len(buffer):  # a last row without its newline
+        used = len(buffer)
+        ends.append(used)
+    if not ends:
+        return [], offset
+    data = buffer[:used]
+    if csv:
+        rows = _parse_csv_rows(data if data.endswith(b"\n") else data + b"\n", width)
+    else:
+        rows = [list(line.split("\t")) for line in data.decode().split("\n")[:len(ends)]]
+    return rows, offset + used
 
 
 def athena_type_names(table: pa.Table) -> list[str]:

@@ -489,8 +489,6 @@ def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
         return AthenaQueryError("TYPE_MISMATCH", first)
     if kind == "ParserException":
         return AthenaQueryError("SYNTAX_ERROR", first)
-    if kind == "OutOfMemoryException":
-        return AthenaQueryError("EXCEEDED_LOCAL_MEMORY_LIMIT", first)
     return AthenaQueryError("GENERIC_USER_ERROR", first)
 
 

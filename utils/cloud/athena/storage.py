@@ -8,6 +8,10 @@ schema, so a file that disagrees fails with HIVE_BAD_DATA as on AWS) and keep
 the decoded columns in a memory-bounded LRU cache keyed by (bucket, key, ETag):
 a changed object has a new ETag, so the cache never serves stale data.
 
+Large objects (more than :attr:`TableReader.stream_threshold` bytes) are not read
+whole nor cached: they are streamed, a row group or a block at a time, so reading
+a table of any size holds one batch in memory, not the table.
+
 ``bytes_scanned`` is measured as Athena bills it: for Parquet the compressed
 size of the column chunks read, for text formats the whole object.
 """
@@ -15,10 +19,9 @@ size of the column chunks read, for text formats the whole object.
 from __future__ import annotations
 
 import io
-import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,14 +30,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from utils.cloud.athena.errors import AthenaQueryError
+from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled
+from utils.cloud.athena.objects import open_object
 from utils.cloud.athena.types import family, hive_to_arrow
 from utils.cloud.backends import NoSuchBucket, ObjectStore, StoredObject
 
 # The objects a query reads from a table, each with its partition values.
 Planned = list[tuple[StoredObject, dict[str, str]]]
 
-DEFAULT_CACHE_MIB = int(os.environ.get("DELAB_ATHENA_CACHE_MIB", "1024"))
+DEFAULT_CACHE_MIB = 256
+# Rows per batch when streaming a large object.
+STREAM_BATCH_ROWS = 65_536
 HIVE_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
@@ -101,6 +107,8 @@ class _Entry:
     chunk_bytes: dict[str, int]  # lower-case name -> compressed bytes of its chunks
     columns: dict[tuple[str, str], pa.ChunkedArray] = field(default_factory=dict)
     nbytes: int = 0
+    # lower-case name -> uncompressed bytes of its chunks (about its decoded size)
+    plain_bytes: dict[str, int] = field(default_factory=dict)
 
 
 class ColumnCache:
@@ -156,12 +164,12 @@ class ColumnCache:
 
 @dataclass
 class Scan:
-    """A table's rows for one query, and what reading them cost."""
+    """What reading a table's objects cost (filled in while its batches are read)."""
 
-    table: pa.Table
     bytes_scanned: int = 0
     files_read: int = 0
     rows_read: int = 0
+    nbytes: int = 0
     # Compressed bytes per column read (Parquet), or "*" for whole objects (text formats).
     column_bytes: dict[str, int] = field(default_factory=dict)
 
@@ -177,11 +185,15 @@ def choose_columns(table_def: dict[str, Any], wanted: set[str] | None) -> tuple[
 
 
 class TableReader:
-    """Reads Glue tables' data as Arrow tables through the column cache."""
+    """Reads Glue tables' data as Arrow batches: small objects through the column cache,
+    large ones streamed."""
 
-    def __init__(self, store: ObjectStore, cache: ColumnCache) -> None:
+    def __init__(self, store: ObjectStore, cache: ColumnCache, stream_threshold: int | None = None) -> None:
         self.store = store
         self.cache = cache
+        # An object larger than this is streamed instead of decoded whole and cached:
+        # decoded data is typically 3-10x its Parquet size.
+        self.stream_threshold = stream_threshold if stream_threshold is not None else cache.max_bytes // 16
 
     def plan(self, table_def: dict[str, Any], locations: list[tuple[dict[str, str], str]],
              partition_filter: dict[str, set[str]] | None = None) -> Planned:
@@ -207,34 +219,55 @@ class TableReader:
             planned += [(obj, values) for obj in objects if is_data_object(obj, prefix)]
         return planned
 
-    def scan(self, table_def: dict[str, Any], planned: Planned, wanted: set[str] | None) -> Scan:
-        """Rows of the planned objects, restricted to the wanted columns (None: all)."""
+    def schema(self, table_def: dict[str, Any], wanted: set[str] | None) -> pa.Schema:
+        """The Arrow schema of a scan of these columns: the table's types, timestamps in
+        microseconds (files hold ms, us or ns; microseconds keep what Athena shows, and
+        every batch of a scan must have one schema)."""
+        chosen, chosen_parts = choose_columns(table_def, wanted)
+        return pa.schema([pa.field(c.name, _scan_type(c.arrow_type)) for c in chosen + chosen_parts])
+
+    def scan(self, table_def: dict[str, Any], planned: Planned, wanted: set[str] | None, stats: Scan,
+             cancelled: Callable[[], bool] = lambda: False) -> Iterator[pa.RecordBatch]:
+        """Batches of the planned objects' rows, restricted to the wanted columns (None: all).
+
+        ``stats`` is filled in as the batches are read. Raises :class:`QueryCancelled`
+        between objects and batches once ``cancelled()`` is true.
+        """
         data_cols, part_cols = table_columns(table_def)
         fmt = table_format(table_def)
         chosen, chosen_parts = choose_columns(table_def, wanted)
-        schema = pa.schema([pa.field(c.name, c.arrow_type) for c in chosen + chosen_parts])
-        pieces: list[pa.Table] = []
-        scan = Scan(table=schema.empty_table())
+        schema = self.schema(table_def, wanted)
         for obj, values in planned:
-            piece, scanned = self._read_object(obj, fmt, table_def, data_cols, chosen)
-            for col in chosen_parts:
-                piece = piece.append_column(col.name, self._partition_column(
-                    obj, col, values.get(col.name), piece.num_rows))
-            pieces.append(piece.select(schema.names))
+            if cancelled():
+                raise QueryCancelled(obj.uri)
+            if obj.size > self.stream_threshold:
+                pieces, scanned = self._stream_object(obj, fmt, table_def, data_cols, chosen)
+            else:
+                pieces, scanned = self._read_object(obj, fmt, table_def, data_cols, chosen)
+            for piece in pieces:
+                if cancelled():
+                    raise QueryCancelled(obj.uri)
+                for col in chosen_parts:
+                    piece = piece.append_column(col.name, self._partition_column(
+                        obj, col, values.get(col.name), piece.num_rows))
+                piece = _conform(piece.select(schema.names), schema)
+                stats.rows_read += piece.num_rows
+                stats.nbytes += piece.nbytes
+                yield from piece.to_batches()
             for name, size in scanned.items():
-                scan.column_bytes[name] = scan.column_bytes.get(name, 0) + size
-            scan.files_read += 1
-            scan.rows_read += piece.num_rows
-        scan.bytes_scanned = sum(scan.column_bytes.values())
-        if pieces:
-            scan.table = pa.concat_tables(pieces)
-        return scan
+                stats.column_bytes[name] = stats.column_bytes.get(name, 0) + size
+            stats.files_read += 1
+        stats.bytes_scanned = sum(stats.column_bytes.values())
 
     # ---------------------------------------------------------------- objects
 
-    def _read_object(self, obj: StoredObject, fmt: str, table_def: dict[str, Any],
-                     data_cols: list[Column], chosen: list[Column]) -> tuple[pa.Table, dict[str, int]]:
-        """One object's chosen columns, and the bytes read per column (``*``: the whole object)."""
+    def _read_object(self, obj: StoredObject, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
+                     chosen: list[Column]) -> tuple[Iterator[pa.Table], dict[str, int]]:
+        """One object's chosen columns, and the bytes read per column (``*``: the whole object).
+
+        Decoded columns are cached, unless they would take more than a quarter of the
+        cache (a small but highly compressed file): then they are streamed.
+        """
         key = (obj.bucket, obj.key, obj.etag)
         entry = self.cache.get(key)
         raw: bytes | None = None
@@ -245,6 +278,13 @@ class TableReader:
         else:
             self.cache.hits += 1
         missing = [c for c in chosen if (c.name, str(c.arrow_type)) not in entry.columns]
+        if missing and fmt == "parquet" and \
+                sum(entry.plain_bytes.get(c.name, 0) for c in missing) > self.cache.max_bytes // 4:
+            if raw is None:
+                raw = self.store.get(obj.bucket, obj.key)
+            scanned = {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
+            parquet = _open_parquet(pa.BufferReader(raw), obj)
+            return self._parquet_batches(parquet, entry, chosen, obj), scanned
         if missing:
             if raw is None:
                 raw = self.store.get(obj.bucket, obj.key)
@@ -258,30 +298,88 @@ class TableReader:
         table = pa.table(arrays, names=[c.name for c in chosen]) if chosen else \
             pa.table({"__rows": pa.nulls(entry.num_rows)}).drop_columns(["__rows"])
         if fmt == "parquet":
-            return table, {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
-        return table, {"*": obj.size}
+            return iter([table]), {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
+        return iter([table]), {"*": obj.size}
 
     @staticmethod
     def _describe(raw: bytes, fmt: str, obj: StoredObject) -> _Entry:
         if fmt != "parquet":
             return _Entry(num_rows=-1, file_columns={}, chunk_bytes={})
+        return _describe_parquet(_open_parquet(pa.BufferReader(raw), obj).metadata)
+
+    # ----------------------------------------------------------- large objects
+
+    def _stream_object(self, obj: StoredObject, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
+                       chosen: list[Column]) -> tuple[Iterator[pa.Table], dict[str, int]]:
+        """A large object's chosen columns, a batch at a time (not cached)."""
         try:
-            meta = pq.ParquetFile(pa.BufferReader(raw)).metadata
-        except (pa.ArrowInvalid, OSError) as err:
-            raise AthenaQueryError(
-                "HIVE_CANNOT_OPEN_SPLIT", f"Error opening Hive split {obj.uri}: not a valid Parquet "
-                f"file ({err}). Remove the object or fix the table's format.") from None
-        file_columns: dict[str, str] = {}
-        for name in meta.schema.to_arrow_schema().names:
-            file_columns.setdefault(name.lower(), name)
-        chunk_bytes: dict[str, int] = {}
-        for rg in range(meta.num_row_groups):
-            group = meta.row_group(rg)
-            for ci in range(group.num_columns):
-                chunk = group.column(ci)
-                top = chunk.path_in_schema.split(".", 1)[0].lower()
-                chunk_bytes[top] = chunk_bytes.get(top, 0) + chunk.total_compressed_size
-        return _Entry(num_rows=meta.num_rows, file_columns=file_columns, chunk_bytes=chunk_bytes)
+            body = open_object(self.store, obj.bucket, obj.key)
+        except KeyError:
+            raise AthenaQueryError("HIVE_CANNOT_OPEN_SPLIT", f"Error opening Hive split {obj.uri}: the "
+                                   "object was deleted while the query ran") from None
+        if fmt == "parquet":
+            parquet = _open_parquet(body, obj)
+            entry = _describe_parquet(parquet.metadata)
+            scanned = {c.name: entry.chunk_bytes.get(c.name, 0) for c in chosen}
+            return self._parquet_batches(parquet, entry, chosen, obj), scanned
+        return self._text_batches(body, fmt, table_def, data_cols, chosen, obj), {"*": obj.size}
+
+    @staticmethod
+    def _parquet_batches(parquet: pq.ParquetFile, entry: _Entry, chosen: list[Column],
+                         obj: StoredObject) -> Iterator[pa.Table]:
+        """Batches of a Parquet file's chosen columns, one row group at a time.
+
+        (``iter_batches`` over the whole file buffers every row group's pages first:
+        a whole file in memory; one row group at a time holds one row group's pages.)
+        """
+        present = [entry.file_columns[c.name] for c in chosen if c.name in entry.file_columns]
+        names = [c.name for c in chosen]
+        for group in range(parquet.metadata.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            if not present:  # COUNT(*), or columns missing from the file (NULL): only row counts
+                for start in range(0, rows, STREAM_BATCH_ROWS):
+                    size = min(STREAM_BATCH_ROWS, rows - start)
+                    nulls = [pa.nulls(size, c.arrow_type) for c in chosen]
+                    yield pa.table(nulls, names=names) if chosen else \
+                        pa.table({"__rows": pa.nulls(size)}).drop_columns(["__rows"])
+                continue
+            for batch in parquet.iter_batches(batch_size=STREAM_BATCH_ROWS, row_groups=[group],
+                                              columns=present, use_threads=True):
+                arrays = []
+                for col in chosen:
+                    if col.name in entry.file_columns:
+                        values = pa.chunked_array([batch.column(entry.file_columns[col.name])])
+                        arrays.append(_coerce(values, col, obj, "parquet"))
+                    else:  # Athena reads a column missing from a file as NULL
+                        arrays.append(pa.chunked_array([pa.nulls(batch.num_rows, col.arrow_type)]))
+                yield pa.table(arrays, names=names)
+
+    @staticmethod
+    def _text_batches(body: Any, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
+                      chosen: list[Column], obj: StoredObject) -> Iterator[pa.Table]:
+        stream: Any = pa.PythonFile(body, mode="r")
+        if obj.key.endswith(".gz"):
+            stream = pa.CompressedInputStream(stream, "gzip")
+        if fmt == "json":
+            import pyarrow.json as pajson
+
+            reader: Any = pajson.open_json(stream)
+        else:
+            reader = _open_csv(stream, table_def, data_cols)
+        by_name = {c.name: c for c in data_cols}
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            if fmt == "json":
+                table = table.rename_columns([n.lower() for n in table.column_names])
+            arrays = []
+            for col in chosen:
+                values = table.column(col.name) if col.name in table.column_names else \
+                    pa.chunked_array([pa.nulls(table.num_rows, by_name[col.name].arrow_type)])
+                arrays.append(_coerce(values, col, obj, fmt))
+            yield pa.table(arrays, names=[c.name for c in chosen]) if chosen else \
+                pa.table({"__rows": pa.nulls(table.num_rows)}).drop_columns(["__rows"])
+
+    # ------------------------------------------------------------------ helpers
 
     def _decode_parquet(self, raw: bytes, entry: _Entry, columns: list[Column],
                         obj: StoredObject) -> dict[str, pa.ChunkedArray]:
@@ -329,6 +427,50 @@ class TableReader:
         if entry is not None:
             self.cache.add_column(entry, cache_key, column)
         return column
+
+
+def _scan_type(dtype: pa.DataType) -> pa.DataType:
+    return pa.timestamp("us", dtype.tz) if pa.types.is_timestamp(dtype) else dtype
+
+
+def _conform(piece: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A piece of a scan with exactly the scan's schema (timestamps to microseconds)."""
+    if piece.schema.equals(schema):
+        return piece
+    columns = []
+    for column, target in zip(piece.columns, schema, strict=True):
+        if column.type != target.type:
+            # ns -> us may drop nanoseconds, which Athena's millisecond timestamps never show.
+            column = column.cast(target.type, safe=not pa.types.is_timestamp(target.type))
+        columns.append(column)
+    return pa.table(columns, schema=schema)
+
+
+def _open_parquet(source: Any, obj: StoredObject) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(source)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise AthenaQueryError(
+            "HIVE_CANNOT_OPEN_SPLIT", f"Error opening Hive split {obj.uri}: not a valid Parquet "
+            f"file ({err}). Remove the object or fix the table's format.") from None
+
+
+def _describe_parquet(meta: Any) -> _Entry:
+    """Column names (case-insensitive) and compressed bytes per column, from a Parquet footer."""
+    file_columns: dict[str, str] = {}
+    for name in meta.schema.to_arrow_schema().names:
+        file_columns.setdefault(name.lower(), name)
+    chunk_bytes: dict[str, int] = {}
+    plain_bytes: dict[str, int] = {}
+    for rg in range(meta.num_row_groups):
+        group = meta.row_group(rg)
+        for ci in range(group.num_columns):
+            chunk = group.column(ci)
+            top = chunk.path_in_schema.split(".", 1)[0].lower()
+            chunk_bytes[top] = chunk_bytes.get(top, 0) + chunk.total_compressed_size
+            plain_bytes[top] = plain_bytes.get(top, 0) + chunk.total_uncompressed_size
+    return _Entry(num_rows=meta.num_rows, file_columns=file_columns, chunk_bytes=chunk_bytes,
+                  plain_bytes=plain_bytes)
 
 
 def _partition_matches(values: dict[str, str], part_cols: list[Column],
@@ -380,7 +522,8 @@ def _coerce(values: pa.ChunkedArray, col: Column, obj: StoredObject, fmt: str) -
         "type (e.g. re-run the crawler) or rewrite the file.")
 
 
-def _read_csv(stream: Any, table_def: dict[str, Any], data_cols: list[Column]) -> pa.Table:
+def _csv_options(table_def: dict[str, Any], data_cols: list[Column]) -> tuple[Any, Any, Any]:
+    """pyarrow's (read, parse, convert) options for a text table's SerDe settings."""
     import pyarrow.csv as pacsv
 
     storage = table_def.get("StorageDescriptor") or {}
@@ -397,16 +540,28 @@ def _read_csv(stream: Any, table_def: dict[str, Any], data_cols: list[Column]) -
         quote = '"' if params.get("classification") == "csv" else False
     skip = int(params.get("skip.header.line.count", "0") or 0)
     names = [c.name for c in data_cols]
-    data = stream.read()
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
-                                         invalid_row_handler=lambda _row: "skip"),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                             null_values=["\\N"], strings_can_be_null=True),
-    )
-    return table
+    return (pacsv.ReadOptions(column_names=names, skip_rows=skip),
+            pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                               invalid_row_handler=lambda _row: "skip"),
+            pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=["\\N"],
+                                 strings_can_be_null=True))
+
+
+def _read_csv(stream: Any, table_def: dict[str, Any], data_cols: list[Column]) -> pa.Table:
+    import pyarrow.csv as pacsv
+
+    read, parse, convert = _csv_options(table_def, data_cols)
+    return pacsv.read_csv(io.BytesIO(stream.read()), read_options=read, parse_options=parse,
+                          convert_options=convert)
+
+
+def _open_csv(stream: Any, table_def: dict[str, Any], data_cols: list[Column]) -> Any:
+    """A streaming reader of a large text object (a block at a time)."""
+    import pyarrow.csv as pacsv
+
+    read, parse, convert = _csv_options(table_def, data_cols)
+    read.block_size = 8 * 2**20
+    return pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
 
 
 def _read_json(stream: Any) -> pa.Table:
