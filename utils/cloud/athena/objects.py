@@ -9,10 +9,11 @@ memory at once. The engine needs two streamed operations instead:
 - :func:`put_file`: store a finished local file as an object without reading it
   into memory.
 
-When ``ObjectStore`` offers them (``open`` / ``put_file``, planned with the move of
-object bodies to files) they are used. Until then, moto's own ``FakeKey`` is used
-directly: its body is a ``SpooledTemporaryFile`` that we read under the key's lock,
-or replace by our (already written, unlinked) file.
+On the durable cloud (bodies are files, :mod:`utils.cloud.s3`) they use
+``ObjectStore.open`` and ``ObjectStore.put_stream``. Without persistence (in-process
+tests, ``--ephemeral``), moto's own ``FakeKey`` is used directly: its body is a
+``SpooledTemporaryFile`` that we read under the key's lock, or replace by our (already
+written, unlinked) file.
 """
 
 from __future__ import annotations
@@ -87,14 +88,13 @@ class _FakeKeyReader(io.RawIOBase):
 
 def open_object(store: ObjectStore, bucket: str, key: str) -> BinaryIO:
     """A seekable binary file over an object's body (KeyError when the object is absent)."""
-    opener = getattr(store, "open", None)
-    if callable(opener):
-        return opener(bucket, key)
     if not store.bucket_exists(bucket):
         raise KeyError(f"s3://{bucket}/{key}")
     obj = _moto_key(bucket, key)
     if obj is None:
         raise KeyError(f"s3://{bucket}/{key}")
+    if getattr(obj, "body_path", None) is not None:  # the durable store: the body's own file
+        return store.open(bucket, key)
     if _plain_fake_key(obj):
         return io.BufferedReader(_FakeKeyReader(obj, f"s3://{bucket}/{key}"), buffer_size=256 * 1024)
     return io.BytesIO(store.get(bucket, key))
@@ -109,9 +109,11 @@ def put_file(store: ObjectStore, bucket: str, key: str, path: Path, md5_hex: str
     if not store.bucket_exists(bucket):
         path.unlink(missing_ok=True)
         raise NoSuchBucket(bucket)
-    putter = getattr(store, "put_file", None)
-    if callable(putter):
-        putter(bucket, key, path)
+    from utils.cloud import moto_state, persistence
+
+    if persistence.enabled() and moto_state.installed():  # the durable store streams it to a blob
+        with open(path, "rb") as source:
+            store.put_stream(bucket, key, source)
         path.unlink(missing_ok=True)
         return
     size = path.stat().st_size
