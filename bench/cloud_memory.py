@@ -35,6 +35,7 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -66,7 +67,10 @@ class Cloud:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "DELAB_CLOUD_MEMORY_MIB": str(cap_mib),
                "PYTHONUNBUFFERED": "1"}
         self.log = open(ROOT / "bench" / "results" / "cloud_memory.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, "-m", "utils.cloud", "serve", "--port", str(self.port)],
+        # Its own durable store (object bodies on disk, as in the daemon), not the checkout's.
+        self.state = tempfile.TemporaryDirectory(prefix="delab-bench-state-")
+        self.proc = subprocess.Popen([sys.executable, "-m", "utils.cloud", "serve", "--port", str(self.port),
+                                      "--state-dir", self.state.name],
                                      cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         self.peak_kib = 0
@@ -134,6 +138,7 @@ class Cloud:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        self.state.cleanup()
 
 
 def clients(endpoint: str) -> tuple[Any, Any, Any]:

@@ -178,8 +178,11 @@ class CloudProcess:
             self.port = sock.getsockname()[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        # Its own durable store (bodies on disk, as in the daemon), never the checkout's.
+        self.state = tempfile.TemporaryDirectory(prefix="delab-cloud-state-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "utils.cloud", "serve", "--port", str(self.port)], cwd=PROJECT_ROOT,
+            [sys.executable, "-m", "utils.cloud", "serve", "--port", str(self.port),
+             "--state-dir", self.state.name], cwd=PROJECT_ROOT,
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env}, stdin=subprocess.DEVNULL,
             stdout=self.log, stderr=subprocess.STDOUT)
         self.peak_rss = 0
@@ -235,3 +238,4 @@ class CloudProcess:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        self.state.cleanup()
