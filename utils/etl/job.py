@@ -744,7 +744,8 @@ def single_select(table: str, sql: str) -> str:
                              "one SELECT (remove everything after the first `;`).")
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
-        raise TransformError(f"The SQL for {table} is a {kind.name} statement; the job runs only a "
+        article = "an" if kind.name[:1] in "AEIOU" else "a"
+        raise TransformError(f"The SQL for {table} is {article} {kind.name} statement; the job runs only a "
                              "SELECT (no COPY, ATTACH, INSTALL, SET, CREATE...).")
     return statements[0].query.strip().rstrip(";").strip()
 
