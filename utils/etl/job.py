@@ -22,7 +22,10 @@ Steps (each prints a progress line with row counts and seconds):
    is tolerated (dropped and logged); a missing, renamed or retyped column
    the transform needs fails the run, naming table and column.
 3. **transform** in plain SQL (DuckDB over the Arrow tables; the SQL avoids
-   engine-specific features, so it reads the same in Athena or Spark).
+   engine-specific features, so it reads the same in Athena or Spark). A run may
+   be given the SELECT of one star table instead (``--fact_orders_sql_uri
+   s3://...``, the lab's exercise): it runs sandboxed and must give the built-in
+   table's columns (see "transforms given as job arguments" below).
 4. **reconcile** before publishing: the source is not empty; fact rows ==
    source order lines; total and per-country revenue == the same figures
    computed by MySQL; dimension keys unique and not NULL; every fact key
