@@ -8,6 +8,7 @@ those runs by the SQL alone. Every grader is proven: the solution passes, the pl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -187,3 +188,59 @@ def test_a_lab_problem_is_not_blamed_on_the_answer(runs: dict[str, dict[str, Any
     result = grade_fact_orders_transform(FACT)
     assert not result.passed
     assert result.feedback.startswith("Could not grade this exercise (not a mistake in your answer): the local")
+
+
+# ------------------------------------------------------------------ the lab helpers, without a cloud
+
+
+class FakeGlue:
+    """Records start_job_run; answers get_job_run with one final state."""
+
+    def __init__(self, state: str = "SUCCEEDED") -> None:
+        self.state, self.started = state, []
+
+    def start_job_run(self, **kwargs: Any) -> dict[str, str]:
+        self.started.append(kwargs)
+        return {"JobRunId": "jr_1"}
+
+    def get_job_run(self, JobName: str, RunId: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        return {"JobRun": {"Id": RunId, "JobRunState": self.state, "ErrorMessage": "ERROR: it broke"}}
+
+
+class FakeS3:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:  # noqa: N803
+        self.objects[f"s3://{Bucket}/{Key}"] = Body
+
+
+def test_the_sql_goes_to_a_content_addressed_key_and_into_the_runs_arguments() -> None:
+    glue, s3, said = FakeGlue(), FakeS3(), []
+    run_id = lab.run_transform("fact_orders", FACT, glue=glue, s3=s3, echo=said.append,
+                               arguments={"--target_path": "s3://b/gold"})
+    uri = lab.transform_uri("fact_orders", FACT)
+    assert run_id == "jr_1" and s3.objects == {uri: FACT.encode()}
+    assert uri.endswith(f"/transforms/fact_orders-{hashlib.sha256(FACT.encode()).hexdigest()[:16]}.sql")
+    assert glue.started == [{"JobName": GLUE_JOB, "Arguments": {"--target_path": "s3://b/gold",
+                                                                "--fact_orders_sql_uri": uri}}]
+    assert lab.transform_uri("fact_orders", FACT + " ") != uri, "other SQL, another object"
+
+
+def test_no_sql_yet_runs_the_jobs_own_sql() -> None:
+    glue, said = FakeGlue(), []
+    lab.run_transform("fact_orders", None, glue=glue, s3=FakeS3(), echo=said.append)
+    assert glue.started == [{"JobName": GLUE_JOB}]
+    assert "built-in SQL" in said[0]
+    with pytest.raises(lab.LabError, match="should be a string"):
+        lab.run_transform("fact_orders", 42, glue=glue, s3=FakeS3())  # type: ignore[arg-type]
+
+
+def test_waiting_for_a_failed_run_can_report_instead_of_raising() -> None:
+    said: list[str] = []
+    run = lab.wait_for_job_run("jr_1", glue=FakeGlue("FAILED"), echo=said.append, check=False,
+                               sleep=lambda _: None)
+    assert run["JobRunState"] == "FAILED"
+    assert "ended FAILED: ERROR: it broke" in said[-1] and "job_log('jr_1', errors=True)" in said[-1]
+    with pytest.raises(lab.LabError, match="ended FAILED"):
+        lab.wait_for_job_run("jr_1", glue=FakeGlue("FAILED"), echo=said.append, sleep=lambda _: None)
