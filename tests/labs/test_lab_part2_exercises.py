@@ -187,7 +187,8 @@ def test_a_lab_problem_is_not_blamed_on_the_answer(runs: dict[str, dict[str, Any
     monkeypatch.setattr(part2, "newest_run", unreachable)
     result = grade_fact_orders_transform(FACT)
     assert not result.passed
-    assert result.feedback.startswith("Could not grade this exercise (not a mistake in your answer): the local")
+    assert result.feedback.startswith("Could not grade this exercise (not a mistake in your answer): "
+                                      "the local cloud")
 
 
 # ------------------------------------------------------------------ the lab helpers, without a cloud
