@@ -115,6 +115,15 @@ def test_the_sandbox_holds_even_without_the_statement_check(
     assert not path.exists()
 
 
+def test_select_cannot_read_the_jobs_python_variables(source: dict[str, pa.Table]) -> None:
+    """DuckDB's Python client resolves unknown table names to variables of the calling frame."""
+    dim_products = ("SELECT * EXCLUDE (buyPrice, MSRP), CAST(NULL AS VARCHAR) AS productLineDescription "
+                    "FROM products")
+    given_sql = {"dim_products": dim_products, "fact_orders": "SELECT * FROM relation"}
+    with pytest.raises(TransformError, match="Catalog Error: Table with name relation does not exist"):
+        transform(source, given=given_sql)
+
+
 def test_the_sandbox_cannot_be_switched_off(source: dict[str, pa.Table]) -> None:
     with pytest.raises(TransformError, match="configuration has been locked"):
         transform(source, given={"fact_orders": "SET enable_external_access = true"})

@@ -661,7 +661,8 @@ def transform(
 # The SQL is untrusted, so the job (1) accepts exactly ONE SELECT statement, parsed by
 # DuckDB's own parser; (2) runs it after the source tables are in memory, with DuckDB's
 # external access disabled and its configuration locked: no file, URL, ATTACH, COPY,
-# INSTALL or LOAD, and no SET to undo that; (3) stops it after GIVEN_SQL_SECONDS and
+# INSTALL or LOAD, no Python variable read as a table, and no SET to undo that; (3) stops
+# it after GIVEN_SQL_SECONDS and
 # refuses more than GIVEN_ROWS_PER_SOURCE_ROW rows per source row; (4) requires the
 # built-in table's columns (names case-insensitive; integer widths and decimal precisions
 # are cast, other types must match) and (5) then reconciles the star as for any run:
@@ -781,6 +782,10 @@ def _run_given(con: Any, given: dict[str, str], builtin_sql: dict[str, str],
         relation = con.sql(sql)
         contracts[name] = list(zip(relation.columns, [str(t) for t in relation.types], strict=True))
     con.execute("SET enable_external_access = false")
+    # DuckDB's Python client resolves an unknown table name to a Python variable of the
+    # calling code (a DataFrame, an Arrow table, a relation). DuckDB 2.0 already stops that
+    # without external access; said explicitly so that it does not depend on that coupling.
+    con.execute("SET python_enable_replacements = false")
     con.execute("SET lock_configuration = true")
     log("transform", "sandbox: given SQL runs without file, network or extension access")
     star = {}
