@@ -67,6 +67,13 @@ data "aws_iam_policy_document" "glue" {
     ]
   }
   statement {
+    # The lab's exercise: a run may be given SQL for one star table (--<table>_sql_uri); the
+    # job reads it, runs it in a sandbox and reconciles the result (utils/etl/job.py).
+    sid       = "ReadGivenTransforms"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.data_lake}/${local.transforms_prefix}/*"]
+  }
+  statement {
     sid       = "ReadDbSecret"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [aws_secretsmanager_secret.etl_db.arn]

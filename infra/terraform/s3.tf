@@ -1,9 +1,10 @@
 locals {
   # Prefixes of the data lake bucket, named once: the Glue role may write only these.
-  gold_prefix      = "gold"           # the star schema (crawled, queried by Athena)
-  staging_prefix   = "etl-staging"    # the job's staging files, deleted by each run
-  glue_temp_prefix = "glue-temp"      # Glue's --TempDir
-  athena_prefix    = "athena-results" # Athena query results (the learner's, not the role's)
+  gold_prefix       = "gold"           # the star schema (crawled, queried by Athena)
+  staging_prefix    = "etl-staging"    # the job's staging files, deleted by each run
+  glue_temp_prefix  = "glue-temp"      # Glue's --TempDir
+  athena_prefix     = "athena-results" # Athena query results (the learner's, not the role's)
+  transforms_prefix = "transforms"     # SQL the learner gives the job (--<table>_sql_uri); read only
   buckets = {
     data_lake = aws_s3_bucket.data_lake
     scripts   = aws_s3_bucket.scripts

@@ -22,7 +22,9 @@ from utils.teaching.grading import collect
 ROOT = Path(__file__).resolve().parents[2]
 LABS = {
     "C1W2_1_source_system.ipynb": {"c1w2_ex1_postal_code_join", "c1w2_ex2_dim_locations"},
-    "C1W2_2_etl_pipeline.ipynb": {"c1w2_ex3_revenue_by_country", "c1w2_ex4_top_products"},
+    "C1W2_2_etl_pipeline.ipynb": {"c1w2_ex3_revenue_by_country", "c1w2_ex4_top_products",
+                                  "c1w2_ex6_fact_orders_transform", "c1w2_ex7_failed_check",
+                                  "c1w2_ex8_dim_products_fix"},
     "C1W2_3_dashboard.ipynb": {"c1w2_ex5_selection_filter"},
 }
 

@@ -22,7 +22,10 @@ Steps (each prints a progress line with row counts and seconds):
    is tolerated (dropped and logged); a missing, renamed or retyped column
    the transform needs fails the run, naming table and column.
 3. **transform** in plain SQL (DuckDB over the Arrow tables; the SQL avoids
-   engine-specific features, so it reads the same in Athena or Spark).
+   engine-specific features, so it reads the same in Athena or Spark). A run may
+   be given the SELECT of one star table instead (``--fact_orders_sql_uri
+   s3://...``, the lab's exercise): it runs sandboxed and must give the built-in
+   table's columns (see "transforms given as job arguments" below).
 4. **reconcile** before publishing: the source is not empty; fact rows ==
    source order lines; total and per-country revenue == the same figures
    computed by MySQL; dimension keys unique and not NULL; every fact key
@@ -316,11 +319,18 @@ class ReconciliationError(EtlError):
     """The star schema does not match the source's control totals."""
 
 
+class TransformError(EtlError):
+    """SQL given for a star table (``--<table>_sql_uri``) is unusable or does not fit the star."""
+
+
 # ------------------------------------------------------------------------- logging
 
 def log(step: str, message: str) -> None:
     """One progress line, e.g. ``[extract] orderdetails: 2,996 rows in 0.01 s``."""
-    print(f"[{step}] {message}", flush=True)
+    # One write per line: print() writes the text and the newline separately, so lines
+    # logged by two threads at once (extract, load) could run together in the log.
+    sys.stdout.write(f"[{step}] {message}\n")
+    sys.stdout.flush()
 
 
 # ------------------------------------------------------------------- credentials
@@ -598,16 +608,24 @@ def transform(
     tables: dict[str, pa.Table],
     star_sql: dict[str, str] | None = None,
     staging_sql: dict[str, str] | None = None,
+    given: dict[str, str] | None = None,
 ) -> dict[str, pa.Table]:
     """Run the star-schema SQL in DuckDB over the source tables; return Arrow tables.
 
     ``star_sql``/``staging_sql`` default to this job's SQL; lessons pass the
-    course's original SQL to show its defect.
+    course's original SQL to show its defect. ``given`` maps star tables to SQL
+    given to the job (``--<table>_sql_uri``, see :func:`given_transforms`): it
+    replaces their built-in SQL and runs last, sandboxed (:func:`_run_given`).
     """
     import duckdb
 
     star_sql = STAR_SQL if star_sql is None else star_sql
     staging_sql = STAGING_SQL if staging_sql is None else staging_sql
+    given = given or {}
+    unknown = sorted(set(given) - set(star_sql))
+    if unknown:
+        raise TransformError(f"SQL was given for {', '.join(unknown)}, which is not a table of the star "
+                             f"schema ({', '.join(star_sql)})")
     con = duckdb.connect()
     try:
         for name, table in tables.items():
@@ -618,14 +636,265 @@ def transform(
             con.execute(f"CREATE TABLE {name} AS {sql}")  # a table: computed once, not per join
         star = {}
         for name, sql in star_sql.items():
+            if name in given:
+                continue
             started = time.perf_counter()
             # Kept in DuckDB's chunks: concatenating them cost ~1 s at SF1000,
             # and the Parquet bytes do not depend on the chunking.
             star[name] = _arrow(con.sql(sql))
             log("transform", f"{name}: {star[name].num_rows:,} rows in {time.perf_counter() - started:.2f} s")
-        return star
+        if given:
+            row_limit = GIVEN_ROWS_PER_SOURCE_ROW * sum(t.num_rows for t in tables.values()) + 10_000
+            star.update(_run_given(con, given, {name: star_sql[name] for name in given}, row_limit))
+        return {name: star[name] for name in star_sql}
     finally:
         con.close()
+
+
+# ------------------------------------------------ transforms given as job arguments
+#
+# A run can replace the built-in SQL of a star table with a SELECT of its own (the
+# lab's exercise: the learner writes one transform):
+#
+#     --fact_orders_sql_uri s3://<bucket>/transforms/fact_orders-<sha256>.sql
+#
+# The SQL is untrusted, so the job (1) accepts exactly ONE SELECT statement, parsed by
+# DuckDB's own parser; (2) runs it after the source tables are in memory, with DuckDB's
+# external access disabled and its configuration locked: no file, URL, ATTACH, COPY,
+# INSTALL or LOAD, no Python variable read as a table, and no SET to undo that; (3) stops
+# it after GIVEN_SQL_SECONDS and
+# refuses more than GIVEN_ROWS_PER_SOURCE_ROW rows per source row; (4) requires the
+# built-in table's columns (names case-insensitive; integer widths and decimal precisions
+# are cast, other types must match) and (5) then reconciles the star as for any run:
+# a wrong transform fails the run and nothing is published. The resulting table is
+# logged with per-column checksums (:func:`column_checksums`) so that a run's output can
+# be compared with another table without reading it back from S3.
+
+TRANSFORM_URI_SUFFIX = "_sql_uri"
+MAX_GIVEN_SQL_BYTES = 64 * 1024
+GIVEN_SQL_SECONDS = 120.0
+GIVEN_ROWS_PER_SOURCE_ROW = 4
+
+_DQ = chr(34)  # the double quote that quotes identifiers (and DuckDB's NULL type name)
+_INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                            "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"})
+
+
+def transform_argument(table: str) -> str:
+    """The job argument (without ``--``) that gives the SQL of ``table``: ``fact_orders_sql_uri``."""
+    return f"{table}{TRANSFORM_URI_SUFFIX}"
+
+
+def given_transforms(args: dict[str, str], s3: Any = None) -> dict[str, str]:
+    """Read and check the SQL given by ``--<table>_sql_uri`` arguments: ``{table: one SELECT}``.
+
+    Raises :class:`TransformError` for an argument naming no star table, an object that
+    cannot be read, or SQL that is not exactly one SELECT statement.
+    """
+    wanted = {key[:-len(TRANSFORM_URI_SUFFIX)]: value for key, value in args.items()
+              if key.endswith(TRANSFORM_URI_SUFFIX) and value}
+    unknown = sorted(set(wanted) - set(STAR_TABLES))
+    if unknown:
+        raise TransformError(
+            f"Unknown argument --{transform_argument(unknown[0])}: SQL can be given for the star "
+            f"tables only: {', '.join('--' + transform_argument(t) for t in STAR_TABLES)}")
+    if not wanted:
+        return {}
+    if s3 is None:
+        import boto3
+
+        s3 = boto3.client("s3", region_name=_region())
+    return {table: read_given_sql(table, wanted[table], s3) for table in STAR_TABLES if table in wanted}
+
+
+def read_given_sql(table: str, uri: str, s3: Any) -> str:
+    """The SELECT stored at ``uri`` (S3) for ``table``, checked by :func:`single_select`."""
+    import hashlib
+
+    where = f"--{transform_argument(table)} {uri}"
+    bucket, key = split_s3(uri)
+    if not key:
+        raise TransformError(f"{where} names a bucket, not an object: give the s3:// path of a .sql file")
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_GIVEN_SQL_BYTES + 1)
+    except Exception as exc:  # NoSuchKey, NoSuchBucket, AccessDenied, no network...
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        raise TransformError(f"Could not read the SQL for {table} ({where}): {code}. Upload the file "
+                             "first, or fix the argument.") from exc
+    if len(body) > MAX_GIVEN_SQL_BYTES:
+        raise TransformError(f"The SQL for {table} ({where}) is larger than "
+                             f"{MAX_GIVEN_SQL_BYTES // 1024} KiB; a transform is one SELECT statement.")
+    try:
+        sql = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TransformError(f"The SQL for {table} ({where}) is not UTF-8 text.") from exc
+    query = single_select(table, sql)
+    log("transform", f"{table}: SQL given by {where} (sha256 {hashlib.sha256(body).hexdigest()})")
+    return query
+
+
+def single_select(table: str, sql: str) -> str:
+    """``sql`` when it is exactly one SELECT statement (DuckDB's parser decides), else TransformError."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise TransformError(f"The SQL for {table} does not parse: {_first_line(exc)}") from None
+    if not statements:
+        raise TransformError(f"The SQL for {table} is empty: write one SELECT statement.")
+    if len(statements) > 1:
+        raise TransformError(f"The SQL for {table} has {len(statements)} statements; the job runs exactly "
+                             "one SELECT (remove everything after the first `;`).")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        article = "an" if kind.name[:1] in "AEIOU" else "a"
+        raise TransformError(f"The SQL for {table} is {article} {kind.name} statement; the job runs only a "
+                             "SELECT (no COPY, ATTACH, INSTALL, SET, CREATE...).")
+    return statements[0].query.strip().rstrip(";").strip()
+
+
+def _indented(exc: BaseException) -> str:
+    """DuckDB's message on one line per line, every line after the first indented.
+
+    Glue (and the local runner) report a failed run's last unindented error line with the
+    indented lines under it, so a multi-line message must stay under its headline.
+    """
+    return "\n  ".join(line.rstrip() for line in str(exc).splitlines() if line.strip())
+
+
+def _first_line(exc: BaseException) -> str:
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _run_given(con: Any, given: dict[str, str], builtin_sql: dict[str, str],
+               row_limit: int) -> dict[str, pa.Table]:
+    """Run given SQL in a locked-down DuckDB: only in-memory tables, conformed, time- and row-limited."""
+    import duckdb
+
+    # The built-in SQL's result columns are the contract (bound, not executed).
+    contracts = {}
+    for name, sql in builtin_sql.items():
+        relation = con.sql(sql)
+        contracts[name] = list(zip(relation.columns, [str(t) for t in relation.types], strict=True))
+    con.execute("SET enable_external_access = false")
+    # DuckDB's Python client resolves an unknown table name to a Python variable of the
+    # calling code (a DataFrame, an Arrow table, a relation). DuckDB 2.0 already stops that
+    # without external access; said explicitly so that it does not depend on that coupling.
+    con.execute("SET python_enable_replacements = false")
+    con.execute("SET lock_configuration = true")
+    log("transform", "sandbox: given SQL runs without file, network or extension access")
+    star = {}
+    for name, sql in given.items():
+        started = time.perf_counter()
+        try:
+            relation = con.sql(sql)
+        except duckdb.Error as exc:
+            raise TransformError(f"The SQL given for {name} failed in DuckDB: {_indented(exc)}") from None
+        if relation is None:  # not a query after all
+            raise TransformError(f"The SQL given for {name} returns no rows: it must be a SELECT.")
+        select = conform(name, relation.columns, [str(t) for t in relation.types], contracts[name])
+        timer = threading.Timer(GIVEN_SQL_SECONDS, con.interrupt)
+        timer.start()
+        try:
+            # ORDER BY ALL: the same rows give the same Parquet bytes, whatever order the SQL chose.
+            table = _arrow(relation.project(select).order("ALL").limit(row_limit + 1))
+        except duckdb.InterruptException:
+            raise TransformError(f"The SQL given for {name} ran longer than {GIVEN_SQL_SECONDS:.0f} s and "
+                                 "was stopped: does a join miss its condition?") from None
+        except duckdb.Error as exc:
+            raise TransformError(f"The SQL given for {name} failed in DuckDB: {_indented(exc)}") from None
+        finally:
+            timer.cancel()
+        if table.num_rows > row_limit:
+            raise TransformError(
+                f"The SQL given for {name} returns more than {row_limit:,} rows, many times the source's: a "
+                "join multiplies rows (a join without its condition, or on a column that is not a key).")
+        star[name] = table
+        log("transform", f"{name}: {table.num_rows:,} rows in {time.perf_counter() - started:.2f} s "
+                         "(given SQL)")
+        sums = " ".join(f"{column}={value}" for column, value in column_checksums(table).items())
+        log("transform", f"{name} checksums: {sums}")
+    return star
+
+
+def conform(table: str, columns: list[str], types: list[str], contract: list[tuple[str, str]]) -> str:
+    """The select list that turns a result with ``columns``/``types`` into ``contract``'s columns.
+
+    Names match case-insensitively and come out spelt as in the contract, in its order.
+    An integer of another width, or a DECIMAL of another precision or scale, is cast to
+    the contract's type (a value that does not fit fails the cast); any other type
+    difference, a missing, extra or repeated column raises :class:`TransformError`
+    naming every problem.
+    """
+    by_lower: dict[str, list[int]] = {}
+    for index, column in enumerate(columns):
+        by_lower.setdefault(column.lower(), []).append(index)
+    wanted = {column.lower() for column, _ in contract}
+    problems = [f"column {columns[indexes[0]]} appears {len(indexes)} times" for indexes in by_lower.values()
+                if len(indexes) > 1]
+    problems += [f"missing column {column} ({kind})" for column, kind in contract
+                 if column.lower() not in by_lower]
+    problems += [f"extra column {column}: not a column of {table}" for column in columns
+                 if column.lower() not in wanted]
+    select = []
+    for column, kind in contract:
+        indexes = by_lower.get(column.lower())
+        if not indexes:
+            continue
+        have, got = columns[indexes[0]], types[indexes[0]]
+        if got == kind:
+            select.append(f"{_quote(have)} AS {_quote(column)}")
+        elif _castable(got, kind):
+            select.append(f"CAST({_quote(have)} AS {kind}) AS {_quote(column)}")
+        else:
+            problems.append(f"column {column} is {got.strip(_DQ)}; {table} needs {kind}"
+                            f"{_type_hint(got, kind)}")
+    if problems:
+        expected = ", ".join(f"{column} {kind}" for column, kind in contract)
+        raise TransformError(f"The SQL given for {table} does not give the columns of {table}; nothing was "
+                             "published:\n  " + "\n  ".join(problems) + f"\n  ({table} has: {expected})")
+    return ", ".join(select)
+
+
+def _castable(got: str, want: str) -> bool:
+    if got in _INTEGER_TYPES and want in _INTEGER_TYPES:
+        return True
+    return got.startswith("DECIMAL") and want.startswith("DECIMAL")
+
+
+def _type_hint(got: str, want: str) -> str:
+    if want.startswith("DECIMAL") and got in ("DOUBLE", "FLOAT", "REAL"):
+        return " (money is exact: keep DECIMAL arithmetic, no floating point)"
+    if got == '"NULL"':
+        return " (the column is NULL on every row)"
+    return f" (CAST it AS {want})"
+
+
+def column_checksums(table: pa.Table) -> dict[str, str]:
+    """An order-independent checksum of each column's values (8 hex digits, DuckDB's ``hash``).
+
+    Two tables with the same columns, types and rows (in any order) have the same
+    checksums; a column whose values differ almost surely does not.
+    """
+    import duckdb
+
+    if not table.column_names:
+        return {}
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_external_access = false")
+        con.register("checked", table)
+        sums = ", ".join(f"sum(hash({_quote(c)}))" for c in table.column_names)
+        values = con.execute(f"SELECT {sums} FROM checked").fetchone()
+    finally:
+        con.close()
+    return {column: f"{int(value or 0) % 2 ** 32:08x}" for column, value in zip(table.column_names, values,
+                                                                               strict=True)}
 
 
 def _arrow(result: Any) -> pa.Table:
@@ -920,22 +1189,24 @@ def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
 
 # ------------------------------------------------------------------------ job
 
-def build_star(db: DbConfig) -> tuple[dict[str, pa.Table], Reconciliation, list[str]]:
-    """Extract, check drift, transform and reconcile; nothing is written."""
+def build_star(db: DbConfig, given: dict[str, str] | None = None
+               ) -> tuple[dict[str, pa.Table], Reconciliation, list[str]]:
+    """Extract, check drift, transform and reconcile; nothing is written (``given``: :func:`transform`)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         totals = pool.submit(control_totals, db)
-        star, notes = _star(db, totals)
+        star, notes = _star(db, totals, given)
         truth = _totals(totals)
     return star, reconcile(star, truth), notes
 
 
-def _star(db: DbConfig, totals: Future[Any]) -> tuple[dict[str, pa.Table], list[str]]:
+def _star(db: DbConfig, totals: Future[Any], given: dict[str, str] | None = None
+          ) -> tuple[dict[str, pa.Table], list[str]]:
     """Extract, check drift and transform (while MySQL computes ``totals``)."""
     try:
         tables, notes = check_source_schema(extract(db))
         for note in notes:
             log("schema", note)
-        return transform(tables), notes
+        return transform(tables, given=given), notes
     except BaseException:
         totals.cancel()
         raise
@@ -949,8 +1220,12 @@ def _totals(totals: Future[Any]) -> Any:
 
 
 def run(db: DbConfig, target_path: str, run_id: str | None = None,
-        staging_path: str | None = None, s3: Any = None) -> dict[str, str]:
-    """The whole job: build the star, stage it while it is reconciled, then publish it."""
+        staging_path: str | None = None, s3: Any = None,
+        given: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole job: build the star, stage it while it is reconciled, then publish it.
+
+    ``given`` replaces the built-in SQL of some tables (see :func:`transform`).
+    """
     import boto3
 
     run_id = run_id or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
@@ -965,7 +1240,7 @@ def run(db: DbConfig, target_path: str, run_id: str | None = None,
     # invisible to readers; only a reconciled star is published.
     with ThreadPoolExecutor(max_workers=3) as pool:
         totals = pool.submit(control_totals, db)
-        star, _ = _star(db, totals)
+        star, _ = _star(db, totals, given)
         staging = {table: pool.submit(_stage, s3, layout, table, star[table])
                    for table in sorted(star, key=lambda t: t != STAR_KEYS.fact)}  # the biggest first
         try:
@@ -1040,10 +1315,11 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --target_path s3://<data-lake-bucket>/gold is required", file=sys.stderr)
         return 2
     try:
+        given = given_transforms(args)  # before anything is read: a bad argument fails in milliseconds
         db = resolve_db_config(args.get("db_secret"), args.get("region"))
         if args.get("glue_database"):
             log("job", f"tables for Glue database {args['glue_database']} are catalogued by its crawler")
-        run(db, target, args.get("JOB_RUN_ID"), args.get("staging_path"))
+        run(db, target, args.get("JOB_RUN_ID"), args.get("staging_path"), given=given)
     except EtlError as exc:
         print(f"ERROR: {exc}", file=sys.stderr, flush=True)
         return 1

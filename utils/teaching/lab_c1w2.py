@@ -14,12 +14,15 @@ Steps, in lab order:
 - the resources: :func:`resource_status`, :func:`create_missing_resources`;
 - the pipeline: :func:`start_job_run`, :func:`wait_for_job_run`,
   :func:`latest_successful_job_run`, :func:`job_log`, :func:`run_crawler`, :func:`wait_for_crawler`,
-  :func:`catalog_tables`, :func:`catalog_columns`, :func:`ensure_star_schema`.
+  :func:`catalog_tables`, :func:`catalog_columns`, :func:`ensure_star_schema`;
+- a transform of your own: :func:`transform_uri`, :func:`upload_transform`, :func:`run_transform`,
+  :func:`transform_runs`.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import threading
@@ -489,12 +492,13 @@ def start_job_run(job_name: str = GLUE_JOB, arguments: dict[str, str] | None = N
 def wait_for_job_run(run_id: str, job_name: str = GLUE_JOB, poll_seconds: float = 2.0,
                      timeout_seconds: float = 900.0, glue: Any = None,
                      echo: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic,
-                     sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+                     sleep: Callable[[float], None] = time.sleep, check: bool = True) -> dict[str, Any]:
     """Poll ``get-job-run`` until the run ends, printing one line per state change.
 
     Each line shows the seconds elapsed since polling began and the new state. Returns
     the final ``JobRun``; raises :class:`LabError` when the run does not succeed (with
-    Glue's error message) or does not finish within ``timeout_seconds``.
+    Glue's error message) or does not finish within ``timeout_seconds``. With
+    ``check=False`` a run that ends FAILED (or STOPPED...) is printed and returned instead.
     """
     glue = glue or boto3.client("glue")
     started = clock()
@@ -513,8 +517,12 @@ def wait_for_job_run(run_id: str, job_name: str = GLUE_JOB, poll_seconds: float 
                            "Look at its log (job_log) and stop it if it is stuck.")
         sleep(poll_seconds)
     if state != "SUCCEEDED":
-        raise LabError(f"The job run ended {state}: {run.get('ErrorMessage', 'no error message')}. "
-                       f"Its log says why: job_log({run_id!r}, errors=True).")
+        message = (f"The job run ended {state}: {run.get('ErrorMessage', 'no error message')}. "
+                   f"Its log says why: job_log({run_id!r}, errors=True).")
+        if check:
+            raise LabError(message)
+        echo(message)
+        return run
     seconds = run.get("ExecutionTime")
     echo(f"Run {run_id} succeeded" + (f" (Glue reports {seconds}s of execution time)." if seconds else "."))
     return run
@@ -573,6 +581,71 @@ def job_log(run_id: str, errors: bool = False, logs: Any = None, limit: int | No
             return []
         raise
     return lines[-limit:] if limit else lines
+
+
+# --------------------------------------------------------------------------------------
+# A transform of your own: SQL the job runs instead of its built-in SQL for one table
+# --------------------------------------------------------------------------------------
+
+# Where transforms are uploaded: a prefix of the data lake, outside gold/ (never crawled).
+# Each file is named after its content's SHA-256, so an upload never replaces different SQL
+# and a run's argument says exactly which SQL it ran.
+TRANSFORMS_PREFIX = "transforms"
+
+
+def transform_uri(table: str, sql: str, bucket: str | None = None) -> str:
+    """``s3://<data lake>/transforms/<table>-<sha256[:16]>.sql``: where ``sql`` for ``table`` is stored."""
+    from utils.config import get_settings
+
+    if not isinstance(sql, str):
+        raise LabError(f"The SQL for {table} should be a string (a SELECT in triple quotes), "
+                       f"not {type(sql).__name__}.")
+    digest = hashlib.sha256(sql.encode("utf-8")).hexdigest()[:16]
+    return f"s3://{bucket or get_settings().data_lake_bucket}/{TRANSFORMS_PREFIX}/{table}-{digest}.sql"
+
+
+@_cloud_call
+def upload_transform(table: str, sql: str, s3: Any = None, bucket: str | None = None) -> str:
+    """Upload ``sql`` for ``table`` to S3 (``aws s3 cp``); return its ``s3://`` URI."""
+    uri = transform_uri(table, sql, bucket)
+    target_bucket, _, key = uri.removeprefix("s3://").partition("/")
+    (s3 or boto3.client("s3")).put_object(Bucket=target_bucket, Key=key, Body=sql.encode("utf-8"),
+                                          ContentType="application/sql")
+    return uri
+
+
+@_cloud_call
+def run_transform(table: str, sql: str | None, job_name: str = GLUE_JOB,
+                  arguments: dict[str, str] | None = None, glue: Any = None, s3: Any = None,
+                  echo: Callable[[str], None] = print) -> str:
+    """Start a run of the job that uses ``sql`` instead of its built-in SQL for ``table``.
+
+    Uploads the SQL (:func:`upload_transform`), then calls StartJobRun with
+    ``Arguments={"--<table>_sql_uri": <uri>}`` (plus ``arguments``). With ``sql=None`` (not
+    written yet) the run uses the job's built-in SQL, so the lab can go on. Returns the run id.
+    """
+    arguments = dict(arguments or {})
+    if sql is None:
+        echo(f"No SQL for {table} yet (None): this run uses the job's built-in SQL.")
+    else:
+        uri = upload_transform(table, sql, s3=s3)
+        arguments[f"--{table}_sql_uri"] = uri
+        echo(f"Uploaded your SQL to {uri}")
+        echo(f"Starting {job_name} with --{table}_sql_uri {uri}")
+    return start_job_run(job_name, arguments or None, glue=glue)
+
+
+@_cloud_call
+def transform_runs(table: str, sql: str, job_name: str = GLUE_JOB, glue: Any = None) -> list[dict[str, Any]]:
+    """The runs of the job that were given ``sql`` for ``table`` (``get-job-runs``), newest first."""
+    glue = glue or boto3.client("glue")
+    uri = transform_uri(table, sql)
+    argument = f"--{table}_sql_uri"
+    runs = []
+    for page in glue.get_paginator("get_job_runs").paginate(JobName=job_name):
+        runs += [run for run in page["JobRuns"] if (run.get("Arguments") or {}).get(argument) == uri]
+    return sorted(runs, key=lambda run: run["StartedOn"].timestamp() if run.get("StartedOn") else 0.0,
+                  reverse=True)
 
 
 # --------------------------------------------------------------------------------------
