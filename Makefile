@@ -25,8 +25,15 @@ $(STAMP): requirements.lock pyproject.toml
 	  { echo "error: Python 3.11 or newer is needed; $(PYTHON) is older. Install python3.11 and run again." >&2; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> Python environment ($(VENV), pinned in requirements.lock)" >&2
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock >&2
-	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e . >&2
+	@# uv (pinned in requirements.lock) installs the same pins ~10x faster than pip; pip is the fallback.
+	@UV=$$(grep -E '^uv==' requirements.lock); \
+	if $(PY) -m pip install -q --disable-pip-version-check "$$UV" >/dev/null 2>&1 && test -x $(VENV)/bin/uv; then \
+	  $(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock >&2 && \
+	  $(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e . >&2; \
+	else \
+	  $(PY) -m pip install -q --disable-pip-version-check -r requirements.lock >&2 && \
+	  $(PY) -m pip install -q --disable-pip-version-check --no-deps -e . >&2; \
+	fi
 	@$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (delab)" >/dev/null
 	@touch $@
 
