@@ -98,6 +98,9 @@ class Quiz:
             given = answers.get(number)
             letter = given.strip().lower() if isinstance(given, str) else None
             results.append(_check_one(number, question, letter))
+        from utils.teaching.progress import record_quiz  # the learner's progress record; never raises
+
+        record_quiz(self, results)
         return results
 
     def score(self, answers: dict[int, str | None]) -> tuple[int, int]:
