@@ -44,7 +44,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,7 @@ _OFF = {"off", "0", "false", "no"}
 _LESSON_RE = re.compile(r"^(\d\d)_")
 _EXERCISE_NUMBER_RE = re.compile(r"_ex(\d+)(?:_|$)")
 _LESSON_EXERCISE_RE = re.compile(r"^l(\d\d)_ex\d+")
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 _last_write_problem: str = ""  # why the last append failed, shown by the table; "" when fine
 
 
@@ -109,7 +110,7 @@ def recording() -> bool:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _append(events: Sequence[Mapping[str, Any]]) -> None:
@@ -237,7 +238,7 @@ def _parse_time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _valid(event: Any) -> bool:
@@ -344,7 +345,7 @@ def summarize(events: Iterable[Mapping[str, Any]], declared: Mapping[str, Sequen
     latest_exercise: dict[str, bool] = {}
     latest_answer: dict[tuple[str, int], bool] = {}
     last: dict[str, datetime] = {}
-    for event in sorted(events, key=lambda e: _parse_time(e["time"]) or datetime.min.replace(tzinfo=timezone.utc)):
+    for event in sorted(events, key=lambda e: _parse_time(e["time"]) or _EPOCH):
         moment = _parse_time(event["time"])
         if event["kind"] == "exercise":
             notebook = notebook_of.get(event["exercise"]) or event.get("notebook")
@@ -360,7 +361,8 @@ def summarize(events: Iterable[Mapping[str, Any]], declared: Mapping[str, Sequen
         questions = quiz_sizes.get(notebook, 0)
         if not exercises and not questions:
             continue
-        right = sum(ok for (nb, number), ok in latest_answer.items() if nb == notebook and number <= questions)
+        right = sum(ok for (nb, number), ok in latest_answer.items()
+                    if nb == notebook and number <= questions)
         rows.append(Row(notebook, exercises, tuple(e for e in exercises if latest_exercise.get(e)),
                         questions, right, last.get(notebook)))
     return rows
@@ -371,10 +373,11 @@ def _exercise_heading(notebook: str, exercise: str) -> str | None:
     match = _EXERCISE_NUMBER_RE.search(exercise)
     if not match:
         return None
-    for path in (PROJECT_ROOT / "notebooks" / f"{notebook}.ipynb", PROJECT_ROOT / "labs" / f"{notebook}.ipynb"):
+    for folder in ("notebooks", "labs"):
+        path = PROJECT_ROOT / folder / f"{notebook}.ipynb"
         try:
             cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):  # no copy, or not a notebook
             continue
         for cell in cells:
             source = cell.get("source", "")
@@ -454,8 +457,8 @@ class ProgressReport:
     def html(self) -> str:
         """The same as an HTML table (a notebook shows it)."""
         head = "".join(f"<th style='text-align:left'>{h}</th>" for h in HEADERS)
-        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>" for c in _cells(row))
-                       + "</tr>" for row in self.rows)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(cell)}</td>"
+                                        for cell in _cells(row)) + "</tr>" for row in self.rows)
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes())
         return (f"<table class='delab-progress'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
                 f"<p><b>{html.escape(next_step(self.rows))}</b></p>{notes}")
@@ -469,17 +472,14 @@ class ProgressReport:
 
 def progress(path: Path | None = None) -> ProgressReport:
     """The learner's progress: read the record (unless ``DELAB_PROGRESS=off``) and summarize it."""
-    if mode() == "off" and path is None:
-        record = Record(record_path(), read=False)
-    else:
-        record = read_record(path)
+    record = Record(record_path(), read=False) if mode() == "off" and path is None else read_record(path)
     return ProgressReport(tuple(summarize(record.events)), record)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``make progress``: print the table; ``--record FILE`` reads another record."""
     parser = argparse.ArgumentParser(prog="python -m utils.teaching.progress",
-                                     description="Your progress: exercises passed and quiz scores per lesson.")
+                                     description="Exercises passed and quiz scores per lesson.")
     parser.add_argument("--record", type=Path, default=None,
                         help=f"the record to read (default: {FILE_ENV} or .delab/progress.jsonl)")
     args = parser.parse_args(argv)
