@@ -12,12 +12,12 @@ FORCE  ?=
 SUBMISSIONS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv lab test up down status env seed demo labs grade bench lint lock check-aws check-wheels
+.PHONY: help venv lab test up down status env seed demo labs grade progress bench lint lock check-aws check-wheels
 
 help:
 	@echo "make lab     set everything up and serve JupyterLab on 127.0.0.1"
 	@echo "make test    set everything up and run the whole test suite"
-	@echo "make up | down | status | env | seed [SF=n|DUMP=file [FORCE=1]|ROLLBACK=1] | demo | labs | grade SUBMISSIONS=dir | bench | lint"
+	@echo "make up | down | status | env | seed [SF=n|DUMP=file [FORCE=1]|ROLLBACK=1] | demo | labs | grade SUBMISSIONS=dir | progress | bench | lint"
 	@echo "make check-aws | check-wheels    before real AWS: account, region, resources, prices | Glue job wheels"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -74,6 +74,10 @@ labs: up
 
 grade: up
 	@$(PY) -m utils.cli grade $(SUBMISSIONS)
+
+# The learner's exercises passed and quiz scores per lesson, from .delab/progress.jsonl (no services needed).
+progress: $(STAMP)
+	@$(PY) -m utils.cli progress
 
 bench: up
 	@for b in bench/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done

@@ -15,6 +15,10 @@ from contextlib import contextmanager
 
 import pytest
 
+# Nothing a test runs (graders, quizzes, papermill, nbval, JupyterLab kernels) may touch the
+# learner's progress record of this machine (utils.teaching.progress); tests that check the
+# record turn it on with a temporary DELAB_PROGRESS_FILE.
+os.environ["DELAB_PROGRESS"] = "off"
 BASE_ENVIRONMENT = dict(os.environ)
 
 

@@ -7,6 +7,7 @@
     lab      ``up``, then JupyterLab on 127.0.0.1 (kernels/terminals see the cloud)
     seed     (re)load classicmodels: ``--sf N`` generated, or ``--dump file.sql [--force]``;
              ``--rollback`` puts back the data the last load replaced
+    progress the learner's exercises passed and quiz scores per lesson, and what to do next
 """
 
 from __future__ import annotations
@@ -318,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="put back the classicmodels data the last load replaced")
     sub.add_parser("labs", help="regenerate labs/ and notebooks/ from solutions/")
     sub.add_parser("demo", help="run the lab pipeline headless; write figures and a summary")
+    sub.add_parser("progress", help="your exercises passed and quiz scores per lesson")
     grade_p = sub.add_parser("grade", help="grade a folder of learner notebooks")
     grade_p.add_argument("grade_args", nargs=argparse.REMAINDER)
     test_p = sub.add_parser("test", help="run the whole test suite (after up)")
@@ -360,6 +362,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             _export_environment(get_settings())
             return grade_main(args.grade_args) or 0
+        elif args.command == "progress":
+            from utils.teaching.progress import main as progress_main
+
+            return progress_main([])
         elif args.command == "seed":
             from utils.classicmodels.__main__ import main as seed_main
             from utils.services.mariadb import ensure_mariadb

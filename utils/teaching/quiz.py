@@ -98,6 +98,11 @@ class Quiz:
             given = answers.get(number)
             letter = given.strip().lower() if isinstance(given, str) else None
             results.append(_check_one(number, question, letter))
+        try:  # the learner's progress record (utils.teaching.progress): a convenience, never fatal
+            from utils.teaching.progress import record_quiz
+        except ImportError:
+            return results
+        record_quiz(self, results)
         return results
 
     def score(self, answers: dict[int, str | None]) -> tuple[int, int]:

@@ -11,6 +11,7 @@ the file only when an output did.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def execute(nb: NotebookNode, cwd: Path, timeout: int = 600) -> NotebookNode:
         record_timing=False,
         resources={"metadata": {"path": str(cwd)}},
     )
-    client.execute()
+    # DELAB_PROGRESS=off: a stored learner copy must not read or write anyone's progress record
+    client.execute(env={**os.environ, "DELAB_PROGRESS": "off"})
     return coalesce_streams(strip_run_metadata(nb))
 
 
