@@ -356,3 +356,63 @@ def test_store_status_and_reset(daemon: SubprocessCloud) -> None:
     assert not daemon.state_dir.exists()
     daemon.start(base_env=BASE_ENVIRONMENT)
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def _athena(sql: str, database: str, output: str, wait: bool = True) -> tuple[str, dict[str, Any]]:
+    athena = boto3.client("athena")
+    query = athena.start_query_execution(QueryString=sql, QueryExecutionContext={"Database": database},
+                                         ResultConfiguration={"OutputLocation": output})["QueryExecutionId"]
+    deadline = time.monotonic() + 120
+    while True:
+        status = athena.get_query_execution(QueryExecutionId=query)["QueryExecution"]["Status"]
+        if not wait or status["State"] not in ("QUEUED", "RUNNING") or time.monotonic() > deadline:
+            return query, status
+        time.sleep(0.05)
+
+
+def _scalar(sql: str, database: str, output: str) -> int:
+    query, status = _athena(sql, database, output)
+    assert status["State"] == "SUCCEEDED", status
+    rows = boto3.client("athena").get_query_results(QueryExecutionId=query)["ResultSet"]["Rows"]
+    return int(rows[1]["Data"][0]["VarCharValue"])
+
+
+def test_ctas_and_view_survive_kill_9_and_a_ctas_cut_by_it_is_invisible(daemon: SubprocessCloud) -> None:
+    """Issue #12 (c): a CTAS table and a view come back; a CTAS killed mid-way leaves nothing."""
+    s3, glue = boto3.client("s3"), boto3.client("glue")
+    bucket, database = unique("ctas"), unique("learner_db").replace("-", "_")
+    s3.create_bucket(Bucket=bucket)
+    output = f"s3://{bucket}/athena-results/"
+    s3.put_object(Bucket=bucket, Key="src/part-0.parquet", Body=parquet_bytes(3000))
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(DatabaseName=database, TableInput={
+        "Name": "src", "TableType": "EXTERNAL_TABLE",
+        "StorageDescriptor": {
+            "Columns": [{"Name": "id", "Type": "bigint"}, {"Name": "name", "Type": "string"}],
+            "Location": f"s3://{bucket}/src/", "InputFormat": PARQUET_INPUT,
+            "SerdeInfo": {"SerializationLibrary":
+                          "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"}}})
+    _athena(f"CREATE TABLE small WITH (format = 'PARQUET', external_location = 's3://{bucket}/small/') "
+            "AS SELECT id, name FROM src WHERE id < 100", database, output)
+    _athena("CREATE VIEW evens AS SELECT id FROM small WHERE id % 2 = 0", database, output)
+    assert _scalar("SELECT COUNT(*) FROM evens", database, output) == 50
+
+    # 90 million rows written as Parquet: seconds of work, cut by a kill -9 after one second.
+    # (Not polled: GetQueryExecution waits for a running query, which would let it finish.)
+    cut, _ = _athena(f"CREATE TABLE big WITH (format = 'PARQUET', external_location = 's3://{bucket}/big/') "
+                     "AS SELECT a.id * b.id + c.id AS x, a.name FROM src a CROSS JOIN src b "
+                     "CROSS JOIN (SELECT id FROM src WHERE id < 10) c", database, output, wait=False)
+    time.sleep(1.0)
+    daemon.kill()
+    daemon.start(base_env=BASE_ENVIRONMENT)
+
+    assert _scalar("SELECT COUNT(*) FROM small", database, output) == 100
+    assert _scalar("SELECT COUNT(*) FROM evens", database, output) == 50
+    state = boto3.client("athena").get_query_execution(QueryExecutionId=cut)["QueryExecution"]["Status"]
+    tables = {t["Name"] for t in glue.get_tables(DatabaseName=database)["TableList"]}
+    written = s3.list_objects_v2(Bucket=bucket, Prefix="big/").get("Contents", [])
+    if state["State"] == "SUCCEEDED":  # it finished before the kill: then it is whole
+        assert "big" in tables and _scalar("SELECT COUNT(*) FROM big", database, output) == 3000 * 3000 * 10
+    else:  # cut: no table, and no data files half-visible under its location
+        assert state["State"] == "FAILED", state
+        assert "big" not in tables and not written, (tables, [o["Key"] for o in written])

@@ -386,6 +386,8 @@ class AthenaBackend:
             substatement_type=substatement)
         with self._lock:
             self._remember(execution, token)
+        # Known after a crash too: a query cut by a kill -9 comes back FAILED, never "not found".
+        persistence.changed(PERSISTENCE_NAME, wait=False)
         self._pool.submit(self._run, execution)
         return execution.id
 
