@@ -324,7 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     grade_p.add_argument("grade_args", nargs=argparse.REMAINDER)
     test_p = sub.add_parser("test", help="run the whole test suite (after up)")
     test_p.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    # `test` and `grade` pass their options on (pytest's --durations=..., the gradebook's
+    # flags): argparse's REMAINDER refuses options that start with "-" after a subcommand.
+    args, passed_on = parser.parse_known_args(argv)
+    if passed_on and args.command not in ("test", "grade"):
+        parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
+    if args.command == "test":
+        args.pytest_args = [*args.pytest_args, *passed_on]
+    elif args.command == "grade":
+        args.grade_args = [*args.grade_args, *passed_on]
     from utils.cloud.daemon import CloudError
     from utils.services.mariadb import MariaDBError
 
