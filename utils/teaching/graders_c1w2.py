@@ -1211,8 +1211,42 @@ def grade_selection_filter(in_selection: Callable[[pd.DataFrame, Selection], Any
 # --------------------------------------------------------------------------------------
 # Declared exercises (the instructor's gradebook takes the list and maxima from here)
 # --------------------------------------------------------------------------------------
-from utils.teaching.registry import declare  # noqa: E402 - declarations come last
+from utils.teaching.registry import declare, provide  # noqa: E402 - declarations come last
+
+GRADING_STATEMENT_TIMEOUT_S = 60
+"""A learner's SQL run by a grader on the grading side stops after this long (MariaDB max_statement_time)."""
+
+
+def grading_connection(_get: Callable[[str], Any] | None = None) -> Any:
+    """The grading side's ``conn``: the read-only ETL user, statements cut off after a minute.
+
+    Graders run learners' SQL on it, so it never has more rights than the learner's own.
+    """
+    from utils.services.mariadb import connect
+
+    conn = connect("etl", connect_timeout=10, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute(f"SET SESSION max_statement_time = {GRADING_STATEMENT_TIMEOUT_S}")
+    return conn
+
+
+def grading_truth(get: Callable[[str], Any]) -> Any:
+    """The grading side's ``truth``: the source's control totals, computed once before the batch."""
+    from utils.classicmodels.truth import ground_truth
+
+    return ground_truth(get("conn"))
+
+
+def grading_sales(_get: Callable[[str], Any] | None = None) -> pd.DataFrame:
+    """The grading side's ``sales``: the dashboard's Athena query, run once per batch by the grader."""
+    from utils.config import GLUE_DATABASE
+
+    return dash.load_sales(GLUE_DATABASE)
+
 
 declare("C1W2_1_source_system", grade_postal_code_join, grade_dim_locations)
 declare("C1W2_2_etl_pipeline", grade_revenue_by_country, grade_top_products)
 declare("C1W2_3_dashboard", grade_selection_filter)
+provide("conn", grading_connection, per_worker=True)
+provide("truth", grading_truth)
+provide("sales", grading_sales)
