@@ -156,7 +156,8 @@ def encode(value: Any, depth: int = 0) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         kind = type(value)
         return {"$": "dataclass", "type": f"{kind.__module__}.{kind.__qualname__}",
-                "fields": {f.name: encode(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}}
+                "fields": {f.name: encode(getattr(value, f.name), depth + 1)
+                           for f in dataclasses.fields(value)}}
     raise TypeError(f"a {type(value).__module__}.{type(value).__qualname__} cannot be turned into data")
 
 
@@ -309,7 +310,8 @@ def fingerprint(code: types.CodeType) -> str:
         digest.update(repr(part).encode())
     digest.update(code.co_code)
     for const in code.co_consts:
-        digest.update(fingerprint(const).encode() if isinstance(const, types.CodeType) else repr(const).encode())
+        part = fingerprint(const) if isinstance(const, types.CodeType) else repr(const)
+        digest.update(part.encode())
     return digest.hexdigest()
 
 
@@ -321,7 +323,9 @@ def _importable_as(value: Any) -> list[str] | None:
     """``[module, qualname]`` when ``value`` is what that import gives (library code, not the learner's)."""
     module = getattr(value, "__module__", None)
     qualname = getattr(value, "__qualname__", None)
-    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__" or "<" in qualname:
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        return None
+    if module == "__main__" or "<" in qualname:
         return None
     target: Any = sys.modules.get(module)
     for part in qualname.split("."):
@@ -392,15 +396,16 @@ def build_function(definition: Mapping[str, Any]) -> Any:
         return target
     namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": "__main__"}
     for name, dependency in definition.get("globals", {}).items():
+        tag = dependency.get("$") if isinstance(dependency, dict) else None
         with contextlib.suppress(Exception):  # a missing library: NameError when (if) it is used
-            if dependency.get("$") == "module":
+            if tag == "module":
                 namespace[name] = importlib.import_module(dependency["name"])
-            elif dependency.get("$") == "import":
+            elif tag == "import":
                 target = importlib.import_module(dependency["v"][0])
                 for part in dependency["v"][1].split("."):
                     target = getattr(target, part)
                 namespace[name] = target
-            elif dependency.get("$") == "function":
+            elif tag == "function":
                 namespace[name] = _function_from(dependency, namespace)
             else:
                 namespace[name] = decode(dependency)
@@ -474,7 +479,7 @@ def read_file(folder: Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{name} is not a regular file")
         if info.st_size > limit:
-            raise ValueError(f"{name} is {info.st_size // (1024 * 1024)} MB, over the {limit // (1024 * 1024)} MB limit")
+            raise ValueError(f"{name} is {info.st_size // 2**20} MB, over the {limit // 2**20} MB limit")
         return handle.read(limit + 1)[:limit]
 
 
@@ -487,7 +492,8 @@ def read_answers(folder: Path, names: Iterable[str]) -> tuple[dict[str, Any], li
     answers: dict[str, Any] = {}
     problems: list[str] = []
     try:
-        entries = sorted(e for e in os.listdir(folder) if len(e) == 9 and e.endswith(".json") and e[:4].isdigit())
+        entries = sorted(e for e in os.listdir(folder)
+                         if len(e) == 9 and e.endswith(".json") and e[:4].isdigit())
     except OSError:
         return answers, problems
     for entry in entries:
@@ -504,7 +510,8 @@ def read_answers(folder: Path, names: Iterable[str]) -> tuple[dict[str, Any], li
             try:
                 answers[name] = decode(encoded)
             except Exception as error:
-                answers[name] = Unreadable("?", f"its data is malformed ({type(error).__name__}: {str(error)[:200]})")
+                why = f"its data is malformed ({type(error).__name__}: {str(error)[:200]})"
+                answers[name] = Unreadable("?", why)
     return answers, problems
 
 
@@ -524,7 +531,8 @@ def _learner_error(kind: str, message: str, where: str | None) -> LearnerError:
 class FunctionRunner:
     """Calls learner functions in a sandboxed ``serve`` process (one per submission, started lazily)."""
 
-    def __init__(self, start: Callable[[], subprocess.Popen[bytes]], call_timeout: float = CALL_TIMEOUT_S) -> None:
+    def __init__(self, start: Callable[[], subprocess.Popen[bytes]],
+                 call_timeout: float = CALL_TIMEOUT_S) -> None:
         self._start = start
         self.call_timeout = call_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -568,8 +576,9 @@ class FunctionRunner:
             self._break("the sandbox sent a malformed reply")
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
-            raise _learner_error(str(error.get("type", "Exception"))[:60], str(error.get("message", ""))[:500],
-                                 str(error["where"])[:200] if error.get("where") else None)
+            where = str(error["where"])[:200] if error.get("where") else None
+            kind, message = str(error.get("type", "Exception"))[:60], str(error.get("message", ""))[:500]
+            raise _learner_error(kind, message, where)
         return reply
 
     def _break(self, why: str, kind: str = "RuntimeError") -> None:
@@ -651,7 +660,8 @@ def serve() -> int:
                 kwargs = {k: decode(v) for k, v in request.get("kwargs", {}).items()}
                 reply = {"ok": True, "value": encode(function(*args, **kwargs))}
         except (Exception, SystemExit) as error:  # the learner's code: any exception is its result
-            reply = {"error": {"type": type(error).__name__, "message": str(error)[:500], "where": _where(error)}}
+            reply = {"error": {"type": type(error).__name__, "message": str(error)[:500],
+                               "where": _where(error)}}
         protocol.write(json.dumps(reply).encode() + b"\n")
         protocol.flush()
     return 0

@@ -141,7 +141,8 @@ _TARGET_SERVICES = {"AWSGlue": "glue", "AmazonAthena": "athena", "secretsmanager
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
 _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _READ_SQL = {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "VALUES"}
-_WRANGLER_CTAS = re.compile(r'^CREATE\s+TABLE\s+("?[\w-]+"?\s*\.\s*)?"?temp_table_[0-9a-f]+"?\s', re.IGNORECASE)
+_WRANGLER_CTAS = re.compile(r'^CREATE\s+TABLE\s+("?[\w-]+"?\s*\.\s*)?"?temp_table_[0-9a-f]+"?\s',
+                            re.IGNORECASE)
 
 
 def sha256_file(path: Path) -> str:
@@ -167,7 +168,8 @@ class CloudPolicy:
         """The script the lab's job would run now, read by the grader (not the kernel) from the cloud."""
         import boto3
 
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",  # noqa: S106
+        session = boto3.session.Session(aws_access_key_id="testing",
+                                        aws_secret_access_key="testing",  # noqa: S106 - local test key
                                         region_name=self.region)
         glue = session.client("glue", endpoint_url=self.endpoint_url)
         location = glue.get_job(JobName=self.job_name)["Job"]["Command"]["ScriptLocation"]
@@ -203,13 +205,14 @@ class CloudPolicy:
             return None
         if service == "glue" and action == "StartJobRun":
             if params.get("JobName") != self.job_name:
-                return f"glue:StartJobRun of {params.get('JobName')!r}: only the lab's job {self.job_name!r} may run"
+                return (f"glue:StartJobRun of {params.get('JobName')!r}: only the lab's job "
+                        f"{self.job_name!r} may run")
             if params.get("Arguments"):
                 return "glue:StartJobRun with Arguments: the lab's job runs with its own arguments only"
             return self._script_problem()
         if service == "glue" and action == "StartCrawler":
             name = params.get("Name")
-            return None if name == self.crawler_name else f"glue:StartCrawler of {name!r}: not the lab's crawler"
+            return None if name == self.crawler_name else f"glue:StartCrawler of {name!r}: not the lab's"
         if service == "glue" and action == "DeleteTable":  # awswrangler removes its temporary CTAS table
             name = str(params.get("Name", ""))
             if name.startswith("temp_table_") and params.get("DatabaseName") == self.glue_database:
@@ -337,7 +340,9 @@ class CloudGate:
                 for name, value in response.getheaders():
                     if name.lower() not in _HOP_BY_HOP:
                         self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                # A HEAD answer has no body but tells the object's size: keep the cloud's figure.
+                length = response.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
@@ -349,9 +354,9 @@ class CloudGate:
                     kind = "application/x-amz-json-1.1"
                 else:
                     escaped = message.replace("&", "&amp;").replace("<", "&lt;")
-                    payload = (f"<?xml version='1.0' encoding='UTF-8'?><ErrorResponse><Error><Type>Sender</Type>"
-                               f"<Code>AccessDenied</Code><Message>{escaped}</Message></Error></ErrorResponse>"
-                               ).encode()
+                    payload = ("<?xml version='1.0' encoding='UTF-8'?><ErrorResponse><Error>"
+                               f"<Type>Sender</Type><Code>AccessDenied</Code><Message>{escaped}</Message>"
+                               "</Error></ErrorResponse>").encode()
                     kind = "application/xml"
                 self.send_response(status)
                 self.send_header("Content-Type", kind)

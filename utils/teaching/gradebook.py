@@ -311,6 +311,9 @@ class _RunState:
     km: Any = None
 
 
+_OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
+
+
 def _payload_size(value: Any) -> int:
     """Approximate size in bytes of a message's content (strings dominate)."""
     if isinstance(value, str):
@@ -350,7 +353,7 @@ def _register_engine() -> None:
             if state.kernel_pid is None and self.km is not None and getattr(self.km, "provisioner", None):
                 state.kernel_pid = getattr(self.km.provisioner, "pid", None)
                 state.kernel_pgid = getattr(self.km.provisioner, "pgid", None)
-            if msg["msg_type"] in {"stream", "display_data", "execute_result", "error", "update_display_data"}:
+            if msg["msg_type"] in _OUTPUT_MESSAGES:
                 state.output_bytes += _payload_size(msg.get("content"))
                 if state.output_bytes > state.output_limit:
                     if state.output_exceeded_in_cell is None:
@@ -510,7 +513,8 @@ def protect_cells(
     notebook calls but no submission cell does is reported in ``missing``.
     """
     protection = Protection()
-    code = [c for c in (lab.cells if lab is not None else []) if c.cell_type == "code" and not _has_answer_region(c)]
+    cells = lab.cells if lab is not None else []
+    code = [c for c in cells if c.cell_type == "code" and not _has_answer_region(c)]
     pristine_by_id = {c["id"]: c.source for c in code if c.get("id")}
     pristine_calls = registry.graders_called([c.source for c in code], list(exercises))
     edited = 0
@@ -529,7 +533,8 @@ def protect_cells(
             edited += 1
     if edited:
         protection.notes.append(
-            f"{edited} read-only cell(s) edited by the learner were restored from the pristine notebook before running"
+            f"{edited} read-only cell(s) edited by the learner were restored from the pristine notebook "
+            "before running"
         )
     sources = [c.source if c.cell_type == "code" and not _has_answer_region(c) else "" for c in nb.cells]
     for exercise in exercises:
@@ -621,14 +626,13 @@ class _WorkerState:
     def __init__(self, batch: BatchContext) -> None:
         self.batch = batch
         self.local: dict[str, Any] = {}
+        self.failed: dict[str, str] = {}
         self.sandbox: Any = None
 
     def get(self, name: str) -> Any:
         """The context value ``name`` (batch-wide, or built once in this worker)."""
         if name in self.batch.values:
             return self.batch.values[name]
-        if name in self.batch.errors:
-            raise ContextError(self.batch.errors[name])
         if name in self.local:
             value = self.local[name]
             ping = getattr(value, "ping", None)
@@ -639,12 +643,16 @@ class _WorkerState:
         provider = registry.provider(name)
         if provider is None:
             raise ContextError(f"no grading-side provider for `{name}` (see utils.teaching.registry.provide)")
-        try:
+        if name in self.failed:  # tried here already (or before the batch, then once here): give up
+            raise ContextError(self.failed[name])
+        try:  # a batch-wide value that failed before the batch may exist now (a lab built it)
             self.local[name] = provider.build(self.get)
-        except ContextError:
+        except ContextError as error:
+            self.failed[name] = str(error)
             raise
         except Exception as error:
-            raise ContextError(f"{name} could not be built ({type(error).__name__}: {error})") from None
+            self.failed[name] = f"{name} could not be built ({type(error).__name__}: {str(error)[:300]})"
+            raise ContextError(self.failed[name]) from None
         return self.local[name]
 
 
@@ -760,7 +768,8 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
         pristine, pristine_path = None, ""
         grade.notes.append(f"the pristine notebook could not be read ({error}); cells were not restored")
     if pristine is None and pristine_path == "":
-        grade.notes.append(f"no pristine copy of {notebook} (labs/, notebooks/ or --lab): cells were not restored")
+        grade.notes.append(f"no pristine copy of {notebook} (labs/, notebooks/ or --lab): "
+                           "cells were not restored")
     nb, protection = protect_cells(nb, pristine, exercises)
     grade.notes.extend(protection.notes)
 
@@ -778,7 +787,8 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
 
 def _without_results(grade: SubmissionGrade, exercises: Sequence[registry.Exercise]) -> SubmissionGrade:
     why = grade.reason or "no answers could be read"
-    grade.results = [GradeResult(ex.exercise, False, 0.0, ex.max_score, f"No result: {why}.") for ex in exercises]
+    grade.results = [GradeResult(ex.exercise, False, 0.0, ex.max_score, f"No result: {why}.")
+                     for ex in exercises]
     return grade
 
 
@@ -846,8 +856,9 @@ def _run_and_collect(
         executed = run.nb if run.nb is not None else nb
         if run.output_exceeded_in_cell is not None:
             grade.status = OUTPUT_TOO_LARGE
-            grade.reason = (f"output exceeded {options.output_limit / MB:g} MB"
-                            f"{_cell_label(executed, run.output_exceeded_in_cell)}; the kernel was stopped there")
+            where = _cell_label(executed, run.output_exceeded_in_cell)
+            grade.reason = (f"output exceeded {options.output_limit / MB:g} MB{where}; "
+                            "the kernel was stopped there")
         if run.nb is not None:
             errors = _error_notes(executed)
             if grade.status == TIMED_OUT:  # the kernel is interrupted on timeout: not the learner's error
@@ -895,13 +906,14 @@ def _kernel_manager(job: Job, options: GradingOptions, gateway: Any) -> Any:
                              chown=[str(connection_file)], log=job.dir / "kernel.log")
     folder = job.dir / "jupyter" / "kernels" / options.kernel_name
     folder.mkdir(parents=True)
+    # Signals cannot reach a kernel in its own pid namespace: interrupt it with a message.
     document = {"argv": argv, "display_name": spec.display_name, "language": spec.language,
-                "env": dict(spec.env or {}), "metadata": dict(spec.metadata or {}), "interrupt_mode": "message"}
+                "env": dict(spec.env or {}), "metadata": dict(spec.metadata or {}),
+                "interrupt_mode": "message"}
     (folder / "kernel.json").write_text(json.dumps(document, indent=1))
-    os.chmod(job.dir / "jupyter", 0o755)
+    specs = KernelSpecManager(kernel_dirs=[str(job.dir / "jupyter" / "kernels")])
     return AsyncKernelManager(kernel_name=options.kernel_name, transport="ipc", ip=str(runtime / "kernel"),
-                              connection_file=str(connection_file),
-                              kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(job.dir / "jupyter" / "kernels")]))
+                              connection_file=str(connection_file), kernel_spec_manager=specs)
 
 
 def _explain_limits(grade: SubmissionGrade, usage: Mapping[str, Any], limits: Limits) -> None:
@@ -928,7 +940,13 @@ def _grade_answers(
     job: Job,
 ) -> list[GradeResult]:
     """Run each declared grader here, on the exported answers; results clamped to the declared maxima."""
-    from utils.teaching.answers import FunctionDefinition, FunctionRunner, LearnerFunction, Missing, Unreadable
+    from utils.teaching.answers import (
+        FunctionDefinition,
+        FunctionRunner,
+        LearnerFunction,
+        Missing,
+        Unreadable,
+    )
 
     runner = FunctionRunner(lambda: _start_function_sandbox(job))
     results = []
@@ -938,8 +956,8 @@ def _grade_answers(
                 return GradeResult(ex.exercise, False, 0.0, ex.max_score, feedback)
 
             if exercise.exercise in protection.missing:
-                results.append(failed(f"Not graded: the grader cell `{protection.missing[exercise.exercise]}` is "
-                                      "missing from the notebook."))
+                call = protection.missing[exercise.exercise]
+                results.append(failed(f"Not graded: the grader cell `{call}` is missing from the notebook."))
                 grade.review(f"grader cell of {exercise.exercise} missing")
                 continue
             args: list[Any] = []
@@ -969,7 +987,8 @@ def _grade_answers(
             try:
                 context = {name: state.get(name) for name in exercise.context_names}
             except ContextError as error:
-                results.append(failed(f"Could not grade this exercise (not a mistake in your answer): {error}."))
+                results.append(failed(f"Could not grade this exercise (not a mistake in your answer): "
+                                      f"{error}."))
                 grade.review(f"{exercise.exercise} could not be graded: {error}")
                 continue
             results.append(_validated(exercise, exercise.grader(*args, **context)))
@@ -982,7 +1001,8 @@ def _validated(exercise: registry.Exercise, result: Any) -> GradeResult:
     """The grader's result under the registry's name and maximum, its score clamped."""
     if not isinstance(result, GradeResult):
         return GradeResult(exercise.exercise, False, 0.0, exercise.max_score,
-                           f"The grader of {exercise.exercise} returned {type(result).__name__}: tell the instructor.")
+                           f"The grader of {exercise.exercise} returned {type(result).__name__}: "
+                           "tell the instructor.")
     score = min(max(float(result.score), 0.0), exercise.max_score)
     return GradeResult(exercise.exercise, bool(result.passed) and score >= exercise.max_score, score,
                        exercise.max_score, str(result.feedback))
@@ -991,7 +1011,7 @@ def _validated(exercise: registry.Exercise, result: Any) -> GradeResult:
 def _start_function_sandbox(job: Job) -> subprocess.Popen[bytes]:
     """The sandboxed process that re-runs a learner function's source for a grader (no network)."""
     argv = job.launcher_argv([sys.executable, "-I", "-m", "utils.teaching.answers", "serve"],
-                             log=job.dir / "functions.log")
+                             log=job.dir / "functions.log", log_stdout=False)
     return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=job.dir)  # noqa: S603
 
 
@@ -1088,12 +1108,14 @@ def plan_exercises(submissions: Sequence[Submission]) -> list[registry.Exercise]
         try:
             nb = json.loads(submission.path.read_bytes()[:MAX_SUBMISSION_BYTES])
             cells = nb.get("cells", []) if isinstance(nb, dict) else []
-            code = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+            code = ["".join(map(str, c["source"])) if isinstance(c.get("source"), list)
+                    else str(c.get("source", ""))
                     for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
             metadata = nb.get("metadata", {}) if isinstance(nb, dict) else {}
         except (OSError, ValueError):
             continue
-        notebook, _ = registry.identify(metadata if isinstance(metadata, dict) else {}, submission.path.stem, code)
+        metadata = metadata if isinstance(metadata, dict) else {}
+        notebook, _ = registry.identify(metadata, submission.path.stem, code)
         for exercise in registry.exercises_for(notebook) if notebook else []:
             exercises[(notebook, exercise.exercise)] = exercise
     return list(exercises.values())
@@ -1233,7 +1255,9 @@ padding-top:.5em}.notes{color:#57606a;font-size:.9em}.feedback{white-space:pre-w
 """
 
 
-def write_html(grades: Sequence[SubmissionGrade], path: Path, title: str = "Grades", isolation: str = "") -> Path:
+def write_html(
+    grades: Sequence[SubmissionGrade], path: Path, title: str = "Grades", isolation: str = ""
+) -> Path:
     """``report.html``: a self-contained page, a summary table then one section per learner."""
     esc = html.escape
     parts = [

@@ -344,7 +344,8 @@ class Cgroup:
         oom = hits = 0
         with contextlib.suppress(OSError, ValueError):
             if self.kind == "v2":
-                events = dict(line.split() for line in (self.dirs[""] / "memory.events").read_text().splitlines())
+                memory = (self.dirs[""] / "memory.events").read_text().splitlines()
+                events = dict(line.split() for line in memory)
                 oom = int(events.get("oom_kill", 0))
                 pids = dict(line.split() for line in (self.dirs[""] / "pids.events").read_text().splitlines())
                 hits = int(pids.get("max", 0))
@@ -526,6 +527,7 @@ class Job:
         forwards: Mapping[int, str] | None = None,
         chown: Sequence[str] = (),
         log: Path | None = None,
+        log_stdout: bool = True,
         cwd: Path | None = None,
     ) -> list[str]:
         """The command that runs ``argv`` in this job's sandbox (see the module docstring).
@@ -533,7 +535,8 @@ class Job:
         ``forwards`` maps a loopback port inside the sandbox to a unix socket path (the
         gateway); ``chown`` lists files the grader makes that the learner's process must read
         (the kernel's connection file, with the placeholder kept); ``log`` receives the
-        process's own stdout/stderr.
+        process's own stderr, and its stdout too unless ``log_stdout`` is false (a process
+        that answers on its stdout).
         """
         self._specs += 1
         spec = {
@@ -548,6 +551,7 @@ class Job:
             "forwards": {str(port): path for port, path in (forwards or {}).items()},
             "chown": list(chown),
             "log": str(log) if log else "",
+            "log_stdout": log_stdout,
             "python": sys.executable,
         }
         path = self.dir / f"spec-{self._specs}.json"
@@ -606,11 +610,12 @@ def _launch_main(argv: Sequence[str]) -> int:
     command = list(argv[argv.index("--") + 1:])
     if spec["log"]:
         fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(fd, 1)
+        if spec.get("log_stdout", True):
+            os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
     limits = spec["limits"]
-    for controller, path in spec["cgroup"].items():
+    for path in spec["cgroup"].values():
         (Path(path) / "cgroup.procs").write_text(str(os.getpid()))
     disk = limits["disk_mb"] * MB
     resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
@@ -744,8 +749,8 @@ def restrict_writes_to(writable: Sequence[Path]) -> int:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             try:
                 rule = _PathBeneath(rights, fd)
-                added = libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.byref(rule),
-                                     ctypes.c_uint32(0))
+                added = libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(1),
+                                     ctypes.byref(rule), ctypes.c_uint32(0))
                 if added < 0:
                     raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
             finally:

@@ -45,7 +45,9 @@ def check_revenue_by_customer(revenue_by_customer_sql: Any) -> str:
     """One row per customer, ordered by name."""
     rows = run_sql(revenue_by_customer_sql)
     expected = [("Atelier", 200.0), ("Baane", 150.0)]
-    assert rows == expected, f"Your query returned {rows}; expected {expected} (GROUP BY customer, ORDER BY customer)."
+    assert rows == expected, (
+        f"Your query returned {rows}; expected {expected} (GROUP BY customer, ORDER BY customer)."
+    )
     return "Right: one row per customer, ordered by name."
 
 
