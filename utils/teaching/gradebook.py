@@ -73,6 +73,7 @@ MAX_SUBMISSION_BYTES = 50 * MB
 ENGINE_NAME = "delab-grading"
 START_MARKER = "### START CODE HERE ###"
 EXTRACT_TIMEOUT_S = 30.0
+EXTRACT_MARK = "delab_export_answers"
 
 # Environment handed to learner kernels: only what a lab needs.
 _ENV_ALWAYS = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV", "SYSTEMROOT")
@@ -305,7 +306,8 @@ class _RunState:
     kernel_pid: int | None = None
     nb: Any = None
     answers_dir: Path | None = None
-    extract_after: dict[int, list[str]] = field(default_factory=dict)
+    extract_after: dict[str, list[str]] = field(default_factory=dict)
+    """Exercise -> answer names to export right after its grader cell (marked in the cell's metadata)."""
     extract_at_end: list[str] = field(default_factory=list)
     extractions: int = 0
     km: Any = None
@@ -379,7 +381,8 @@ def _register_engine() -> None:
                         self.execute_cell(cell, index)
                     finally:
                         self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
-                    names = state.extract_after.get(index)
+                    marked = cell.get("metadata", {}).pop(EXTRACT_MARK, None)
+                    names = sorted({n for ex in marked or () for n in state.extract_after.get(ex, ())})
                     if names and self._export(names):
                         pending -= set(names)
             except (CellTimeoutError, TimeoutError):
@@ -816,9 +819,11 @@ def _run_and_collect(
     notes: list[str] = []
     run = _RunState(output_limit=options.output_limit, deadline=time.monotonic() + options.timeout,
                     answers_dir=job.path("answers"))
+    # Papermill may insert a parameters cell: the grader cells are marked, not counted.
     by_name = {ex.exercise: ex for ex in exercises}
     for exercise, index in protection.grader_cells.items():
-        run.extract_after.setdefault(index, []).extend(by_name[exercise].answer_names)
+        nb.cells[index].metadata.setdefault(EXTRACT_MARK, []).append(exercise)
+        run.extract_after[exercise] = list(by_name[exercise].answer_names)
     run.extract_at_end = sorted({n for ex in exercises if ex.exercise not in protection.grader_cells
                                  and ex.exercise not in protection.missing for n in ex.answer_names})
     try:
@@ -836,6 +841,11 @@ def _run_and_collect(
         run.km = _kernel_manager(job, options, gateway)
         grade.sandboxed = job.isolated or (options.sandbox and landlock_abi() > 0)
         env = kernel_environment(job.dir, options.pass_env, target_env=options.target_env)
+        config = Path(env.get("AWS_CONFIG_FILE", ""))
+        if job.isolated and config.is_file():  # .delab/ is not in the sandbox: a copy of the aws config
+            shutil.copyfile(config, job.path("home") / "aws-config")
+            job.give(job.path("home") / "aws-config")
+            env["AWS_CONFIG_FILE"] = str(job.path("home") / "aws-config")
         _execute(nb, job.work, env, options, run)
     except Exception as error:
         _classify_failure(grade, error, run, options)
@@ -879,13 +889,7 @@ def _run_and_collect(
 
 def _read_only_trees() -> tuple[str, ...]:
     """What kernels see of this machine besides the system: Python, the virtualenv, ``utils/``."""
-    trees = [sys.base_prefix, sys.prefix, str(PROJECT_ROOT / "utils")]
-    with contextlib.suppress(Exception):  # the aws CLI plugin config the target environment names
-        from utils.config import AWS_CONFIG
-
-        if AWS_CONFIG.exists():
-            trees.append(str(AWS_CONFIG))
-    return tuple(dict.fromkeys(trees))
+    return tuple(dict.fromkeys([sys.base_prefix, sys.prefix, str(PROJECT_ROOT / "utils")]))
 
 
 def _kernel_manager(job: Job, options: GradingOptions, gateway: Any) -> Any:
@@ -967,6 +971,8 @@ def _grade_answers(
                 if name not in answers:
                     why = grade.reason or "the kernel did not answer when its answers were asked for"
                     problem = f"No result: {why}."
+                elif isinstance(value, Missing) and grade.status != GRADED:
+                    problem = f"No result: {grade.reason} (`{name}` was never defined)."
                 elif isinstance(value, Missing):
                     problem = f"No answer: `{name}` was not defined when its grader cell ran."
                 elif isinstance(value, Unreadable):

@@ -474,6 +474,7 @@ class Worker:
 
 
 LEARNER_DIRS = ("work", "home", "tmp", "runtime", "answers", "shm")
+ANSWERS_MB = 64
 
 
 class Job:
@@ -500,6 +501,11 @@ class Job:
             path.mkdir(mode=0o700)
             if self.uid != os.getuid():
                 os.chown(path, self.uid, self.uid)
+        if self.tmpfs:  # answers get their own small disk: a learner filling the job's stays gradable
+            options = f"size={ANSWERS_MB * MB},mode=0700,uid={self.uid},gid={self.uid}".encode()
+            answers = str(self.dir / "answers").encode()
+            flags = _MS_NOSUID | _MS_NODEV
+            _check(_libc().mount(b"tmpfs", answers, b"tmpfs", flags, options), "mount answers")
         (self.dir / "gw").mkdir(mode=0o755)  # gateway sockets: the grader's, the kernel may only connect
         self.cgroup = (Cgroup.create(f"{STAGING_PREFIX}{os.getpid()}-{number}", self.limits)
                        if isolated and worker.caps.cgroup else None)
@@ -577,6 +583,7 @@ class Job:
         if self.cgroup:
             self.cgroup.remove()
         if self.tmpfs:
+            _libc().umount2(str(self.dir / "answers").encode(), _MNT_DETACH)
             _libc().umount2(str(self.dir).encode(), _MNT_DETACH)
         shutil.rmtree(self.dir, ignore_errors=True)
 
