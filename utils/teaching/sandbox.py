@@ -377,9 +377,13 @@ def remove_stale(tmp: Path = Path("/tmp")) -> None:  # noqa: S108 - our own stag
     """
 
     def owner_gone(name: str) -> bool:
-        rest = name[len(STAGING_PREFIX):]
-        pid = rest.split("-", 1)[0]
-        return pid.isdigit() and not Path(f"/proc/{pid}").exists()
+        pid = name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            return False
+        try:  # a zombie (killed, not yet reaped) is gone too
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except (OSError, IndexError):
+            return True
 
     _, bases = _cgroup_dirs()
     for base in bases.values():
