@@ -303,12 +303,15 @@ def _code_objects(code: types.CodeType) -> Iterable[types.CodeType]:
 
 
 def fingerprint(code: types.CodeType) -> str:
-    """What identifies a function's code whatever line it starts on (same Python version)."""
+    """What finds a function's code again in its recompiled source, whatever line it starts on.
+
+    Not the bytecode: the compiler emits different instructions for the same source when a name
+    was imported in the same cell. Names, arguments and constants are what tells functions apart.
+    """
     digest = hashlib.sha256()
     for part in (code.co_name, code.co_argcount, code.co_kwonlyargcount, code.co_names, code.co_varnames,
                  code.co_freevars):
         digest.update(repr(part).encode())
-    digest.update(code.co_code)
     for const in code.co_consts:
         part = fingerprint(const) if isinstance(const, types.CodeType) else repr(const)
         digest.update(part.encode())
@@ -333,10 +336,17 @@ def _importable_as(value: Any) -> list[str] | None:
     return [module, qualname] if target is value else None
 
 
+def _future_flags() -> int:
+    import __future__
+
+    return sum(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+
+
 def _describe_function(fn: types.FunctionType) -> dict[str, Any]:
     source = textwrap.dedent(inspect.getsource(fn))
     described: dict[str, Any] = {"$": "function", "name": fn.__name__, "source": source,
                                  "fingerprint": fingerprint(fn.__code__),
+                                 "future": fn.__code__.co_flags & _future_flags(),
                                  "defaults": encode(fn.__defaults__), "kwdefaults": encode(fn.__kwdefaults__)}
     if fn.__closure__:
         described["closure"] = [encode(cell.cell_contents) for cell in fn.__closure__]
@@ -413,7 +423,9 @@ def build_function(definition: Mapping[str, Any]) -> Any:
 
 
 def _function_from(described: Mapping[str, Any], namespace: dict[str, Any]) -> types.FunctionType:
-    module_code = compile(described["source"], "<learner answer>", "exec")
+    # Compiled as the notebook compiled it (``from __future__`` imports change the bytecode).
+    flags = int(described.get("future", 0)) & _future_flags()
+    module_code = compile(described["source"], "<learner answer>", "exec", flags=flags, dont_inherit=True)
     code = _find_code(module_code, described["name"], described["fingerprint"])
     if code is None:
         raise ValueError(f"the source of {described['name']} does not define it")
