@@ -39,9 +39,12 @@ def c1w2_batch(tmp_path_factory):
     from utils.config import get_settings
     from utils.services.mariadb import socket_path
 
+    from utils.cloud import provision
+
     settings = get_settings()
     if not settings.is_local:
         pytest.skip("the gateway filters the local cloud only")
+    provision.apply(settings, verbose=False)  # other tests may have reset the local cloud
     services = gradebook.grading_services()
     base = tmp_path_factory.mktemp("c1w2")
     submissions = base / "submissions"
