@@ -36,10 +36,9 @@ def _isolated() -> bool:
 @pytest.fixture(scope="module")
 def c1w2_batch(tmp_path_factory):
     """The C1W2 part 1 solution and an attacker, graded once with the services behind the gateway."""
+    from utils.cloud import provision
     from utils.config import get_settings
     from utils.services.mariadb import socket_path
-
-    from utils.cloud import provision
 
     settings = get_settings()
     if not settings.is_local:
