@@ -192,6 +192,12 @@ def test_kill_9_of_the_grader_keeps_the_grades_done_and_leaves_no_process(tmp_pa
     while time.monotonic() < deadline and any(_alive(pid) for pid in seen):
         time.sleep(0.2)
     assert not [pid for pid in seen if _alive(pid)], "processes outlived the grader"
+    # Also those that started after the last look: every kernel's command line names its job folder.
+    workers = {f"{sandbox.STAGING_PREFIX}{pid}/".encode() for pid, _ in seen}
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    late = [pid for pid in pids if any(w in _cmdline(pid) for w in workers)
+            and (fields := _stat(pid)) and fields[0] != "Z"]
+    assert late == [], f"sandboxes started as the grader died are still running: {late}"
     with (out / "grades.csv").open(newline="", encoding="utf-8") as handle:
         totals = {r["learner"]: r for r in csv.DictReader(handle) if r["exercise"] == "TOTAL"}
     assert {k: (v["score"], v["status"]) for k, v in totals.items()} == {

@@ -385,13 +385,15 @@ def remove_stale(tmp: Path = Path("/tmp")) -> None:  # noqa: S108 - our own stag
         except (OSError, IndexError):
             return True
 
-    _, bases = _cgroup_dirs()
-    for base in bases.values():
+    kind, bases = _cgroup_dirs()
+    stale: dict[str, dict[str, Path]] = {}
+    for controller, base in bases.items():
         with contextlib.suppress(OSError):
             for entry in base.iterdir():
                 if entry.name.startswith(STAGING_PREFIX) and owner_gone(entry.name):
-                    with contextlib.suppress(OSError):
-                        entry.rmdir()
+                    stale.setdefault(entry.name, {})[controller] = entry
+    for dirs in stale.values():  # a job whose worker was killed: kill what may be left, then remove
+        Cgroup(kind, dirs).remove()
     with contextlib.suppress(OSError):
         for entry in tmp.iterdir():
             if entry.name.startswith(STAGING_PREFIX) and owner_gone(entry.name):
@@ -563,6 +565,7 @@ class Job:
             "log": str(log) if log else "",
             "log_stdout": log_stdout,
             "python": sys.executable,
+            "parent": os.getpid(),
         }
         path = self.dir / f"spec-{self._specs}.json"
         path.write_text(json.dumps(spec))
@@ -617,7 +620,11 @@ def _launch_main(argv: Sequence[str]) -> int:
     """``launch SPEC -- ARGV``: limits, cgroup, uid, then exec bubblewrap (or, not isolated, ARGV)."""
     import resource
 
+    libc = _libc()
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     spec = json.loads(Path(argv[0]).read_text())
+    if os.getppid() != spec.get("parent", os.getppid()):  # the worker died before the signal was armed
+        os._exit(1)
     command = list(argv[argv.index("--") + 1:])
     if spec["log"]:
         fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -641,13 +648,14 @@ def _launch_main(argv: Sequence[str]) -> int:
     for path in spec["chown"]:
         with contextlib.suppress(OSError):
             os.chown(path, spec["uid"], spec["uid"])
-    libc = _libc()
     if spec["uid"] != os.getuid():
         os.setgroups([])
         os.setgid(spec["uid"])
         os.setuid(spec["uid"])
         libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)  # bwrap reads /proc/self after the uid change
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # set after setuid, which clears it
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # again: changing the uid cleared it
+    if os.getppid() != spec.get("parent", os.getppid()):  # the worker died meanwhile: no orphan sandbox
+        os._exit(1)
     if spec["isolate"]:
         os.execv(spec["bwrap"], _bwrap_argv(spec, command))  # noqa: S606 - our own argv
     # Not isolated (--no-isolation): the older Landlock write sandbox, same user.
