@@ -174,6 +174,9 @@ def _json(target: str, body: dict) -> tuple[str, str, dict, bytes]:
     (("PUT", "/scripts/de-c1w2-etl-job.py", {}, b"evil"), False),
     (("PUT", "/lake/gold/fact_orders/part.parquet", {}, b"x"), False),
     (("PUT", "/lake/athena-results/q.csv", {}, b"x"), True),
+    (("PUT", "/delab-lesson07-grader-1a2b/files/a.csv", {}, b"x"), True),  # a lesson's own bucket
+    (("DELETE", "/scripts", {}, b""), False),
+    (_json("AmazonSQS.SendMessage", {"QueueUrl": "q"}), True),
     (("POST", "/lake?delete", {}, b"<Delete><Object><Key>athena-results/a</Key></Object></Delete>"), True),
     (("POST", "/lake?delete", {}, b"<Delete><Object><Key>gold/a</Key></Object></Delete>"), False),
 ])
@@ -259,3 +262,47 @@ def test_stale_staging_of_dead_workers_is_removed(tmp_path):
     sandbox.remove_stale(tmp_path)
     assert not dead.exists() and alive.exists()
     assert Path(sandbox.__file__).read_text().count("import ") < 40  # the launcher stays light
+
+
+# --- learner functions called from the grading side -----------------------------------------------
+
+
+def _runner(tmp_path):
+    import subprocess
+    import sys
+
+    def start():
+        # Not -I as in the gradebook's sandbox: this test's grader module lives in tests/.
+        return subprocess.Popen([sys.executable, "-m", "utils.teaching.answers", "serve"],  # noqa: S603
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(sample.ROOT)})
+
+    return answers.FunctionRunner(start)
+
+
+def test_a_learner_function_raises_what_it_raised_and_live_objects_send_grading_to_the_sandbox(tmp_path):
+    namespace = _run_as_cell("def shares(x):\n    if not 0 <= x <= 1:\n"
+                             "        raise ValueError('a fraction')\n    return x * 2\n")
+    answers.export(["shares"], str(tmp_path / "0001.json"), namespace)
+    got, _ = answers.read_answers(tmp_path, ["shares"])
+    runner = _runner(tmp_path)
+    try:
+        function = answers.LearnerFunction(got["shares"], runner)
+        assert function(0.25) == 0.5
+        with pytest.raises(ValueError, match="a fraction") as raised:  # a grader's `except ValueError` works
+            function(80)
+        assert isinstance(raised.value, answers.LearnerError) and "line 3" in raised.value.learner_where
+        with pytest.raises(answers.NeedsSandbox):
+            function(socket.socket())
+    finally:
+        runner.close()
+
+
+def test_the_sandbox_can_grade_an_exercise_itself(tmp_path):
+    runner = _runner(tmp_path)
+    try:
+        data = runner.grade("sample_lab", "ex1_total_revenue", {"total_revenue": 350}, timeout=60,
+                            modules=["tests.teaching.attacks.sample_graders"])
+    finally:
+        runner.close()
+    assert data["passed"] and data["score"] == 1 and data["exercise"] == "ex1_total_revenue"

@@ -106,6 +106,8 @@ def encode(value: Any, depth: int = 0) -> Any:
         raise TypeError("nested too deeply")
     if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, bytes | bytearray):
+        return {"$": "bytes", "v": _b64(bytes(value))}
     if isinstance(value, int):
         return value if abs(value) < 2**63 else {"$": "int", "v": str(value)}
     if isinstance(value, float):
@@ -195,6 +197,8 @@ def decode(data: Any, depth: int = 0) -> Any:
         return int(str(data["v"]))
     if tag == "decimal":
         return Decimal(str(data["v"]))
+    if tag == "bytes":
+        return _unb64(data["v"])
     if tag in ("list", "tuple", "set", "array"):
         items = [decode(v, depth + 1) for v in _items(data)]
         if tag == "tuple":
@@ -495,14 +499,17 @@ def read_file(folder: Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
         return handle.read(limit + 1)[:limit]
 
 
-def read_answers(folder: Path, names: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+def read_answers(folder: Path, names: Iterable[str], raw: dict[str, Any] | None = None
+                 ) -> tuple[dict[str, Any], list[str]]:
     """The latest answer for each of ``names`` in ``folder`` (files ``NNNN.json``), and problems met.
 
-    A name never exported is absent from the result.
+    A name never exported is absent from the result. ``raw``, when given, receives each
+    answer's data as exported (what :meth:`FunctionRunner.grade` sends back to a sandbox).
     """
     wanted = set(names)
     answers: dict[str, Any] = {}
     problems: list[str] = []
+    raw = {} if raw is None else raw
     try:
         entries = sorted(e for e in os.listdir(folder)
                          if len(e) == 9 and e.endswith(".json") and e[:4].isdigit())
@@ -519,6 +526,7 @@ def read_answers(folder: Path, names: Iterable[str]) -> tuple[dict[str, Any], li
         for name, encoded in data.items():
             if name not in wanted:
                 continue
+            raw[name] = encoded
             try:
                 answers[name] = decode(encoded)
             except Exception as error:
@@ -533,9 +541,36 @@ class LearnerError(Exception):
     learner_where: str | None = None
 
 
-def _learner_error(kind: str, message: str, where: str | None) -> LearnerError:
+class NeedsSandbox(BaseException):  # noqa: N818 - a signal to the gradebook, not an error
+    """The grader passed the learner's function something that is not data (a client, a recorder).
+
+    A BaseException, so that the grader's own ``except Exception`` lets it through: the gradebook
+    then grades that exercise in the sandbox, grader and learner code together.
+    """
+
+
+def _exception_class(module: str, name: str) -> type[BaseException] | None:
+    """The original exception class when it is a builtin or already imported here (never imports)."""
+    if not name.isidentifier():
+        return None
+    owner = builtins if module == "builtins" else sys.modules.get(module)
+    kind = getattr(owner, name, None) if owner is not None else None
+    return kind if isinstance(kind, type) and issubclass(kind, Exception) else None
+
+
+def _learner_error(kind: str, message: str, where: str | None, module: str = "") -> LearnerError:
+    """An exception for the grader: a LearnerError that is also of the learner's class when known,
+    so ``except ValueError`` in a grader catches the learner's ValueError."""
     name = kind if kind.isidentifier() else "Exception"
-    error = type(name, (LearnerError,), {})(message)
+    original = _exception_class(module, name)
+    error: LearnerError | None = None
+    if original is not None:
+        with contextlib.suppress(TypeError):
+            cls = type(name, (original, LearnerError), {})
+            error = cls.__new__(cls)
+            BaseException.__init__(error, message)
+    if error is None:
+        error = type(name, (LearnerError,), {})(message)
     error.learner_where = where
     return error
 
@@ -590,7 +625,7 @@ class FunctionRunner:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
             where = str(error["where"])[:200] if error.get("where") else None
             kind, message = str(error.get("type", "Exception"))[:60], str(error.get("message", ""))[:500]
-            raise _learner_error(kind, message, where)
+            raise _learner_error(kind, message, where, str(error.get("module", ""))[:100])
         return reply
 
     def _break(self, why: str, kind: str = "RuntimeError") -> None:
@@ -604,9 +639,26 @@ class FunctionRunner:
         if key not in self._defined:
             self._request({"op": "define", "id": key, "definition": dict(definition.data)}, START_TIMEOUT_S)
             self._defined.add(key)
-        reply = self._request({"op": "call", "id": key, "args": [encode(a) for a in args],
-                               "kwargs": {k: encode(v) for k, v in kwargs.items()}}, self.call_timeout)
+        try:
+            encoded = {"op": "call", "id": key, "args": [encode(a) for a in args],
+                       "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+        except TypeError as error:  # a live object (client, connection, recorder): not data
+            raise NeedsSandbox(str(error)) from None
+        reply = self._request(encoded, self.call_timeout)
         return decode(reply.get("value"))
+
+    def grade(self, notebook: str, exercise: str, answers: Mapping[str, Any], timeout: float,
+              modules: Sequence[str] = ()) -> dict[str, Any]:
+        """Have the sandbox grade ``exercise`` itself, on the exported ``answers`` (raw data).
+
+        ``modules``: grader modules to import there besides the registry's own.
+        """
+        reply = self._request({"op": "grade", "notebook": notebook, "exercise": exercise,
+                               "answers": dict(answers), "modules": list(modules)}, timeout)
+        value = reply.get("value")
+        if not isinstance(value, dict):
+            self._break("the sandbox sent a malformed grade")
+        return value
 
     def close(self) -> None:
         """Stop the sandboxed process."""
@@ -646,6 +698,23 @@ def _where(error: BaseException) -> str | None:
     return f"in {frames[-1].name}, line {frames[-1].lineno} of its definition"
 
 
+def _grade_here(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Run a declared grader in this (sandboxed) process, on the answers, learner functions rebuilt."""
+    from utils.teaching import registry
+
+    for module in request.get("modules", []):
+        importlib.import_module(module)
+    declared = registry.exercises_for(request["notebook"])
+    exercise = next(ex for ex in declared if ex.exercise == request["exercise"])
+    args = []
+    for name in exercise.answer_names:
+        value = decode(request["answers"].get(name, {"$": "missing"}))
+        if isinstance(value, FunctionDefinition):
+            value = build_function(value.data)
+        args.append(None if isinstance(value, Missing | Unreadable) else value)
+    return exercise.grader(*args).to_dict()
+
+
 def serve() -> int:
     """Serve ``define``/``call`` requests on stdin/stdout (one JSON object per line)."""
     protocol = os.fdopen(os.dup(1), "wb")
@@ -666,14 +735,16 @@ def serve() -> int:
             if request["op"] == "define":
                 functions[request["id"]] = build_function(request["definition"])
                 reply: dict[str, Any] = {"ok": True}
+            elif request["op"] == "grade":
+                reply = {"ok": True, "value": _grade_here(request)}
             else:
                 function = functions[request["id"]]
                 args = [decode(a) for a in request.get("args", [])]
                 kwargs = {k: decode(v) for k, v in request.get("kwargs", {}).items()}
                 reply = {"ok": True, "value": encode(function(*args, **kwargs))}
         except (Exception, SystemExit) as error:  # the learner's code: any exception is its result
-            reply = {"error": {"type": type(error).__name__, "message": str(error)[:500],
-                               "where": _where(error)}}
+            reply = {"error": {"type": type(error).__name__, "module": type(error).__module__,
+                               "message": str(error)[:500], "where": _where(error)}}
         protocol.write(json.dumps(reply).encode() + b"\n")
         protocol.flush()
     return 0

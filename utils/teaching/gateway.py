@@ -10,11 +10,13 @@ job's folder, served by a :class:`Gateway` in the grading worker (outside the sa
   (which would hide the login) are refused. The unix socket of MariaDB, and so its ``root``
   account, is not in the sandbox at all.
 - **Local cloud** (:class:`CloudGate`): HTTP requests are relayed after
-  :meth:`CloudPolicy.refusal` looks at the AWS action: reads pass; changes are refused
-  (``glue:CreateJob``/``UpdateJob``/..., writes to the scripts bucket, secret or IAM changes,
-  Athena DDL) except what the labs need (``StartJobRun`` of the lab's job, with its own
-  arguments and only while its script is the shipped one, checked by SHA-256; its crawler;
-  Athena SELECTs and awswrangler's temporary CTAS tables and result files).
+  :meth:`CloudPolicy.refusal` looks at the AWS action: reads pass; changes to what the lab
+  and the classmates depend on are refused (``glue:CreateJob``/``UpdateJob``/..., the scripts
+  bucket, the data lake outside Athena's results, secret, IAM and RDS changes, Athena DDL)
+  except what the labs need (``StartJobRun`` of the lab's job, with its own arguments and only
+  while its script is the shipped one, checked by SHA-256; its crawler; Athena SELECTs and
+  awswrangler's temporary CTAS tables). The lessons' own scratch resources (other S3
+  buckets, SQS, DynamoDB...) may be created and changed.
 
 Refusals are answered the way AWS or MySQL would (``AccessDenied`` / error 1045) and kept in
 :attr:`Gateway.refused` for the report.
@@ -136,8 +138,11 @@ class MySQLGate:
 # --- the local cloud -------------------------------------------------------------------------
 
 _READ_ACTIONS = ("Get", "List", "Describe", "Search", "BatchGet", "Filter", "Lookup")
+SCRATCH_SERVICES = frozenset({"sqs", "dynamodb", "sns", "kinesis", "firehose"})
+"""Services where the labs keep nothing: the lessons' exercises create and change their own resources."""
 _TARGET_SERVICES = {"AWSGlue": "glue", "AmazonAthena": "athena", "secretsmanager": "secretsmanager",
-                    "Logs_20140328": "logs"}
+                    "Logs_20140328": "logs", "AmazonSQS": "sqs", "DynamoDB_20120810": "dynamodb",
+                    "Kinesis_20131202": "kinesis", "Firehose_20150804": "firehose"}
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
 _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _READ_SQL = {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "VALUES"}
@@ -222,6 +227,8 @@ class CloudPolicy:
             return self._athena_sql(str(params.get("QueryString", "")))
         if service == "athena" and action == "StopQueryExecution":
             return None
+        if service in SCRATCH_SERVICES:  # lessons make their own queues and tables; no lab resource there
+            return None
         return f"{service}:{action} changes the lab's resources"
 
     def _script_problem(self) -> str | None:
@@ -255,13 +262,13 @@ class CloudPolicy:
         keys = [key]
         if method == "POST" and "delete" in parse_qs(parts.query, keep_blank_values=True):
             keys = [k.decode("utf-8", "replace") for k in re.findall(rb"<Key>(.*?)</Key>", body or b"")]
-        if bucket.startswith("aws-athena-query-results-"):
-            return None
-        if bucket == self.data_lake_bucket and keys and all(k.startswith("athena-results/") for k in keys):
-            return None
         if bucket == self.scripts_bucket:
             return f"s3 {method} on the scripts bucket {bucket!r}: the ETL script cannot change while grading"
-        return f"s3 {method} s3://{bucket}/{keys[0] if keys else ''}: only Athena results may be written"
+        results_only = keys and all(k.startswith("athena-results/") for k in keys)
+        if bucket == self.data_lake_bucket and not results_only:
+            return (f"s3 {method} s3://{bucket}/{keys[0] if keys else ''}: in the lab's data lake only "
+                    "Athena results may be written")
+        return None  # Athena's results, or a bucket of a lesson's own
 
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",

@@ -815,6 +815,7 @@ def _run_and_collect(
     job = state.sandbox.new_job()
     gateway = None
     notes: list[str] = []
+    env = kernel_environment(job.dir, options.pass_env, target_env=options.target_env)
     run = _RunState(output_limit=options.output_limit, deadline=time.monotonic() + options.timeout,
                     answers_dir=job.path("answers"))
     # Papermill may insert a parameters cell: the grader cells are marked, not counted.
@@ -838,7 +839,6 @@ def _run_and_collect(
                               cloud=services.cloud, policy=services.policy)
         run.km = _kernel_manager(job, options, gateway)
         grade.sandboxed = job.isolated or (options.sandbox and landlock_abi() > 0)
-        env = kernel_environment(job.dir, options.pass_env, target_env=options.target_env)
         config = Path(env.get("AWS_CONFIG_FILE", ""))
         if job.isolated and config.is_file():  # .delab/ is not in the sandbox: a copy of the aws config
             shutil.copyfile(config, job.path("home") / "aws-config")
@@ -850,16 +850,14 @@ def _run_and_collect(
     finally:
         _kill_process_group(run.kernel_pgid, run.kernel_pid)
         job.kill()
-        if gateway is not None:
-            gateway.close()
-            notes.extend(f"refused: {why}" for why in dict.fromkeys(gateway.refused))
     try:
         usage = job.usage()
         _explain_limits(grade, usage, options.limits)
         if grade.status in {KERNEL_DIED, ERROR}:
             notes.extend(_kernel_log_tail(job.dir / "kernel.log"))
         names = {n for ex in exercises for n in ex.answer_names}
-        answers, problems = read_answers(job.path("answers"), names)
+        raw: dict[str, Any] = {}
+        answers, problems = read_answers(job.path("answers"), names, raw)
         notes.extend(problems)
         executed = run.nb if run.nb is not None else nb
         if run.output_exceeded_in_cell is not None:
@@ -872,7 +870,9 @@ def _run_and_collect(
             if grade.status == TIMED_OUT:  # the kernel is interrupted on timeout: not the learner's error
                 errors = [note for note in errors if not note.startswith("KeyboardInterrupt")]
             notes.extend(errors)
-        grade.results = _grade_answers(exercises, answers, protection, grade, state, job)
+        sandboxes = _Sandboxes(job, env, gateway, options)
+        grade.results = _grade_answers(exercises, answers, raw, protection, grade, state, sandboxes)
+        notes.extend(sandboxes.notes)
         _check_source(grade, options, state)
         if options.executed_dir is not None and run.nb is not None:
             target = Path(options.executed_dir) / f"{_safe_name(submission.label)}.ipynb"
@@ -881,6 +881,10 @@ def _run_and_collect(
                 nbformat.write(executed, target)
                 grade.executed_path = str(target)
     finally:
+        job.kill()
+        if gateway is not None:
+            gateway.close()
+            notes.extend(f"refused: {why}" for why in dict.fromkeys(gateway.refused))
         job.close()
     return notes
 
@@ -933,13 +937,37 @@ def _explain_limits(grade: SubmissionGrade, usage: Mapping[str, Any], limits: Li
         grade.notes.append(f"resource limits: {text}")
 
 
+@dataclass
+class _Sandboxes:
+    """How a submission's graders start sandboxed processes after its kernel is gone."""
+
+    job: Job
+    env: Mapping[str, str]
+    gateway: Any
+    options: GradingOptions
+    notes: list[str] = field(default_factory=list)
+
+    def start(self, *, network: bool) -> subprocess.Popen[bytes]:
+        """``python -m utils.teaching.answers serve`` in the job's sandbox, with the kernel's environment.
+
+        ``network``: the gateway's database and cloud, as the kernel had them (for graders that
+        run in the sandbox); a learner function called by a grader outside gets none.
+        """
+        forwards = self.gateway.forwards if network and self.gateway is not None else None
+        argv = self.job.launcher_argv([sys.executable, "-I", "-m", "utils.teaching.answers", "serve"],
+                                      forwards=forwards, log=self.job.dir / "functions.log", log_stdout=False)
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
+                                cwd=self.job.dir, env=dict(self.env))
+
+
 def _grade_answers(
     exercises: Sequence[registry.Exercise],
     answers: Mapping[str, Any],
+    raw: Mapping[str, Any],
     protection: Protection,
     grade: SubmissionGrade,
     state: _WorkerState,
-    job: Job,
+    sandboxes: _Sandboxes,
 ) -> list[GradeResult]:
     """Run each declared grader here, on the exported answers; results clamped to the declared maxima."""
     from utils.teaching.answers import (
@@ -947,10 +975,11 @@ def _grade_answers(
         FunctionRunner,
         LearnerFunction,
         Missing,
+        NeedsSandbox,
         Unreadable,
     )
 
-    runner = FunctionRunner(lambda: _start_function_sandbox(job))
+    runner = FunctionRunner(lambda: sandboxes.start(network=False))
     results = []
     try:
         for exercise in exercises:
@@ -995,10 +1024,46 @@ def _grade_answers(
                                       f"{error}."))
                 grade.review(f"{exercise.exercise} could not be graded: {error}")
                 continue
-            results.append(_validated(exercise, exercise.grader(*args, **context)))
+            try:
+                results.append(_validated(exercise, exercise.grader(*args, **context)))
+            except NeedsSandbox as why:
+                results.append(_grade_in_sandbox(exercise, raw, grade, sandboxes, str(why)))
     finally:
         runner.close()
     return results
+
+
+def _grade_in_sandbox(exercise: registry.Exercise, raw: Mapping[str, Any], grade: SubmissionGrade,
+                      sandboxes: _Sandboxes, why: str) -> GradeResult:
+    """Grade an exercise whose grader hands the learner's function live objects: both run in a sandbox.
+
+    The sandbox has what the kernel had (the gateway's database and cloud, no secrets). The
+    result comes back as data and is clamped to the declared maximum; since the learner's code
+    shares that process, the report says so.
+    """
+    from utils.teaching.answers import FunctionRunner, LearnerError
+
+    def failed(feedback: str) -> GradeResult:
+        return GradeResult(exercise.exercise, False, 0.0, exercise.max_score, feedback)
+
+    if exercise.context_names:
+        grade.review(f"{exercise.exercise} needs live objects and context: grade it by hand")
+        return failed(f"Not graded: its grader passes your function things that are not data ({why}) and "
+                      "needs grading context; the instructor grades it by hand.")
+    runner = FunctionRunner(lambda: sandboxes.start(network=True))
+    try:
+        data = runner.grade(grade.notebook or "", exercise.exercise,
+                            {name: raw[name] for name in exercise.answer_names if name in raw},
+                            timeout=sandboxes.options.timeout, modules=sandboxes.options.grader_modules)
+        result = GradeResult.from_dict(data)
+    except (LearnerError, ValueError) as error:
+        grade.review(f"{exercise.exercise} could not be graded in the sandbox")
+        return failed(f"Could not grade this exercise in the sandbox ({type(error).__name__}: {error}).")
+    finally:
+        runner.close()
+    sandboxes.notes.append(f"{exercise.exercise} was graded in the sandbox, its grader sharing the process "
+                           f"with the learner's code (it passes the function live objects: {why})")
+    return _validated(exercise, result)
 
 
 def _validated(exercise: registry.Exercise, result: Any) -> GradeResult:
@@ -1010,13 +1075,6 @@ def _validated(exercise: registry.Exercise, result: Any) -> GradeResult:
     score = min(max(float(result.score), 0.0), exercise.max_score)
     return GradeResult(exercise.exercise, bool(result.passed) and score >= exercise.max_score, score,
                        exercise.max_score, str(result.feedback))
-
-
-def _start_function_sandbox(job: Job) -> subprocess.Popen[bytes]:
-    """The sandboxed process that re-runs a learner function's source for a grader (no network)."""
-    argv = job.launcher_argv([sys.executable, "-I", "-m", "utils.teaching.answers", "serve"],
-                             log=job.dir / "functions.log", log_stdout=False)
-    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=job.dir)  # noqa: S603
 
 
 def _check_source(grade: SubmissionGrade, options: GradingOptions, state: _WorkerState) -> None:
