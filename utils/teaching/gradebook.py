@@ -249,7 +249,11 @@ def target_environment() -> dict[str, str]:
     from utils.config import get_settings
 
     settings = get_settings()
-    return settings.aws_environment() if settings.is_local else {}
+    # Where things are (not who may use them): lessons' code reads these through get_settings().
+    places = {"DELAB_DB_HOST": settings.db_host, "DELAB_DB_PORT": str(settings.db_port),
+              "DELAB_DB_NAME": settings.db_name, "DELAB_DB_ETL_USER": settings.db_etl_user,
+              "DELAB_CLOUD_PORT": str(settings.cloud_port)}
+    return {**places, **settings.aws_environment()} if settings.is_local else places
 
 
 def grading_services() -> Services:
@@ -1056,6 +1060,10 @@ def _grade_in_sandbox(exercise: registry.Exercise, raw: Mapping[str, Any], grade
                             {name: raw[name] for name in exercise.answer_names if name in raw},
                             timeout=sandboxes.options.timeout, modules=sandboxes.options.grader_modules)
         result = GradeResult.from_dict(data)
+        if data.get("grader_failed"):
+            grade.review(f"the grader of {exercise.exercise} failed in the sandbox: grade it by hand")
+            return failed(f"Not graded: its grader could not run in the grading sandbox ({result.feedback}) "
+                          "The instructor grades it by hand.")
     except (LearnerError, ValueError) as error:
         grade.review(f"{exercise.exercise} could not be graded in the sandbox")
         return failed(f"Could not grade this exercise in the sandbox ({type(error).__name__}: {error}).")
