@@ -30,9 +30,25 @@ GOOD_EXPLANATION = ["B", "D"]
 
 DIM_LOCATIONS_SOLUTION = """
 SELECT DISTINCT
-       MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, COALESCE(state, ''), TRIM(country))) AS locationKey,
-       postalCode, city, state, TRIM(country) AS country
-FROM customers
+       MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, COALESCE(state, ''), country)) AS locationKey,
+       postalCode, city, state, country
+FROM (SELECT NULLIF(TRIM(postalCode), '') AS postalCode, TRIM(city) AS city, state, TRIM(country) AS country
+      FROM customers) AS cleaned
+"""
+
+# The lab's own recipe (solutions/C1W2_1_source_system.ipynb), the base of the issue's wrong answers.
+NOTEBOOK_SOLUTION = """
+WITH cleaned AS (
+    SELECT NULLIF(TRIM(postalCode), '') AS postalCode, NULLIF(TRIM(city), '') AS city,
+           NULLIF(TRIM(state), '') AS state, NULLIF(TRIM(country), '') AS country
+    FROM customers
+)
+SELECT DISTINCT
+       MD5(CONVERT(CONCAT_WS('|', COALESCE(country, '~'), COALESCE(state, '~'),
+                                  COALESCE(city, '~'), COALESCE(postalCode, '~'))
+                   USING utf8mb4)) AS locationKey,
+       postalCode, city, state, country
+FROM cleaned
 """
 
 REVENUE_BY_COUNTRY_SQL = """
@@ -189,10 +205,87 @@ def test_ex2_solution_passes(conn: Any) -> None:
     assert result.passed, result.summary()
 
 
-def test_ex2_a_customer_keyed_dimension_also_passes(conn: Any) -> None:
-    sql = ("SELECT customerNumber AS locationKey, customerNumber, postalCode, city, state, country "
-           "FROM customers")
-    assert g.grade_dim_locations(sql, conn=conn).passed
+def test_ex2_one_row_per_customer_is_not_a_location_dimension(conn: Any) -> None:
+    # Issue #15: `customerNumber AS locationKey` passed (one row per customer, not per location).
+    customers, locations = query(conn, """
+        SELECT COUNT(*), COUNT(DISTINCT CONCAT_WS('|', COALESCE(TRIM(postalCode), '~'), TRIM(city),
+                                                  COALESCE(state, '~'), TRIM(country)))
+        FROM customers""").iloc[0]
+    assert customers > locations
+    for sql in ("SELECT customerNumber AS locationKey, postalCode, city, state, country FROM customers",
+                "SELECT customerNumber AS locationKey, customerNumber, "
+                "NULLIF(TRIM(postalCode), '') AS postalCode, TRIM(city) AS city, state, "
+                "TRIM(country) AS country FROM customers"):
+        result = g.grade_dim_locations(sql, conn=conn)
+        assert_fails(result, f"{customers} rows for {locations} different locations", "one per customer",
+                     "one row per location")
+
+
+def test_ex2_equivalent_right_answers_pass(conn: Any) -> None:
+    variants = {
+        "notebook": NOTEBOOK_SOLUTION,
+        "schema-qualified": NOTEBOOK_SOLUTION.replace("FROM customers", f"FROM `{_db(conn)}`.`customers`"),
+        "sha2, other order, group by": """
+            SELECT SHA2(CONCAT_WS('#', COALESCE(pc, '-'), COALESCE(ci, '-'), COALESCE(st, '-'),
+                                  COALESCE(co, '-')), 256) AS locationKey,
+                   pc AS postalCode, ci AS city, st AS state, co AS country
+            FROM (SELECT NULLIF(TRIM(postalCode), '') AS pc, NULLIF(TRIM(city), '') AS ci,
+                         NULLIF(TRIM(state), '') AS st, NULLIF(TRIM(country), '') AS co FROM customers) AS x
+            GROUP BY pc, ci, st, co""",
+        "dense rank": """
+            SELECT DENSE_RANK() OVER (ORDER BY country, state, city, postalCode) AS locationKey,
+                   postalCode, city, state, country
+            FROM (SELECT DISTINCT NULLIF(TRIM(postalCode), '') AS postalCode, TRIM(city) AS city,
+                         state, TRIM(country) AS country FROM customers) AS l""",
+    }
+    for name, sql in variants.items():
+        result = g.grade_dim_locations(sql, conn=conn)
+        assert result.passed, (name, result.summary())
+    assert "Not checked" not in g.grade_dim_locations(NOTEBOOK_SOLUTION, conn=conn).feedback
+
+
+def _db(conn: Any) -> str:
+    return str(query(conn, "SELECT DATABASE()").iloc[0, 0])
+
+
+def test_ex2_schema_qualified_customers_still_get_the_null_check(conn: Any) -> None:
+    # Issue #15: `... FROM classicmodels.customers` with no NULL handling skipped the NULL-collision
+    # probe and the success message still claimed it.
+    body = ("SELECT DISTINCT MD5(CONCAT_WS('|', country, state, city, postalCode)) AS locationKey, "
+            "postalCode, city, state, country FROM (SELECT NULLIF(TRIM(postalCode), '') AS postalCode, "
+            "TRIM(city) AS city, state, TRIM(country) AS country FROM {table}) AS c")
+    for table in (f"{_db(conn)}.customers", f"`{_db(conn)}`.`customers`", f"{_db(conn)} . customers"):
+        result = g.grade_dim_locations(body.format(table=table), conn=conn)
+        assert_fails(result, "same locationKey", "skips NULL", "COALESCE")
+    assert g._unqualified_customers("SELECT * FROM classicmodels.customers AS c") == (
+        "SELECT * FROM customers AS c")
+
+
+def test_ex2_success_never_claims_a_skipped_check(conn: Any) -> None:
+    # The probe customers are filtered out by this (right) answer: nothing can be checked on them.
+    sql = NOTEBOOK_SOLUTION.replace("FROM customers", "FROM customers WHERE customerNumber < 1000000000")
+    result = g.grade_dim_locations(sql, conn=conn)
+    assert result.passed, result.summary()
+    assert "Not checked" in result.feedback and "NULL" in result.feedback
+    assert "also tells apart" not in result.feedback
+
+
+def test_ex2_concat_without_a_separator_collides(conn: Any) -> None:
+    # Issue #15: CONCAT without a separator passed when NULLs had markers.
+    sql = NOTEBOOK_SOLUTION.replace("CONCAT_WS('|', ", "CONCAT(")
+    assert sql != NOTEBOOK_SOLUTION
+    result = g.grade_dim_locations(sql, conn=conn)
+    assert_fails(result, "same locationKey", "without a separator", "CONCAT_WS")
+
+
+def test_ex2_untrimmed_values_are_named(conn: Any) -> None:
+    # Issue #15: without TRIM the grader blamed DISTINCT; the cause is the source's stray spaces.
+    sql = ("SELECT DISTINCT MD5(CONVERT(CONCAT_WS('|', COALESCE(country, '~'), COALESCE(state, '~'), "
+           "COALESCE(city, '~'), COALESCE(postalCode, '~')) USING utf8mb4)) AS locationKey, "
+           "postalCode, city, state, country FROM customers")
+    result = g.grade_dim_locations(sql, conn=conn)
+    assert_fails(result, "stray spaces", "'Norway  '", "' 530-0003'", "TRIM")
+    assert "DISTINCT)" not in result.feedback and "listed more than once" not in result.feedback
 
 
 def test_ex2_placeholder_is_not_done(conn: Any) -> None:
@@ -222,14 +315,14 @@ def test_ex2_dropping_null_postal_codes_loses_customers(conn: Any) -> None:
 
 def test_ex2_key_ignoring_the_country_collides(conn: Any) -> None:
     sql = DIM_LOCATIONS_SOLUTION.replace("MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, "
-                                         "COALESCE(state, ''), TRIM(country)))",
+                                         "COALESCE(state, ''), country))",
                                          "MD5(COALESCE(postalCode, ''))")
     assert_fails(g.grade_dim_locations(sql, conn=conn), "shared by different locations")
 
 
 def test_ex2_concat_ws_without_coalesce_collides_on_nulls(conn: Any) -> None:
     no_coalesce = DIM_LOCATIONS_SOLUTION.replace(
-        "MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, COALESCE(state, ''), TRIM(country)))",
+        "MD5(CONCAT_WS('|', COALESCE(postalCode, ''), city, COALESCE(state, ''), country))",
         "MD5(CONCAT_WS('|', country, state, city, postalCode))")
     assert no_coalesce != DIM_LOCATIONS_SOLUTION
     assert_fails(g.grade_dim_locations(no_coalesce, conn=conn), "same locationKey", "skips NULL", "COALESCE")
@@ -298,6 +391,15 @@ def test_ex3_postal_code_join_inflates_countries(conn: Any, truth: Any) -> None:
     answer = joined.assign(revenue=joined[["true_revenue", "postal_join_revenue"]].max(axis=1))
     answer = answer.sort_values("revenue", ascending=False)[["country", "revenue"]]
     assert_fails(g.grade_revenue_by_country(answer, truth=truth), "too high", "postal code")
+
+
+def test_ex3_limit_names_the_cut_rows_not_a_join(conn: Any, truth: Any) -> None:
+    # Issue #15: LIMIT 10 was blamed on a join.
+    answer = query(conn, REVENUE_BY_COUNTRY_SQL.format(order="DESC") + " LIMIT 10")
+    answer["revenue"] = answer["revenue"].astype(float)
+    result = g.grade_revenue_by_country(answer, truth=truth)
+    assert_fails(result, "only 10 rows", "remove the LIMIT 10")
+    assert "join" not in result.feedback.lower()
 
 
 def test_ex3_ascending_order(conn: Any, truth: Any) -> None:
@@ -385,6 +487,24 @@ def test_ex4_wrong_limit(conn: Any) -> None:
     assert_fails(g.grade_top_products(top(conn, n=10), conn=conn), "LIMIT 5")
 
 
+def test_ex4_summing_prices_names_price_without_quantity(conn: Any) -> None:
+    # Issue #15: SUM(priceEach) was told "not in order".
+    result = g.grade_top_products(top(conn, measure="priceEach"), conn=conn)
+    assert_fails(result, "price without the quantity", "quantityOrdered * priceEach")
+    assert "not in order" not in result.feedback
+
+
+def test_ex4_msrp_names_msrp_instead_of_the_price_paid(conn: Any) -> None:
+    # Issue #15: SUM(msrp * quantityOrdered) was blamed on a duplicating join.
+    answer = query(conn, """
+        SELECT p.productName AS productname, SUM(p.MSRP * od.quantityOrdered) AS total_sales
+        FROM orderdetails AS od JOIN products AS p ON p.productCode = od.productCode
+        GROUP BY p.productName ORDER BY total_sales DESC LIMIT 5""")
+    result = g.grade_top_products(answer, conn=conn)
+    assert_fails(result, "MSRP", "instead of the price paid")
+    assert "join" not in result.feedback.lower()
+
+
 def test_ex4_right_products_with_quantities(conn: Any) -> None:
     answer = top(conn)
     quantities = g.product_totals(conn).set_index("product_name")["quantity"]
@@ -437,9 +557,31 @@ def test_ex5_solution_passes(sales: pd.DataFrame) -> None:
     assert result.passed, result.summary()
 
 
-def test_ex5_returning_the_rows_is_accepted(sales: pd.DataFrame) -> None:
+def test_ex5_returning_the_rows_fails_with_the_dashboards_error(sales: pd.DataFrame) -> None:
+    # Issue #15: a filter returning a DataFrame passed; the dashboard then raised.
     result = g.grade_selection_filter(lambda s, sel: s[solution_filter(s, sel)], sales=sales)
-    assert result.passed, result.summary()
+    assert_fails(result, "returned a DataFrame", "Cannot index with multidimensional key")
+
+
+def test_ex5_equivalent_masks_pass(sales: pd.DataFrame) -> None:
+    # Issue #15: a right mask ending in .to_numpy() was rejected.
+    for name, mask in {
+        "to_numpy": lambda s, sel: solution_filter(s, sel).to_numpy(),
+        "values": lambda s, sel: solution_filter(s, sel).values,
+        "comparisons": lambda s, sel: ((s["order_date"] >= sel.start) & (s["order_date"] <= sel.end)
+                                       & ((s["country"] == sel.country) if sel.country != ALL else True)
+                                       & ((s["product_line"] == sel.product_line)
+                                          if sel.product_line != ALL else True)),
+    }.items():
+        result = g.grade_selection_filter(mask, sales=sales)
+        assert result.passed, (name, result.summary())
+
+
+def test_ex5_masks_the_dashboard_cannot_use(sales: pd.DataFrame) -> None:
+    assert_fails(g.grade_selection_filter(lambda s, sel: solution_filter(s, sel).reset_index(drop=True)
+                                          .set_axis(range(1, len(s) + 1)), sales=sales), "sales.loc[mask]")
+    assert_fails(g.grade_selection_filter(lambda s, sel: solution_filter(s, sel).astype(int), sales=sales),
+                 "not True/False")
 
 
 def test_ex5_placeholder_is_not_done(sales: pd.DataFrame) -> None:

@@ -25,9 +25,11 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pymysql
 
@@ -548,46 +550,94 @@ def _columns_of(conn: Any, sql: str) -> list[str]:
         ) from None
 
 
-# Two locations that differ only in which nullable column is NULL: state NULL and postal code
-# "Zyx" vs state "Zyx" and postal code NULL (same city and country, "Zyx" too). Skipping the
-# NULLs, both read "Zyx", "Zyx", "Zyx" in any column order, so CONCAT_WS without COALESCE (or
-# CONCAT of COALESCE(x, '') without a separator) gives them the same key.
+# Probe locations substituted for ``customers`` to test the learner's key on rows the data
+# may not hold (a key must tell apart every possible pair of locations, not only today's):
+#
+# - the NULL pair: two locations that differ only in which nullable column is NULL (state
+#   NULL and postal code "Zyx" vs state "Zyx" and postal code NULL; city and country "Zyx").
+#   Skipping the NULLs, both read "Zyx", "Zyx", "Zyx" in any column order, so CONCAT_WS
+#   without COALESCE (or CONCAT of COALESCE(x, '') without a separator) gives them one key;
+# - separator pairs, one per ordered pair of columns (a, b): a="P<k>a", b="b" vs a="P<k>",
+#   b="ab" (the two other columns "Q<k>"). Glued without a separator, whichever two columns
+#   are adjacent in the learner's order read "P<k>ab" for both: CONCAT without a separator
+#   collides even with markers for NULL.
 PROBE_VALUE = "Zyx"
-PROBE_LOCATIONS = (
-    {"city": PROBE_VALUE, "state": None, "postalCode": PROBE_VALUE, "country": PROBE_VALUE},
-    {"city": PROBE_VALUE, "state": PROBE_VALUE, "postalCode": None, "country": PROBE_VALUE},
-)
+_PROBE_COLUMNS = ("postalCode", "city", "state", "country")
 _LEADING_WITH = re.compile(
     r"^((?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/)*)WITH(\s+RECURSIVE)?\b", re.IGNORECASE | re.DOTALL
 )
 
 
-def _with_probe_customers(conn: Any, sql: str) -> str | None:
-    """The learner's SQL with ``customers`` replaced by the two probe customers (a CTE).
+@dataclass(frozen=True)
+class _ProbePair:
+    kind: str  # "null" or "separator"
+    first: dict[str, str | None]
+    second: dict[str, str | None]
+    glued: tuple[str, str] = ("", "")  # separator pairs: the two columns, in concatenation order
 
-    Every other column comes from two real customers. A learner's own ``WITH`` gets the
-    probe as its first CTE (MariaDB does not let an outer CTE reach into a nested WITH).
+
+def _probe_pairs() -> list[_ProbePair]:
+    pairs = [
+        _ProbePair(
+            "null",
+            {"city": PROBE_VALUE, "state": None, "postalCode": PROBE_VALUE, "country": PROBE_VALUE},
+            {"city": PROBE_VALUE, "state": PROBE_VALUE, "postalCode": None, "country": PROBE_VALUE},
+        )
+    ]
+    ordered = [(a, b) for a in _PROBE_COLUMNS for b in _PROBE_COLUMNS if a != b]
+    for k, (a, b) in enumerate(ordered, start=1):
+        rest = {c: f"Q{k}" for c in _PROBE_COLUMNS if c not in (a, b)}
+        pairs.append(
+            _ProbePair("separator", {**rest, a: f"P{k}a", b: "b"}, {**rest, a: f"P{k}", b: "ab"}, (a, b))
+        )
+    return pairs
+
+
+PROBE_PAIRS = _probe_pairs()
+
+
+_QUALIFIED_CUSTOMERS = re.compile(
+    r"(?<![\w`.])(?:`[^`]+`|\w+)\s*\.\s*(?:`customers`|customers)(?![\w`])", re.IGNORECASE
+)
+
+
+def _unqualified_customers(sql: str) -> str:
+    """``classicmodels.customers`` (any schema, any quoting) -> ``customers``, so the probe replaces it."""
+    return _QUALIFIED_CUSTOMERS.sub("customers", sql)
+
+
+def _with_probe_customers(conn: Any, sql: str) -> str | None:
+    """The learner's SQL with ``customers`` replaced by the probe customers (a CTE).
+
+    Schema-qualified references to the source's ``customers`` are rewritten first. The
+    columns other than the location come from one real customer (customerNumber made
+    unique). A learner's own ``WITH`` gets the probe as its first CTE (MariaDB does not let
+    an outer CTE reach into a nested WITH).
     """
     database = _scalar(conn, "SELECT DATABASE()")
     if not database:
         return None
     columns = _execute(conn, "SELECT * FROM customers LIMIT 0")[0]
-    if "customerNumber" not in columns:
+    if not set(_PROBE_COLUMNS) <= set(columns):
         return None
+    locations = [loc for pair in PROBE_PAIRS for loc in (pair.first, pair.second)]
     selects = []
-    for location, order in zip(PROBE_LOCATIONS, ("ASC", "DESC"), strict=True):
+    for number, location in enumerate(locations, start=1):
         values = []
         for column in columns:
             if column in location:
                 value = location[column]
                 values.append(("NULL" if value is None else f"'{value}'") + f" AS `{column}`")
+            elif column == "customerNumber":
+                values.append(f"{2_000_000_000 + number} AS `{column}`")
             else:
                 values.append(f"c.`{column}`")
         selects.append(
             f"(SELECT {', '.join(values)} FROM `{database}`.`customers` AS c "
-            f"ORDER BY c.customerNumber {order} LIMIT 1)"
+            "ORDER BY c.customerNumber LIMIT 1)"
         )
     cte = f"customers AS ({' UNION ALL '.join(selects)})"
+    sql = _unqualified_customers(sql)
     leading = _LEADING_WITH.match(sql)
     if leading:
         recursive = leading.group(2) or ""
@@ -595,45 +645,100 @@ def _with_probe_customers(conn: Any, sql: str) -> str | None:
     return f"WITH {cte} {sql}"
 
 
-def _check_null_collisions(conn: Any, sql: str, key: str, columns: tuple[str, ...]) -> None:
-    """Fail when the learner's key gives the same value to the two probe locations.
+def _probe_key(values: tuple[Any, ...]) -> tuple[str | None, ...]:
+    """A dimension row's location as the probe spelled it: trimmed, casefolded, '' as NULL."""
+    cleaned = []
+    for value in values:
+        text = None if value is None else str(value).strip().casefold()
+        cleaned.append(text or None)
+    return tuple(cleaned)
 
-    Skipped (never a false failure) when the probe cannot be substituted or run, or when the
-    learner's SQL does not return exactly the two probe rows.
+
+def _check_key_collisions(conn: Any, sql: str, key: str, columns: tuple[str, ...]) -> set[str]:
+    """Fail when the learner's key gives one value to two probe locations; return what was checked.
+
+    The result holds "null" and/or "separator" for the probe kinds whose locations all came
+    back from the learner's SQL. Nothing is checked (never a false failure) when the probe
+    cannot be substituted or run.
     """
     try:
         probed = _with_probe_customers(conn, sql)
         if probed is None:
-            return
+            return set()
         pc, city, state, country = columns
-        rows = _rows(conn, f"SELECT `{key}`, `{city}`, `{state}`, `{pc}` FROM ({probed}) AS d")
+        rows = _rows(conn, f"SELECT `{key}`, `{pc}`, `{city}`, `{state}`, `{country}` FROM ({probed}) AS d")
     except pymysql.err.MySQLError:
-        return
-    if len(rows) != 2 or any(str(r[1]).strip() != PROBE_VALUE for r in rows):
-        return
-    keys = [r[0] for r in rows]
-    if keys[0] is None or keys[0] != keys[1]:
-        return
-    raise AssertionError(
-        f"Two different locations get the same locationKey: city {PROBE_VALUE!r} with state NULL and "
-        f"postal code {PROBE_VALUE!r}, and city {PROBE_VALUE!r} with state {PROBE_VALUE!r} and postal "
-        "code NULL (country "
-        f"{PROBE_VALUE!r} for both). CONCAT_WS skips NULL arguments, so both hash the same text "
-        f"('{PROBE_VALUE}|{PROBE_VALUE}|{PROBE_VALUE}' with a '|' separator). Wrap every column that "
-        "can be NULL in COALESCE with a marker, e.g. COALESCE(state, '~'), and keep a separator between "
-        "the values."
+        return set()
+    keys: dict[tuple[str | None, ...], set[Any]] = {}
+    for row in rows:
+        keys.setdefault(_probe_key(row[1:]), set()).add(row[0])
+
+    def key_of(location: Mapping[str, str | None]) -> set[Any] | None:
+        return keys.get(_probe_key(tuple(location[c] for c in _PROBE_COLUMNS)))
+
+    checked: dict[str, bool] = {"null": True, "separator": True}
+    for pair in PROBE_PAIRS:
+        first, second = key_of(pair.first), key_of(pair.second)
+        if first is None or second is None:
+            checked[pair.kind] = False
+            continue
+        shared = {k for k in first & second if k is not None}
+        if not shared:
+            continue
+        if pair.kind == "null":
+            raise AssertionError(
+                f"Two different locations get the same locationKey: city {PROBE_VALUE!r} with state NULL "
+                f"and postal code {PROBE_VALUE!r}, and city {PROBE_VALUE!r} with state {PROBE_VALUE!r} and "
+                f"postal code NULL (country {PROBE_VALUE!r} for both). CONCAT_WS skips NULL arguments, so "
+                f"both hash the same text ('{PROBE_VALUE}|{PROBE_VALUE}|{PROBE_VALUE}' with a '|' "
+                "separator). Wrap every column that can be NULL in COALESCE with a marker, e.g. "
+                "COALESCE(state, '~'), and keep a separator between the values."
+            )
+        a, b = pair.glued
+        raise AssertionError(
+            f"Two different locations get the same locationKey: {a} {pair.first[a]!r} with {b} "
+            f"{pair.first[b]!r}, and {a} {pair.second[a]!r} with {b} {pair.second[b]!r}. Your key glues "
+            f"the values together without a separator, so both read '{pair.first[a]}{pair.first[b]}'. "
+            "Put a separator between the values: CONCAT_WS('|', ...) instead of CONCAT(...)."
+        )
+    return {kind for kind, complete in checked.items() if complete}
+
+
+def _untrimmed_values(conn: Any, sql: str, columns: Mapping[str, str]) -> list[str]:
+    """``country 'Norway  '``-style descriptions of values with stray spaces in the learner's rows."""
+    found = []
+    for label, column in columns.items():
+        rows = _rows(
+            conn,
+            f"SELECT DISTINCT CONCAT('''', d.`{column}`, '''') FROM ({sql}) AS d "
+            f"WHERE CHAR_LENGTH(d.`{column}`) <> CHAR_LENGTH(TRIM(d.`{column}`)) OR d.`{column}` = '' "
+            "LIMIT 3",
+        )
+        found += [f"{label} {row[0]}" for row in rows]
+    return found
+
+
+def _source_locations(conn: Any) -> int:
+    """Distinct locations of the source's customers (trimmed, '' as NULL)."""
+    return int(
+        _scalar(
+            conn,
+            "SELECT COUNT(*) FROM (SELECT DISTINCT NULLIF(TRIM(postalCode), ''), NULLIF(TRIM(city), ''), "
+            "NULLIF(TRIM(state), ''), NULLIF(TRIM(country), '') FROM customers) AS l",
+        )
     )
 
 
 @_lab_grader("c1w2_ex2_dim_locations", max_score=1, precheck=_source_precheck)
 def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
-    """Run the learner's dim_locations SQL on the source and check its key and its coverage.
+    """Run the learner's dim_locations SQL on the source and check its values, key and coverage.
 
-    The key (``locationKey``) must be non-NULL and unique, and every customer must map
-    to exactly one row, so joining order lines through the dimension neither loses nor
-    duplicates revenue. Customers map to rows by ``customerNumber`` when the dimension
-    has that column, otherwise by their address (NULL-safe equality of postal code,
-    city, state and country, trimmed, empty strings as NULL).
+    The values must be trimmed (the source has stray spaces); the key (``locationKey``)
+    must be non-NULL and unique, with one row per location (not per customer); every
+    customer must map to exactly one row by its address (NULL-safe equality of postal
+    code, city, state and country, trimmed, empty strings as NULL), so joining order lines
+    through the dimension neither loses nor duplicates revenue. Finally the key is tried on
+    probe locations that only a NULL-safe key with a separator tells apart.
     """
     sql = _strip_sql(dim_locations_sql)
     columns = _columns_of(conn, sql)
@@ -652,6 +757,7 @@ def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
         f"{rows - keyed} row(s) have a NULL locationKey. A key must identify every row; "
         "postal codes can be NULL, which is one reason postalCode cannot be the key."
     )
+    repeated = None
     if distinct < rows:
         example = _rows(
             conn,
@@ -662,26 +768,48 @@ def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
         )
         places = {tuple(r[1:]) for r in example}
         shown = "; ".join(" / ".join(str(v) for v in place) for place in sorted(places, key=str))
-        if len(places) == 1:
+        if len({_probe_key(place) for place in places}) > 1:  # different places, even once trimmed
             raise AssertionError(
-                f"{rows - distinct} key value(s) repeat because the same location is listed more than "
-                f"once (e.g. locationKey {example[0][0]!r}: {shown}). Keep one row per location "
-                "(SELECT DISTINCT)."
+                f"locationKey {example[0][0]!r} is shared by different locations ({shown}): a key must tell "
+                "locations apart. A postal code alone cannot (several cities share one); build the key from "
+                "every column that identifies a location."
             )
+        repeated = (
+            f"{rows - distinct} key value(s) repeat because the same location is listed more than "
+            f"once (e.g. locationKey {example[0][0]!r}: {shown}). Keep one row per location "
+            "(SELECT DISTINCT)."
+        )
+    raw = ", ".join(f"CAST(d.`{c}` AS BINARY)" for c in (pc, city, state, country))
+    spelled = int(_scalar(conn, f"SELECT COUNT(*) FROM (SELECT DISTINCT {raw} FROM ({sql}) AS d) AS l"))
+    if spelled < rows and repeated is None:  # more keys than locations, however they are spelled
+        cleaned = ", ".join(f"NULLIF(TRIM(d.`{c}`), '')" for c in (pc, city, state, country))
+        locations = int(
+            _scalar(conn, f"SELECT COUNT(*) FROM (SELECT DISTINCT {cleaned} FROM ({sql}) AS d) AS l")
+        )
+        customers = int(_scalar(conn, "SELECT COUNT(*) FROM customers"))
+        per_customer = "customernumber" in by_lower or rows == customers
         raise AssertionError(
-            f"locationKey {example[0][0]!r} is shared by different locations ({shown}): a key must tell "
-            "locations apart. A postal code alone cannot (several cities share one); build the key from "
-            "every column that identifies a location."
+            f"Your dim_locations has {rows} rows for {locations} different locations (the source's "
+            f"{customers} customers have {_source_locations(conn)}): the same location gets several keys"
+            + (", one per customer" if per_customer else "")
+            + ". A dimension has one row per location, so two customers at one address share its key. "
+            "Select the DISTINCT location columns and build the key from them, not from customerNumber."
         )
-    if "customernumber" in by_lower:
-        cn = by_lower["customernumber"]
-        match = f"d.`{cn}` = c.customerNumber"
-    else:
-        # Compare cleaned values: a learner may trim or turn '' into NULL (as the ETL job does).
-        pairs = ((pc, "postalCode"), (city, "city"), (state, "state"), (country, "country"))
-        match = " AND ".join(
-            f"NULLIF(TRIM(d.`{mine}`), '') <=> NULLIF(TRIM(c.{theirs}), '')" for mine, theirs in pairs
+    labelled = {"postal code": pc, "city": city, "state": state, "country": country}
+    untrimmed = _untrimmed_values(conn, sql, labelled)
+    if untrimmed:
+        raise AssertionError(
+            f"Your dim_locations keeps stray spaces from the source: {', '.join(untrimmed[:4])}. To Athena "
+            "and the dashboard 'Norway  ' and 'Norway' are two countries (and ' 530-0003' is not "
+            "'530-0003'). TRIM every column (and turn '' into NULL with NULLIF(TRIM(x), '')) before "
+            "DISTINCT and before building the key."
         )
+    if repeated:
+        raise AssertionError(repeated)
+    pairs = ((pc, "postalCode"), (city, "city"), (state, "state"), (country, "country"))
+    match = " AND ".join(
+        f"NULLIF(TRIM(d.`{mine}`), '') <=> NULLIF(TRIM(c.{theirs}), '')" for mine, theirs in pairs
+    )
     unmatched, multiple, through_dim, true_total = _rows(
         conn,
         f"""
@@ -717,11 +845,24 @@ def grade_dim_locations(dim_locations_sql: Any, *, conn: Any):
             f"count their order lines several times ({_money(through_dim)} instead of {_money(true_total)}). "
             "Keep exactly one row per location."
         )
-    _check_null_collisions(conn, sql, key, (pc, city, state, country))
-    return (
-        f"locationKey is unique and never NULL (even when only a NULL's position tells two locations "
-        f"apart); all customers map to exactly one of your {rows} "
+    checked = _check_key_collisions(conn, sql, key, (pc, city, state, country))
+    summary = (
+        f"locationKey is unique and never NULL; all customers map to exactly one of your {rows} "
         f"locations, so revenue through the dimension is {_money(through_dim)}, the source's total."
+    )
+    if checked == {"null", "separator"}:
+        return summary + (
+            " Your key also tells apart locations that differ only in where a NULL is or where one "
+            "value ends and the next begins."
+        )
+    skipped = []
+    if "null" not in checked:
+        skipped.append("locations that differ only in which column is NULL")
+    if "separator" not in checked:
+        skipped.append("values glued together without a separator")
+    return summary + (
+        f" Not checked (the grader could not put its test rows into your SQL): whether your key "
+        f"tells apart {' or '.join(skipped)}."
     )
 
 
@@ -760,11 +901,20 @@ def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
     )
     missing = sorted(set(expected) - set(countries))
     extra = sorted(set(countries) - set(expected))
-    assert not missing, (
-        f"Missing countries: {missing[:5]}{' ...' if len(missing) > 5 else ''}. Their sales "
-        "were lost by a join: an inner join on a column that can be NULL (like postal code) "
-        "drops rows. Join on the dimension's key."
-    )
+    if missing:
+        kept = len(countries)
+        top = sorted(expected, key=lambda c: (-expected[c], c))[:kept]
+        if set(countries) == set(top):
+            raise AssertionError(
+                f"`revenue_by_country` has only {kept} rows, the {kept} countries that sell most: the "
+                f"other {len(missing)} (e.g. {', '.join(missing[:3])}) are cut off. Every country must be "
+                f"listed ({len(expected)} of them): remove the LIMIT {kept}."
+            )
+        raise AssertionError(
+            f"Missing countries: {missing[:5]}{' ...' if len(missing) > 5 else ''}. Their sales "
+            "were lost by a join: an inner join on a column that can be NULL (like postal code) "
+            "drops rows. Join on the dimension's key."
+        )
     assert not extra, f"These are not customer countries of the source: {extra[:5]}."
     numeric = _value_columns(df, "revenue_by_country", country_col, "revenue")
     want = [expected[c] for c in countries]
@@ -815,24 +965,54 @@ def grade_revenue_by_country(revenue_by_country: Any, *, truth: Any):
 
 PRODUCT_TOTALS_SQL = """
 SELECT p.productName, SUM(od.quantityOrdered * od.priceEach) AS total_sales,
-       SUM(od.quantityOrdered) AS quantity
+       SUM(od.quantityOrdered) AS quantity, SUM(od.priceEach) AS prices,
+       SUM(od.quantityOrdered * p.MSRP) AS msrp_sales
 FROM orderdetails AS od JOIN products AS p ON p.productCode = od.productCode
 GROUP BY p.productCode, p.productName
 """
 
+# Measures a learner may total instead of the sales (column of product_totals -> feedback).
+# Named by the measure's own figures or ranking, so the feedback says what was summed.
+WRONG_MEASURES = {
+    "prices": (
+        "Your totals add up priceEach alone: that is the price without the quantity (a line of 30 models "
+        "counts as one). Sales are SUM(quantityOrdered * priceEach), the orderamount of fact_orders."
+    ),
+    "msrp_sales": (
+        "Your totals use MSRP, the list price the manufacturer suggests, instead of the price paid "
+        "(priceEach): sales are what customers actually paid, SUM(quantityOrdered * priceEach), the "
+        "orderamount of fact_orders."
+    ),
+    "quantity": (
+        "You ranked products by quantity ordered. Rank by sales: SUM(quantityOrdered * priceEach)."
+    ),
+}
+
 
 def product_totals(conn: Any) -> pd.DataFrame:
-    """Sales and quantity of every product that sold, from MySQL (largest sales first)."""
+    """Sales, quantity, summed prices and MSRP-based sales of every product that sold, from MySQL.
+
+    Sorted by sales, largest first (ties by name).
+    """
     rows = _rows(conn, PRODUCT_TOTALS_SQL)
-    df = pd.DataFrame(rows, columns=["product_name", "total_sales", "quantity"])
-    df["total_sales"] = df["total_sales"].astype(float)
-    df["quantity"] = df["quantity"].astype(float)
+    figures = ["total_sales", "quantity", "prices", "msrp_sales"]
+    df = pd.DataFrame(rows, columns=["product_name", *figures])
+    df[figures] = df[figures].astype(float)
     return df.sort_values(["total_sales", "product_name"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _top_by(totals: pd.DataFrame, measure: str, n: int) -> list[str]:
+    ranked = totals.sort_values([measure, "product_name"], ascending=[False, True])
+    return ranked["product_name"].head(n).tolist()
 
 
 @_lab_grader("c1w2_ex4_top_products", max_score=1, precheck=_source_precheck_etl)
 def grade_top_products(top_products: Any, *, conn: Any, n: int = 5):
-    """Check an Athena result (product name, total sales): the top ``n`` by sales, largest first."""
+    """Check an Athena result (product name, total sales): the top ``n`` by sales, largest first.
+
+    A wrong measure (prices without quantities, MSRP instead of the price paid, quantities)
+    is named from the figures or the ranking it produces.
+    """
     _check_has_rows(top_products, "top_products")
     _result_frame(top_products, "top_products", "product name", "total sales")
     df = top_products.reset_index(drop=True)
@@ -849,17 +1029,31 @@ def grade_top_products(top_products: Any, *, conn: Any, n: int = 5):
         f"`top_products` has {len(names)} rows; the exercise asks for the top {n}: "
         f"end the query with LIMIT {n}."
     )
-    bottom = totals.tail(n).sort_values("total_sales")["product_name"].tolist()
-    by_quantity = totals.sort_values(["quantity", "product_name"], ascending=[False, True]).head(n)
-    if names == bottom:
+    if names == totals.tail(n).sort_values("total_sales")["product_name"].tolist():
         raise AssertionError(
             "These are the products that sold the LEAST: sort by total sales descending "
             "(ORDER BY total_sales DESC) so the best sellers come first."
         )
-    if names == by_quantity["product_name"].tolist() and names != expected["product_name"].tolist():
-        raise AssertionError(
-            "You ranked products by quantity ordered. Rank by sales: SUM(quantityOrdered * priceEach)."
-        )
+    numeric = _value_columns(df, "top_products", name_col, "total sales")
+    figures = {column: _floats(df[column]) for column in numeric}
+    by_name = totals.set_index("product_name")
+    if all(name in by_name.index for name in names):
+
+        def figures_are(measure: str) -> bool:
+            want = [float(by_name.at[name, measure]) for name in names]
+            return any(all(_close(v, e) for v, e in zip(figures[c], want, strict=True)) for c in numeric)
+
+        right_figures = figures_are("total_sales")
+        for measure, feedback in WRONG_MEASURES.items():
+            ranked_by_it = names == _top_by(totals, measure, n) and names != expected["product_name"].tolist()
+            if not right_figures and (figures_are(measure) or ranked_by_it):
+                same_products = set(names) == set(expected["product_name"])
+                if measure == "quantity" and figures_are(measure) and same_products:
+                    raise AssertionError(
+                        "The products are right but the figures are quantities, not sales: "
+                        "SUM(quantityOrdered * priceEach)."
+                    )
+                raise AssertionError(feedback)
     assert set(names) == set(expected["product_name"]), (
         f"Not the {n} best sellers. Group the order lines by product, total SUM(quantityOrdered * "
         "priceEach) and keep the largest."
@@ -867,17 +1061,9 @@ def grade_top_products(top_products: Any, *, conn: Any, n: int = 5):
     assert names == expected["product_name"].tolist(), (
         "The right products, but not in order: sort by total sales, largest first."
     )
-    numeric = _value_columns(df, "top_products", name_col, "total sales")
-    figures = {column: _floats(df[column]) for column in numeric}
     sales = expected["total_sales"].tolist()
     if any(all(_close(v, e) for v, e in zip(figures[c], sales, strict=True)) for c in numeric):
         return f"The top {n} products and their sales match MySQL; {names[0]} sells most."
-    quantities = dict(zip(totals["product_name"], totals["quantity"], strict=True))
-    if any(all(_close(v, quantities[nm]) for nm, v in zip(names, figures[c], strict=True)) for c in numeric):
-        raise AssertionError(
-            "The products are right but the figures are quantities, not sales: "
-            "SUM(quantityOrdered * priceEach)."
-        )
     if len(df.columns) > 2:
         raise AssertionError(
             f"The products are right, but none of the numeric columns of `top_products` "
@@ -925,16 +1111,46 @@ def probe_selections(sales: pd.DataFrame) -> list[tuple[str, Selection]]:
 
 
 def _kept_index(mask: Any, sales: pd.DataFrame) -> pd.Index:
-    if isinstance(mask, pd.DataFrame):  # returned the filtered rows instead of a mask: accept
-        return mask.index
-    assert isinstance(mask, pd.Series), (
-        f"`in_selection` should return a boolean Series (one True/False per row), not {type(mask).__name__}."
-    )
+    """The rows the dashboard keeps with the learner's mask: it filters with ``sales.loc[mask]``.
+
+    A boolean Series (index of ``sales``) or a 1-D boolean array (``.to_numpy()``), one value
+    per row, is accepted; anything the dashboard would choke on fails with the reason.
+    """
+    if isinstance(mask, pd.DataFrame):
+        raise AssertionError(
+            "`in_selection` returned a DataFrame (the selected rows themselves), not a mask. The dashboard "
+            "filters with `sales.loc[mask]`, which then raises `Cannot index with multidimensional key`. "
+            "Return the boolean condition (one True/False per row), without `sales[...]` around it."
+        )
+    if isinstance(mask, list | tuple):
+        mask = np.asarray(mask)
+    if isinstance(mask, np.ndarray):
+        assert mask.ndim == 1, (
+            f"`in_selection` returned an array of shape {mask.shape}; "
+            "return one True/False per row of `sales`."
+        )
+    elif not isinstance(mask, pd.Series | pd.api.extensions.ExtensionArray):
+        raise AssertionError(
+            "`in_selection` should return a boolean Series (one True/False per row), "
+            f"not {type(mask).__name__}."
+        )
     assert len(mask) == len(sales), (
         f"`in_selection` returned {len(mask)} values for {len(sales)} rows: "
         "return one True/False per row of `sales`."
     )
-    return sales.index[mask.fillna(False).astype(bool).to_numpy()]
+    if not pd.api.types.is_bool_dtype(mask.dtype):
+        raise AssertionError(
+            f"`in_selection` returned values of type {mask.dtype}, not True/False: return a boolean Series "
+            "(comparisons such as `sales['country'] == selection.country`, combined with & and |)."
+        )
+    try:
+        return sales.loc[mask].index
+    except Exception as error:  # what the dashboard would hit
+        raise AssertionError(
+            f"The dashboard filters with `sales.loc[mask]`; with your mask that raises "
+            f"{type(error).__name__}: {error}. Return one True/False per row, built from the columns of "
+            "the `sales` it receives (same index)."
+        ) from None
 
 
 def _diagnose(name: str, selection: Selection, sales: pd.DataFrame, got: pd.Index, want: pd.Index) -> str:
@@ -995,8 +1211,42 @@ def grade_selection_filter(in_selection: Callable[[pd.DataFrame, Selection], Any
 # --------------------------------------------------------------------------------------
 # Declared exercises (the instructor's gradebook takes the list and maxima from here)
 # --------------------------------------------------------------------------------------
-from utils.teaching.registry import declare  # noqa: E402 - declarations come last
+from utils.teaching.registry import declare, provide  # noqa: E402 - declarations come last
+
+GRADING_STATEMENT_TIMEOUT_S = 60
+"""A learner's SQL run by a grader on the grading side stops after this long (MariaDB max_statement_time)."""
+
+
+def grading_connection(_get: Callable[[str], Any] | None = None) -> Any:
+    """The grading side's ``conn``: the read-only ETL user, statements cut off after a minute.
+
+    Graders run learners' SQL on it, so it never has more rights than the learner's own.
+    """
+    from utils.services.mariadb import connect
+
+    conn = connect("etl", connect_timeout=10, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute(f"SET SESSION max_statement_time = {GRADING_STATEMENT_TIMEOUT_S}")
+    return conn
+
+
+def grading_truth(get: Callable[[str], Any]) -> Any:
+    """The grading side's ``truth``: the source's control totals, computed once before the batch."""
+    from utils.classicmodels.truth import ground_truth
+
+    return ground_truth(get("conn"))
+
+
+def grading_sales(_get: Callable[[str], Any] | None = None) -> pd.DataFrame:
+    """The grading side's ``sales``: the dashboard's Athena query, run once per batch by the grader."""
+    from utils.config import GLUE_DATABASE
+
+    return dash.load_sales(GLUE_DATABASE)
+
 
 declare("C1W2_1_source_system", grade_postal_code_join, grade_dim_locations)
 declare("C1W2_2_etl_pipeline", grade_revenue_by_country, grade_top_products)
 declare("C1W2_3_dashboard", grade_selection_filter)
+provide("conn", grading_connection, per_worker=True)
+provide("truth", grading_truth)
+provide("sales", grading_sales)

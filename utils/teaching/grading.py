@@ -149,6 +149,8 @@ def _error_feedback(error: BaseException) -> str:
     """Name the error and where it came from (the innermost frame), without a wall of traceback."""
     frames = traceback.extract_tb(error.__traceback__)
     where = f" (in {frames[-1].name}, line {frames[-1].lineno})" if frames else ""
+    if isinstance(getattr(error, "learner_where", None), str):  # raised in the grading sandbox (answers.py)
+        where = f" ({error.learner_where})"
     message = str(error).strip() or "(no message)"
     return (
         f"Your answer raised {type(error).__name__}{where}: {message}. "

@@ -25,6 +25,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -458,6 +459,11 @@ def create_missing_resources(settings: Any = None) -> list[str]:
               "  cd infra/terraform && source setup.sh\n"
               "  terraform init && terraform plan && terraform apply\n"
               "Then run this notebook again.")
+        return []
+    if os.environ.get("DELAB_GRADING") == "1":  # graded: the cloud is read-only for kernels (#15)
+        missing = provision.plan(s)
+        print(f"grading run: nothing created; {len(missing)} resource(s) missing"
+              + "".join(f"\n  - {r}" for r in missing))
         return []
     created = provision.apply(s, verbose=True)
     print(f"{len(created)} resource(s) created; the others already existed.")
