@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                             "matches": not problems, "problems": problems, "raw": actual})
     finally:
         cloud.stop()
+        shutil.rmtree(work, ignore_errors=True)
     width = max(len(r["sql"]) for r in results)
     print(f"{'ok':<3} {'statement':<{width}}  expected (Trino)  ->  actual (local Athena)")
     for r in results:

@@ -360,6 +360,8 @@ _BINARY = re.compile(r"[^\x20-\x7e]{2,}.*$")  # an error quoting undecoded bytes
 def cause_of(error: str) -> str:
     """The first error line with run-specific parts (ids, paths, names, sizes) masked."""
     cause = _BINARY.sub("<binary data>", error.strip())
+    if cause.startswith("AssertionError: assert "):  # pytest writes the same assert both ways
+        cause = cause[len("AssertionError: "):]
     for pattern, replacement in _NOISE:
         cause = pattern.sub(replacement, cause)
     return cause[:200] if cause else "(no message)"
@@ -452,7 +454,8 @@ def print_report(summary: dict[str, Any]) -> None:
         print("\nFailures by cause (first error line):")
         print(f"{'n':>4}  cause / tests")
         for cause, group in summary["failure_groups"].items():
-            print(f"{group['count']:>4}  {cause}" + (f"  [{group['where']}]" if group["where"] else ""))
+            where = group["where"] if group["where"].startswith("tests/") else ""
+            print(f"{group['count']:>4}  {cause}" + (f"  [{where}]" if where else ""))
             shown = group["tests"][:4]
             more = f" (+{len(group['tests']) - 4} more)" if len(group["tests"]) > 4 else ""
             print(f"      {', '.join(shown)}{more}")

@@ -162,6 +162,7 @@ def test_causes_are_masked_so_that_runs_group_alike():
                           "at line 5:2 (query 11111111-2222-3333-4444-555555555555)")
     assert first == second == "QueryFailed: HIVE_BAD_DATA: file s3://... at line N:N (query <id>)"
     assert run.cause_of("assert 11390 >= (11390 * 10)") == "assert N >= (N * 10)"
+    assert run.cause_of("AssertionError: assert 's3://b/x.csv' is None") == "assert 's3://...' is None"
     bzip2 = run.cause_of("CSV parse error: got 2: BZh91AY&SY\u06ba\ufffdM")
     assert bzip2 == "CSV parse error: got 2: BZh91AY&SY<binary data>"
 
