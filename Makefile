@@ -12,13 +12,14 @@ FORCE  ?=
 SUBMISSIONS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv lab test up down status env seed demo labs grade progress bench lint lock check-aws check-wheels
+.PHONY: help venv lab test up down status env seed demo labs grade progress bench lint lock check-aws check-wheels conformance conformance-probe
 
 help:
 	@echo "make lab     set everything up and serve JupyterLab on 127.0.0.1"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make up | down | status | env | seed [SF=n|DUMP=file [FORCE=1]|ROLLBACK=1] | demo | labs | grade SUBMISSIONS=dir | progress | bench | lint"
 	@echo "make check-aws | check-wheels    before real AWS: account, region, resources, prices | Glue job wheels"
+	@echo "make conformance [SOURCE=dir] | conformance-probe    awswrangler's own tests | Trino probes, vs a fresh local cloud"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -81,6 +82,14 @@ progress: $(STAMP)
 
 bench: up
 	@for b in bench/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
+
+# awswrangler's own Athena/Glue/S3 Parquet tests against a cloud of their own (~10 min, not in
+# `make test`); SOURCE = aws-sdk-pandas checkout at the installed tag (docs/architecture.md).
+conformance: $(STAMP)
+	@$(PY) tests/conformance/run.py $(if $(SOURCE),--source $(SOURCE),)
+
+conformance-probe: $(STAMP)
+	@$(PY) tests/conformance/probe.py
 
 # Real AWS (README, "Running on real AWS"): read-only checks, nothing is created or billed.
 check-aws: $(STAMP)
