@@ -22,21 +22,9 @@ from utils.classicmodels import (
     seed,
 )
 from utils.classicmodels.loader import IntegrityError, tsv_bytes
+from utils.classicmodels.testing import table_counts
 from utils.config import PROJECT_ROOT
 from utils.services.mariadb import connect
-
-
-def _counts(database: str) -> dict[str, int]:
-    conn = connect("admin", database=database)
-    try:
-        with conn.cursor() as cur:
-            out = {}
-            for table in TABLES:
-                cur.execute(f"SELECT COUNT(*) FROM `{table}`")
-                out[table] = cur.fetchone()[0]
-            return out
-    finally:
-        conn.close()
 
 
 def _databases() -> set[str]:
@@ -79,11 +67,11 @@ def test_generated_data_round_trips_exactly(scratch_db: str) -> None:
 def test_reload_replaces_cleanly_and_leaves_no_staging(scratch_db: str) -> None:
     seed(1, database=scratch_db)
     report = seed(2, database=scratch_db)
-    assert _counts(scratch_db) == report.rows
+    assert table_counts(scratch_db) == report.rows
     assert report.rows["orderdetails"] == 2 * 2996
     leftovers = {d for d in _databases() if d.startswith(scratch_db + "_")}
     assert leftovers == {scratch_db + "_previous"}  # the SF1 data, kept for a rollback
-    assert _counts(scratch_db + "_previous")["orderdetails"] == 2996
+    assert table_counts(scratch_db + "_previous")["orderdetails"] == 2996
 
 
 def test_quirks_dump_loads_with_every_quirk(scratch_db: str, quirks_dump: Path) -> None:
@@ -115,7 +103,7 @@ def test_incompatible_dump_names_what_is_missing_and_changes_nothing(
     scratch_db: str, quirks_dump: Path, tmp_path: Path
 ) -> None:
     seed(1, database=scratch_db)
-    before = _counts(scratch_db)
+    before = table_counts(scratch_db)
     text = quirks_dump.read_text()
     renamed = tmp_path / "renamed.sql"
     renamed.write_text(text.replace("`priceEach`", "`unitPrice`"))
@@ -129,14 +117,14 @@ def test_incompatible_dump_names_what_is_missing_and_changes_nothing(
     no_payments.write_text(text[:start] + text[end:])
     with pytest.raises(IncompatibleDumpError, match="missing table `payments`"):
         load_dump(no_payments, database=scratch_db)
-    assert _counts(scratch_db) == before
+    assert table_counts(scratch_db) == before
 
 
 def test_a_dump_failing_half_way_leaves_the_old_data(
     scratch_db: str, quirks_dump: Path, tmp_path: Path
 ) -> None:
     seed(1, database=scratch_db)
-    before = _counts(scratch_db)
+    before = table_counts(scratch_db)
     broken = tmp_path / "broken.sql"
     # Valid up to the last table, whose INSERT references a column that does not exist.
     broken.write_text(quirks_dump.read_text().replace(
@@ -144,7 +132,7 @@ def test_a_dump_failing_half_way_leaves_the_old_data(
     with pytest.raises(LoadError, match=r"INSERT products\) failed") as err:
         load_dump(broken, database=scratch_db)
     assert "Nothing was changed" in str(err.value)
-    assert _counts(scratch_db) == before
+    assert table_counts(scratch_db) == before
     assert not {d for d in _databases() if d.startswith(scratch_db + "_")} - {scratch_db + "_previous"}
 
 
@@ -156,7 +144,7 @@ def test_dump_with_qualified_names_loads_into_the_target_only(
         "insert  into `customers`", "insert  into `classicmodels`.`customers`"))
     report = load_dump(qualified, database=scratch_db)
     assert report.rows["customers"] == 13
-    assert _counts(scratch_db)["customers"] == 13
+    assert table_counts(scratch_db)["customers"] == 13
 
 
 def test_cli_seed_prints_counts_and_time(scratch_db: str) -> None:
@@ -189,14 +177,14 @@ def test_a_schema_only_dump_is_refused_and_the_data_kept(
     from utils.classicmodels.loader import read_dump
 
     seed(1, database=scratch_db)
-    before = _counts(scratch_db)
+    before = table_counts(scratch_db)
     schema_only = tmp_path / "schema_only.sql"
     schema_only.write_text(";\n".join(s for s in read_dump(quirks_dump)
                                       if not s.lstrip().lower().startswith("insert")) + ";\n")
     with pytest.raises(IncompatibleDumpError, match=r"no order lines \(orderdetails is empty: a schema-only "
                                                     r"dump\?\)\. Nothing was loaded"):
         load_dump(schema_only, database=scratch_db)
-    assert _counts(scratch_db) == before
+    assert table_counts(scratch_db) == before
 
 
 def test_a_truncated_dump_says_so_and_changes_nothing(
@@ -214,7 +202,7 @@ def test_rows_pointing_at_nothing_refuse_the_load_unless_forced(
     scratch_db: str, quirks_dump: Path, tmp_path: Path
 ) -> None:
     load_dump(quirks_dump, database=scratch_db)
-    before = _counts(scratch_db)
+    before = table_counts(scratch_db)
     dangling = tmp_path / "dangling.sql"
     dangling.write_text(quirks_dump.read_text() + "\nSET FOREIGN_KEY_CHECKS=0;\n"
                         "INSERT INTO `orderdetails` VALUES (10100, 'S99_0000', 1, 1.00, 99);\n")
@@ -223,7 +211,7 @@ def test_rows_pointing_at_nothing_refuse_the_load_unless_forced(
     message = str(err.value)
     assert "1 order line(s) whose product is missing from products (e.g. S99_0000)" in message
     assert "keeps its data" in message and "--force" in message and "\n" not in message
-    assert _counts(scratch_db) == before
+    assert table_counts(scratch_db) == before
     report = load_dump(dangling, database=scratch_db, force=True)
     assert report.rows["orderdetails"] == before["orderdetails"] + 1
     assert any(note.startswith("loaded anyway (--force): 1 order line(s) whose product is missing")

@@ -22,7 +22,7 @@ import pymysql
 import pytest
 
 from tests.foundation.private_mariadb import private_mariadb, restart
-from utils.classicmodels import TABLES, load_dump, loader, seed
+from utils.classicmodels import load_dump, loader, seed
 from utils.classicmodels.loader import (
     DiskFullError,
     IncompleteDumpError,
@@ -31,21 +31,9 @@ from utils.classicmodels.loader import (
     rollback,
     rows_in_insert,
 )
+from utils.classicmodels.testing import table_counts
 from utils.config import PROJECT_ROOT
 from utils.services.mariadb import connect
-
-
-def _counts(database: str) -> dict[str, int]:
-    conn = connect("admin", database=database)
-    try:
-        with conn.cursor() as cur:
-            out = {}
-            for table in TABLES:
-                cur.execute(f"SELECT COUNT(*) FROM `{table}`")
-                out[table] = cur.fetchone()[0]
-            return out
-    finally:
-        conn.close()
 
 
 def _databases(prefix: str) -> set[str]:
@@ -68,7 +56,7 @@ def _one_line(exc: pytest.ExceptionInfo[BaseException]) -> str:
 def seeded(scratch_db: str) -> dict[str, int]:
     """The scratch database holding generated SF1 data; returns its row counts."""
     seed(1, database=scratch_db, progress=False)
-    counts = _counts(scratch_db)
+    counts = table_counts(scratch_db)
     assert counts["products"] == 110
     return counts
 
@@ -92,19 +80,19 @@ def test_a_dump_cut_before_its_last_insert_is_refused_forced_and_rolled_back(
     assert message.startswith(f"{cut} looks cut short: it saves session settings at its start (")
     assert "`products` created but given no rows" in message
     assert f"Nothing was loaded; `{scratch_db}` keeps its data" in message and "--force" in message
-    assert _counts(scratch_db) == seeded
+    assert table_counts(scratch_db) == seeded
 
     # Forced, it replaces 110 products with 0 (as before #12) ... and a rollback brings them back.
     report = load_dump(cut, database=scratch_db, force=True)
     assert report.rows["products"] == 0
     assert any("order line(s) whose product is missing" in n for n in report.notes), report.notes
     back = rollback(database=scratch_db)
-    assert back.rows == seeded == _counts(scratch_db)
+    assert back.rows == seeded == table_counts(scratch_db)
     assert "roll back again to undo" in back.notes[0]
     again = rollback(database=scratch_db)  # undo the rollback: the forced load's data
     assert again.rows["products"] == 0
     rollback(database=scratch_db)
-    assert _counts(scratch_db) == seeded
+    assert table_counts(scratch_db) == seeded
     assert _databases(scratch_db + "_") == {scratch_db + "_previous"}
 
 
@@ -133,7 +121,7 @@ def test_rows_lost_on_the_way_in_refuse_the_load(scratch_db: str, seeded: dict[s
     with pytest.raises(IntegrityError) as err:
         load_dump(ignored, database=scratch_db)
     assert "`orderdetails`: the dump carries 27 rows but 0 arrived (duplicate keys?" in _one_line(err)
-    assert _counts(scratch_db) == seeded
+    assert table_counts(scratch_db) == seeded
 
 
 def test_rollback_without_a_previous_copy_changes_nothing(scratch_db: str, seeded: dict[str, int]) -> None:
@@ -151,7 +139,7 @@ def test_rollback_without_a_previous_copy_changes_nothing(scratch_db: str, seede
     assert result.stderr.strip() == (
         f"error: No previous data of `{scratch_db}` is kept (`{scratch_db}_previous` does not exist: "
         "nothing was loaded over it yet, or it was rolled back and dropped). Nothing was changed.")
-    assert _counts(scratch_db) == seeded
+    assert table_counts(scratch_db) == seeded
 
 
 def test_a_full_table_ends_in_one_line_and_keeps_the_data(
@@ -172,7 +160,7 @@ def test_a_full_table_ends_in_one_line_and_keeps_the_data(
     assert message.startswith("MariaDB ran out of space during the load (1114 The table 'orderdetails' "
                               f"is full); `{scratch_db}` keeps its previous data. Free space on the disk "
                               "holding its data (")
-    assert _counts(scratch_db) == seeded
+    assert table_counts(scratch_db) == seeded
     assert f"{scratch_db}_staging" not in _databases(scratch_db)
 
 
@@ -193,7 +181,7 @@ def test_no_space_left_on_the_device_ends_in_one_line(
     assert _one_line(err).startswith('MariaDB ran out of space during the load (1030 Got error 28 "No space '
                                      f'left on device" from storage engine InnoDB); `{scratch_db}` keeps its '
                                      "previous data.")
-    assert _counts(scratch_db) == seeded
+    assert table_counts(scratch_db) == seeded
     assert f"{scratch_db}_staging" not in _databases(scratch_db)
 
 
@@ -219,14 +207,14 @@ def test_a_connection_killed_mid_load_ends_in_one_line(
     assert re.match(r"MariaDB went away during the load \((2013|2006) .*\); `" + scratch_db + "` keeps its "
                     r"previous data\. Check it with `make status`, start it with `make up`, then load "
                     r"again\.$", message), message
-    assert _counts(scratch_db) == seeded
+    assert table_counts(scratch_db) == seeded
     assert f"{scratch_db}_staging" not in _databases(scratch_db)  # dropped on a fresh connection
 
 
 def test_mariadb_killed_mid_seed_keeps_the_previous_data() -> None:
     with private_mariadb() as server:
         seed(1, progress=False)
-        before = _counts(server.settings.db_name)
+        before = table_counts(server.settings.db_name)
         real = loader._execute
 
         def server_dies(cur: pymysql.cursors.Cursor, sql: str, args: object = None) -> int:
@@ -257,7 +245,7 @@ def test_mariadb_killed_mid_seed_keeps_the_previous_data() -> None:
                                          "with `make up`.")
 
         restart(server)  # InnoDB recovers; the live tables were never touched
-        assert _counts(server.settings.db_name) == before
+        assert table_counts(server.settings.db_name) == before
         seed(1, progress=False)  # the next load drops the leftover staging copy
         assert not _databases(f"{server.settings.db_name}_staging")
 

@@ -51,3 +51,20 @@ def scratch_database(purpose: str) -> Iterator[str]:
                     cur.execute(f"DROP DATABASE IF EXISTS `{name}{suffix}`")
         finally:
             conn.close()
+
+
+def table_counts(database: str) -> dict[str, int]:
+    """Rows of each classicmodels table in ``database`` (read as the admin user)."""
+    from utils.classicmodels import TABLES
+    from utils.services.mariadb import connect
+
+    conn = connect("admin", database=database)
+    try:
+        with conn.cursor() as cur:
+            out = {}
+            for table in TABLES:
+                cur.execute(f"SELECT COUNT(*) FROM `{table}`")
+                out[table] = cur.fetchone()[0]
+            return out
+    finally:
+        conn.close()
