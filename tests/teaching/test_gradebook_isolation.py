@@ -147,6 +147,11 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+def _name(pid: int) -> str:
+    """A process's command line, shortened, for messages."""
+    return _cmdline(pid).replace(b"\0", b" ").decode(errors="replace")[:160]
+
+
 def _alive(process: tuple[int, str]) -> bool:
     fields = _stat(process[0])
     return bool(fields) and fields[19] == process[1] and fields[0] != "Z"
@@ -171,9 +176,11 @@ def test_kill_9_of_the_grader_keeps_the_grades_done_and_leaves_no_process(tmp_pa
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + 240
-        seen: set[int] = set()
+        seen: set[tuple[int, str]] = set()
+        names: dict[int, str] = {}
         while time.monotonic() < deadline:
             seen |= _descendants(grader.pid)
+            names.update({pid: _name(pid) for pid, _ in seen if pid not in names})
             text = (out / "grades.csv").read_text() if (out / "grades.csv").exists() else ""
             kernels_running = sum(1 for pid, _ in _descendants(grader.pid) if b"ipykernel" in _cmdline(pid))
             if text.count(",TOTAL,") == 2 and kernels_running >= 1:
@@ -183,15 +190,18 @@ def test_kill_9_of_the_grader_keeps_the_grades_done_and_leaves_no_process(tmp_pa
             output = grader.stdout.read1().decode()[-2000:]
             pytest.fail(f"the batch did not reach the slow notebooks: {output}")
         seen |= _descendants(grader.pid)
+        names.update({pid: _name(pid) for pid, _ in seen if pid not in names})
         os.kill(grader.pid, signal.SIGKILL)
         grader.wait(timeout=10)
     finally:
         if grader.poll() is None:
             grader.kill()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30  # SIGKILL is immediate; a loaded machine may take a while to reap
     while time.monotonic() < deadline and any(_alive(pid) for pid in seen):
         time.sleep(0.2)
-    assert not [pid for pid in seen if _alive(pid)], "processes outlived the grader"
+    survivors = {pid: f"state {(_stat(pid) or ['?'])[0]}, parent {(_stat(pid) or ['?', '?'])[1]}: "
+                      f"{names.get(pid) or _name(pid)}" for pid, start in seen if _alive((pid, start))}
+    assert not survivors, f"processes outlived the grader: {survivors}"
     # Also those that started after the last look: every kernel's command line names its job folder.
     workers = {f"{sandbox.STAGING_PREFIX}{pid}/".encode() for pid, _ in seen}
     pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
