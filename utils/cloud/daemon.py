@@ -38,6 +38,10 @@ LEGACY_PID_FILE = CLOUD_DIR / "cloud.pid"  # before records (issue #12): adopted
 SERVICE = "cloud"
 
 
+# How long a cloud verified as ours in /proc may take to answer its identity request.
+IDENTITY_PATIENCE_S = 15.0
+
+
 class CloudError(RuntimeError):
     """The local cloud could not be started or reached; the message says why and what to do."""
 
@@ -119,7 +123,16 @@ def state() -> CloudState:
     if record is None:
         return CloudState(None, None, None)
     check = processes.check(record, expected_cwd=PROJECT_ROOT)
-    answer = identity_of(record.port) if check.ours else None
+    answer = None
+    if check.ours:
+        # Our process by pid, start time, command and cwd: give it time to answer (a loaded
+        # machine or a cloud still restoring its state can take seconds), so that a slow
+        # answer is never taken for a stranger and its record forgotten.
+        deadline = time.monotonic() + IDENTITY_PATIENCE_S
+        answer = identity_of(record.port)
+        while answer is None and time.monotonic() < deadline and processes.pid_alive(record.pid):
+            time.sleep(0.5)
+            answer = identity_of(record.port, timeout=5.0)
     return CloudState(record, check, answer)
 
 
