@@ -11,25 +11,18 @@ saves ``test-artifacts/dashboard.png``.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM_FLAGS, require_chromium
+from tests.browser import jupyter_lab as browser_lab
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "solutions" / "C1W2_3_dashboard.ipynb"
 ARTIFACT = ROOT / "test-artifacts" / "dashboard.png"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TITLE = ".delab-dashboard-title"
 RUN_ALL_TIMEOUT_MS = 300_000
 # True when a code cell of the open notebook holds the static picture utils.teaching.widgets adds:
@@ -49,33 +42,9 @@ STATIC_PICTURE_STORED_JS = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"jupyter lab exited with code {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our loopback server
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"jupyter lab did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def chromium() -> Path:
-    """Debian's Chromium; the test FAILS (not skips) without it, saying how to install it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: this test drives Debian's Chromium. Install it with "
-                    "`apt-get install -y chromium` (as root), then run the test again.", pytrace=False)
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture
@@ -85,32 +54,8 @@ def jupyter_lab(tmp_path: Path, kernel_environment: dict[str, str]) -> Iterator[
     Its kernels get ``kernel_environment``: the local cloud daemon (or the configured target).
     """
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(kernel_environment)
-    # Keep JupyterLab's own state (workspaces, settings, runtime files) inside the temporary folder.
-    for name in ("JUPYTER_RUNTIME_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTERLAB_SETTINGS_DIR"):
-        env[name] = str(tmp_path / ".jupyter" / name.lower())
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    log = tmp_path / "jupyter.log"
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", f"--ServerApp.root_dir={tmp_path}",
-           f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that unless told
-        cmd.append("--allow-root")
-    with log.open("w") as out:
-        process = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/api/status?token={token}", process, log)
-        yield base, token
-    finally:
-        process.terminate()  # the server shuts its kernels down on SIGTERM
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with browser_lab(tmp_path, kernel_environment) as served:
+        yield served
 
 
 @pytest.mark.timeout(600)

@@ -14,18 +14,14 @@ Chromium is Debian's (``/usr/bin/chromium``) driven by the ``playwright`` packag
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASE_ENVIRONMENT, free_port
-from tests.labs.test_dashboard_browser import CHROMIUM, CHROMIUM_FLAGS, _wait_until_up
+from tests.browser import CHROMIUM_FLAGS, jupyter_lab, require_chromium
+from tests.conftest import BASE_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ("01_what_is_data_engineering", "03_history_of_data_engineering",
@@ -65,11 +61,7 @@ SOURCE_OF_CELL_JS = """(cellId) => window.jupyterapp.shell.currentWidget.content
 
 @pytest.fixture
 def chromium() -> Path:
-    """Debian's Chromium; the test FAILS (not skips) without it, saying how to install it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: this test drives Debian's Chromium. Install it with "
-                    "`apt-get install -y chromium` (as root), then run the test again.", pytrace=False)
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture
@@ -80,33 +72,11 @@ def lessons_lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     for stem in LESSONS:
         shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", folder)
     record = tmp_path / "progress.jsonl"
-    port, token = free_port(), secrets.token_hex(16)
     env = dict(BASE_ENVIRONMENT)
     # Kernels record as a learner's do (auto: in a Jupyter kernel), into a temporary record.
     env.update(DELAB_PROGRESS="auto", DELAB_PROGRESS_FILE=str(record))
-    for name in ("JUPYTER_RUNTIME_DIR", "JUPYTERLAB_WORKSPACES_DIR", "JUPYTERLAB_SETTINGS_DIR"):
-        env[name] = str(tmp_path / ".jupyter" / name.lower())
-    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    log = tmp_path / "jupyter.log"
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", f"--ServerApp.root_dir={tmp_path}",
-           f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that unless told
-        cmd.append("--allow-root")
-    with log.open("w") as out:
-        process = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/api/status?token={token}", process, log)
+    with jupyter_lab(tmp_path, env) as (base, token):
         yield base, token, record
-    finally:
-        process.terminate()  # the server shuts its kernels down on SIGTERM
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.timeout(300)
