@@ -47,6 +47,12 @@ def _timelines() -> list[tuple[str, Sequence[tuple[str, int, str]], int, range]]
 def _boundary_hint(year: int, starts: Sequence[tuple[str, int, str]], last_year: int, got: Any) -> str:
     """Name the rule a wrong answer broke at ``year``."""
     first_years = {first: name for name, first, _ in starts}
+    if got is not None and not isinstance(got, str):
+        return (f" Return the era's name, a str such as {starts[0][0]!r}, not the era's row "
+                "or its position.")
+    if year == last_year:
+        return (f" {year} is last_year, the last year of the last era: it belongs to {starts[-1][0]!r} "
+                "(compare with <=, not <).")
     if year in first_years and got != first_years[year]:
         return (f" {year} is the FIRST year of {first_years[year]!r}: an era includes the year it starts "
                 "(compare with >=, not >). On the lesson's table this is the 2006 mistake: S3 and EC2 "
@@ -80,8 +86,9 @@ def grade_era_of_year(era_of_year: Callable[[int, Sequence[tuple[str, int, str]]
                 continue
             if starts is OTHER_TIMELINE and era_name_from_starts(year, ERA_STARTS, LAST_YEAR) == got:
                 raise AssertionError(
-                    f"On {label}, era_of_year({year}, ...) returned {got!r}, an era of the lesson's table: "
-                    "use the starts and last_year you are given, not history.ERA_STARTS, so the same "
+                    f"On {label}, era_of_year({year}, ...) returned {got!r}, expected {expected!r}: that is "
+                    "the answer of the lesson's table. "
+                    "Use the starts and last_year you are given, not history.ERA_STARTS, so the same "
                     "function works for any timeline."
                 )
             raise AssertionError(
