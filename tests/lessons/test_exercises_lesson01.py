@@ -257,6 +257,11 @@ def funnel_leaving_out_empty_steps(events):
     return {step: len(who) for step, who in users.items()}
 
 
+def funnel_asserting_a_non_empty_log(events):  # the learner's own assert fails on the empty log
+    assert events, "there are no events"
+    return funnel_counts(events)
+
+
 def test_funnel_counts_review():
     assert_grader_proven(
         grade_funnel_counts,
@@ -264,6 +269,8 @@ def test_funnel_counts_review():
         mistakes=[
             (funnel_for_the_example_only, "returned {'product': 2, 'cart': 1, 'checkout': 0}, expected"),
             (funnel_leaving_out_empty_steps, "keys should be exactly"),
+            # named as the learner's error (where it was raised), not passed off as the grader's verdict
+            (funnel_asserting_a_non_empty_log, "raised AssertionError (in funnel_asserting_a_non_empty_log"),
         ],
         equivalents=[funnel_counts_with_pairs_and_a_counter, funnel_counts_with_pandas_and_numpy_ints],
     )
