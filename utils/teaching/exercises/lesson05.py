@@ -109,7 +109,7 @@ MUST_MENTION: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     ),
     "pain points": (
         (("hour", "4h", "4 h"), "the manual work, with its cost in hours (about 4 hours a week)"),
-        (("days", " old", "stale", "late", "outdated", "out of date", "behind"),
+        (("days", " old", "-old", "stale", "late", "outdated", "out of date", "out-of-date", "behind"),
          "how old the figures get (5 days by Friday)"),
     ),
     "planned actions": (
