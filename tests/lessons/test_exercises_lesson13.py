@@ -213,5 +213,7 @@ def test_changes_review():
         equivalents=[
             {**CHANGES, "crm": {"serving": ["athena", "dashboard", "Reverse ETL"]}},  # the whole new serving
             {**CHANGES, "two_tb": {"storage": "lake and warehouse", "ingestion": "scheduled glue job"}},
+            {"Five minutes": {stage.title(): choice for stage, choice in CHANGES["five_minutes"].items()},
+             "two-tb": CHANGES["two_tb"], "CRM": CHANGES["crm"]},
         ],
     )

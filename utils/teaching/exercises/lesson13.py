@@ -262,6 +262,8 @@ def grade_changes(changes: dict[str, dict[str, Any]]) -> str:
         "changes should be a dict like {'five_minutes': {'ingestion': ...}, 'two_tb': {...}, 'crm': {...}}, "
         f"not a {type(changes).__name__}."
     )
+    changes = {str(key).strip().lower().replace(" ", "_").replace("-", "_"): value
+               for key, value in changes.items()}  # "Five minutes" is as clear as "five_minutes"
     assert set(changes) == set(design.REQUIREMENT_CHANGES), (
         f"The keys should be exactly {sorted(design.REQUIREMENT_CHANGES)}; yours are {sorted(changes)}."
     )
@@ -274,6 +276,7 @@ def grade_changes(changes: dict[str, dict[str, Any]]) -> str:
             f"got {answer!r}."
         )
         expected = design.changed_choices(design.LAB_REQUIREMENTS, replace(design.LAB_REQUIREMENTS, **fields))
+        answer = {str(stage).strip().lower(): value for stage, value in answer.items()}
         for stage, value in answer.items():
             assert stage in design.CHOICES, (
                 f"In changes[{key!r}], {stage!r} is not a stage: use {list(design.CHOICES)}."
