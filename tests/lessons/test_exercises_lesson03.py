@@ -147,3 +147,16 @@ def test_era_of_year_review():
         ],
         equivalents=[era_of_year_from_spans],
     )
+
+
+def test_lab_stack_eras_review():
+    assert_grader_proven(
+        grade_lab_stack_eras,
+        solution=SOLUTION,
+        mistakes=[
+            ({k: era for k, era in enumerate(SOLUTION)}, "should be a list of 6 era names"),  # keyed 0-5
+            (["Cloud & streaming"] * 6, "4 of 6 parts misplaced"),
+        ],
+        equivalents=[{k: era for k, era in enumerate(SOLUTION, start=1)},
+                     {str(k): era for k, era in enumerate(SOLUTION, start=1)}],
+    )

@@ -117,6 +117,10 @@ def _era_by_name(name: Any) -> str | None:
 @grader("l03_ex2_lab_stack_eras", max_score=1)
 def grade_lab_stack_eras(lab_stack_eras: Sequence[str]) -> str:
     """``lab_stack_eras`` must list, for each part of ``LAB_STACK`` in order, the era of its idea."""
+    if isinstance(lab_stack_eras, dict) and sorted(map(str, lab_stack_eras)) == sorted(
+        str(k) for k in range(1, len(LAB_STACK) + 1)
+    ):  # {1: "Databases", ...}, keyed by the printed part numbers: as clear as a list
+        lab_stack_eras = [value for _, value in sorted(lab_stack_eras.items(), key=lambda item: int(item[0]))]
     assert isinstance(lab_stack_eras, list | tuple), (
         f"lab_stack_eras should be a list of {len(LAB_STACK)} era names, one per part of the lab, "
         f"not a {type(lab_stack_eras).__name__}."
