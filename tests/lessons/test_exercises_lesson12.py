@@ -7,7 +7,13 @@ from functools import reduce
 
 from tests.lessons.exercise_helpers import assert_grader_proven
 from utils.concepts.security import is_allowed
-from utils.teaching.exercises.lesson12 import grade_allows, grade_design_availability, grade_pillar_of
+from utils.teaching.exercises.lesson12 import (
+    ZT_CASES,
+    ZT_GRANTS,
+    grade_allows,
+    grade_design_availability,
+    grade_pillar_of,
+)
 
 # --- exercise 1: design_availability --------------------------------------------------------------
 
@@ -191,6 +197,17 @@ def allows_as_a_numpy_bool(request, grants):
     return np.bool_(allows(request, grants))
 
 
+_LESSON_TABLE = {tuple(sorted(request.items())): allows(request, list(ZT_GRANTS)) for _, request in ZT_CASES}
+
+
+def allows_by_looking_up_the_lessons_requests(request, grants):  # right on every request the lesson shows
+    return _LESSON_TABLE.get(tuple(sorted(request.items())), False)
+
+
+def allows_with_the_lessons_grants(request, grants):
+    return allows(request, list(ZT_GRANTS))
+
+
 def test_allows_review():
     assert_grader_proven(
         grade_allows,
@@ -198,6 +215,8 @@ def test_allows_review():
         mistakes=[
             (allows_chaining_and, "wrap it in bool(...)"),
             (allows_returning_the_pair, "is_allowed returns a pair"),
+            (allows_by_looking_up_the_lessons_requests, "not from the lesson's examples"),
+            (allows_with_the_lessons_grants, "With another team's grants"),
         ],
         equivalents=[allows_as_a_numpy_bool],
     )

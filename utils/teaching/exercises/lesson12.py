@@ -183,6 +183,7 @@ def grade_allows(allows: Callable[[dict[str, Any], list[Grant]], bool]) -> str:
         decisions.append(got)
     expected = [zero_trust_allows(request, grants) for _, request in ZT_CASES]
     if decisions == expected:
+        _check_hidden_requests(allows)
         return (
             "allows decides like zero trust: identity, device health and an explicit grant on every request, "
             "and never the network it comes from."
@@ -198,6 +199,48 @@ def grade_allows(allows: Callable[[dict[str, Any], list[Grant]], bool]) -> str:
         f"You {verb} {ZT_CASES[first][0]}; zero trust {'allows' if expected[first] else 'refuses'} it: "
         "a request passes only with a signed-in user, a healthy device and a grant for the action."
     )
+
+
+OTHER_GRANTS = (
+    Grant("bo", "SELECT", "finance.*"),
+    Grant("bo", "DELETE", "finance.drafts"),
+    Grant("ana", "SELECT", "analytics.fact_orders"),
+)
+"""Another team's grants: the learner's function must use the grants it is given."""
+
+
+def _hidden_requests() -> list[dict[str, Any]]:
+    """Every combination of user, device, network and action the lesson's table does not show."""
+    targets = [("SELECT", "finance.ledger"), ("DELETE", "finance.drafts"), ("DELETE", "finance.ledger"),
+               ("SELECT", "analytics.fact_orders"), ("SELECT", "analytics.dim_products")]
+    return [_request(user, network, device_ok, action, resource)
+            for user in ("bo", "ana", "mallory", None, "")
+            for network in ("office", "vpn", "internet")
+            for device_ok in (True, False)
+            for action, resource in targets]
+
+
+def _check_hidden_requests(allows: Callable[[dict[str, Any], list[Grant]], bool]) -> None:
+    """The same rule on requests and grants the lesson does not show (so a lookup table fails)."""
+    grants = list(OTHER_GRANTS)
+    for request in _hidden_requests():
+        got = allows(dict(request), list(grants))
+        assert isinstance(got, bool | np.bool_), (
+            f"For a request with user={request['user']!r} you returned {got!r}: return True or False (wrap "
+            "the test in bool(...))."
+        )
+        expected = zero_trust_allows(request, grants)
+        if bool(got) == expected:
+            continue
+        who = f"user {request['user']!r}" if request["user"] else "nobody signed in"
+        device = "healthy" if request["device_ok"] else "failing"
+        raise AssertionError(
+            f"With another team's grants {[(g.principal, g.action, g.resource) for g in grants]}, you "
+            f"{'allowed' if got else 'refused'} {who} on a {device} "
+            f"device from the {request['network']} network, {request['action']} on {request['resource']}; "
+            f"zero trust {'allows' if expected else 'refuses'} it. Decide from the request and the grants "
+            "you are given, not from the lesson's examples."
+        )
 
 
 # --- exercise 3: a Well-Architected review ----------------------------------------------------------------
