@@ -351,6 +351,12 @@ def probe_catching_operational_errors_only(conn, sql):
         conn.rollback()
 
 
+def probe_remembering_the_lessons_table(conn, sql):  # right on every statement the lesson shows
+    from utils.concepts.security import PROBES, probe_privilege
+
+    return probe_privilege(conn, sql) if sql in dict(PROBES) else "error"
+
+
 def test_probe_review():
     assert_grader_proven(
         grade_probe,
@@ -358,6 +364,7 @@ def test_probe_review():
         mistakes=[
             (probe_catching_operational_errors_only, "raised ProgrammingError"),
             (probe_only_1142, "1044 is a refused database"),
+            (probe_remembering_the_lessons_table, "SELECT COUNT(*) FROM orders"),
         ],
         equivalents=[probe_catching_mysql_errors_only],
     )

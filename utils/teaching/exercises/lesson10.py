@@ -150,6 +150,15 @@ def _lesson_sample() -> tuple[list[dict[str, Any]], float]:
 # --- exercise 2: ask the server ----------------------------------------------------------------------
 
 
+HIDDEN_PROBES: tuple[tuple[str, str], ...] = (
+    ("SELECT COUNT(*) FROM orders", "a read of another source table"),
+    ("UPDATE customers SET city = city WHERE customerNumber = -1", "an update that matches no row"),
+    ("SELEC 1", "a misspelt statement"),
+    ("SHOW GRANTS FOR 'root'@'localhost'", "reading another account's privileges"),
+)
+"""Statements the lesson does not show (safe as any lab account: none changes anything), so an answer
+must ask the server rather than remember the lesson's table."""
+
 _SERVER_STATUS_IN_TRANS = 1
 """The server's "a transaction is open" status flag (pymysql keeps the last status in ``server_status``)."""
 
@@ -169,7 +178,7 @@ def grade_probe(probe: Callable[[Any, str], str]) -> str:
     connections = _connections()
     try:
         for who, conn in connections:
-            for sql, what in security.PROBES:
+            for sql, what in (*security.PROBES, *HIDDEN_PROBES):
                 expected = security.probe_privilege(conn, sql)
                 try:
                     got = probe(conn, sql)
