@@ -18,6 +18,7 @@ from __future__ import annotations
 import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from utils.concepts.requirements import has_measure, vague_terms
@@ -56,7 +57,7 @@ def grade_vague_words(vague_words: Callable[[str], Sequence[str]]) -> str:
     for text, why in cases:
         expected = vague_terms(text)
         got = vague_words(text)
-        assert isinstance(got, list | tuple | set | frozenset), (
+        assert isinstance(got, list | tuple | AbstractSet), (
             f"vague_words({text!r}) returned {got!r}: return a list of the vague terms, e.g. ['real-time']."
         )
         got = list(got)

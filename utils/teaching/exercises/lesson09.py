@@ -16,6 +16,7 @@ import functools
 import math
 import numbers
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 
@@ -200,7 +201,7 @@ def grade_live_files(live_files: Callable[[Mapping[str, Any], int], set[str]]) -
                 "it is, or the next time travel reads a different table. Build your own set, e.g. "
                 "files = set(snapshot['added_files']), instead of growing or shrinking the snapshot's lists."
             )
-            assert isinstance(got, set | frozenset | list | tuple), (
+            assert isinstance(got, AbstractSet | list | tuple), (  # dict.keys() is a set too
                 f"live_files should return a set of file names, not {type(got).__name__}."
             )
             if set(got) == expected:
