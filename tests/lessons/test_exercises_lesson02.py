@@ -92,3 +92,68 @@ def test_lab_concerns():
         ],
         equivalents=[written_differently, [SOLUTION[k] for k in range(1, 12)]],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def affected_by_through_a_reverse_index(table, lineage):
+    readers = {}
+    for built, inputs in lineage.items():
+        for name in inputs:
+            readers.setdefault(name, []).append(built)
+    seen, stack = set(), list(readers.get(table, []))
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(readers.get(name, []))
+    return frozenset(seen)
+
+
+def affected_by_as_a_list_with_repeats(table, lineage):
+    found = []
+    for built, inputs in lineage.items():
+        if table in inputs:
+            found += [built, *affected_by_as_a_list_with_repeats(built, lineage)]
+    return found
+
+
+def affected_two_levels_down(table, lineage):
+    direct = {built for built, inputs in lineage.items() if table in inputs}
+    return direct | {built for name in direct for built, inputs in lineage.items() if name in inputs}
+
+
+def affected_by_printing(table, lineage):
+    print(affected_by(table, lineage))
+
+
+def affected_by_as_text(table, lineage):
+    return ", ".join(sorted(affected_by(table, lineage)))
+
+
+def test_affected_by_review():
+    assert_grader_proven(
+        grade_affected_by,
+        solution=affected_by,
+        mistakes=[
+            (affected_two_levels_down, "expected {dashboard, dim_customers"),
+            (affected_by_printing, "affected_by returned None: return a set"),
+            (affected_by_as_text, "return a set of table names"),
+        ],
+        equivalents=[affected_by_through_a_reverse_index, affected_by_as_a_list_with_repeats],
+    )
+
+
+def test_lab_concerns_review():
+    assert_grader_proven(
+        grade_lab_concerns,
+        solution=SOLUTION,
+        mistakes=[
+            ({k - 1: v for k, v in SOLUTION.items()}, "number the events as printed above, from 1"),
+            ({**SOLUTION, 8: "DevOps"}, "neither a stage nor an undercurrent"),
+            ({**SOLUTION, 3: "storage", 9: "transformation"}, "event 3 is transformation, not storage"),
+        ],
+        equivalents=[{str(k): v for k, v in SOLUTION.items()},
+                     {k: f" {v.title()} " for k, v in SOLUTION.items()}],
+    )

@@ -114,3 +114,49 @@ def test_lab_stack_eras():
         ],
         equivalents=[spelled_differently, tuple(SOLUTION)],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def era_of_year_from_spans(year, starts, last_year):
+    ends = [first - 1 for _, first, _ in starts[1:]] + [last_year]
+    for (name, first, _), end in zip(starts, ends, strict=True):
+        if year in range(first, end + 1):
+            return name
+    return None
+
+
+def era_of_year_returning_the_position(year, starts, last_year):
+    name = era_of_year_with_bisect(year, starts, last_year)
+    return None if name is None else [row[0] for row in starts].index(name)
+
+
+def era_of_year_stopping_before_last_year(year, starts, last_year):
+    return None if year >= last_year else era_of_year_with_bisect(year, starts, last_year)
+
+
+def test_era_of_year_review():
+    assert_grader_proven(
+        grade_era_of_year,
+        solution=era_of_year_with_bisect,
+        mistakes=[
+            (era_of_year_returning_the_position, "Return the era's name"),
+            (era_of_year_stopping_before_last_year, "compare with <=, not <"),
+            (lambda year, starts, last_year: None, "expected 'Databases'"),
+        ],
+        equivalents=[era_of_year_from_spans],
+    )
+
+
+def test_lab_stack_eras_review():
+    assert_grader_proven(
+        grade_lab_stack_eras,
+        solution=SOLUTION,
+        mistakes=[
+            ({k: era for k, era in enumerate(SOLUTION)}, "should be a list of 6 era names"),  # keyed 0-5
+            (["Cloud & streaming"] * 6, "4 of 6 parts misplaced"),
+        ],
+        equivalents=[{k: era for k, era in enumerate(SOLUTION, start=1)},
+                     {str(k): era for k, era in enumerate(SOLUTION, start=1)}],
+    )

@@ -149,3 +149,97 @@ def test_automation_value():
         ],
         equivalents=[value_through_hours_recovered],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def test_stakeholder_directions_review():
+    assert_grader_proven(
+        grade_stakeholder_directions,
+        solution=DIRECTIONS,
+        mistakes=[
+            ({k - 1: v for k, v in DIRECTIONS.items()}, "number the people as printed above, from 1"),
+            ({**DIRECTIONS, 2: "downstream"}, "faces BOTH ways"),
+            ({**DIRECTIONS, 6: "downstream"}, "person 6 is not a stakeholder, not downstream"),
+        ],
+        equivalents=[{str(k): v for k, v in DIRECTIONS.items()}, [DIRECTIONS[k] for k in range(1, 7)],
+                     {**DIRECTIONS, 2: "Both", 6: "Not-a-stakeholder "}],
+    )
+
+
+def rank_with_decimals_and_two_stable_sorts(projects):
+    from decimal import Decimal
+
+    def worth(p):
+        if p.stakeholder is None:
+            return Decimal(0)
+        return Decimal(p.annual_value_usd) / Decimal(p.effort_weeks)
+
+    return tuple(p.name for p in sorted(sorted(projects, key=lambda p: p.name), key=worth, reverse=True))
+
+
+def rank_returning_the_projects(projects):
+    return sorted(projects, key=lambda p: (-(p.annual_value_usd / p.effort_weeks) if p.stakeholder else 0,
+                                           p.name))
+
+
+def rank_for_the_example_only(projects):
+    return ["Alert when source schema changes", "Automated daily sales tables for analysts",
+            "Clean features for churn model", "Rewrite batch jobs in a trendy engine"]
+
+
+def test_rank_projects_review():
+    assert_grader_proven(
+        grade_rank_projects,
+        solution=rank_projects,
+        mistakes=[
+            (rank_returning_the_projects, "return only the project names"),
+            (rank_for_the_example_only, "it should hold each of the 4 names once"),
+        ],
+        equivalents=[rank_with_decimals_and_two_stable_sorts],
+    )
+
+
+def value_in_decimal(team, hours, wrangling, automated, cost, weeks):
+    from decimal import Decimal
+
+    if not (0 <= wrangling <= 1 and 0 <= automated <= 1):
+        raise ValueError("a share is a fraction between 0 and 1")
+    return Decimal(str(team * hours)) * Decimal(str(wrangling)) * Decimal(str(automated)) * cost * weeks
+
+
+def value_rounded_to_the_dollar(team, hours, wrangling, automated, cost, weeks):
+    if max(wrangling, automated) > 1 or min(wrangling, automated) < 0:
+        raise ValueError("shares are fractions")
+    return round(team * hours * wrangling * automated * weeks * cost)
+
+
+def value_refusing_only_shares_above_one(team, hours, wrangling, automated, cost, weeks):
+    if wrangling > 1 or automated > 1:
+        raise ValueError("shares are fractions")
+    return team * hours * wrangling * automated * cost * weeks
+
+
+def value_checking_with_assert(team, hours, wrangling, automated, cost, weeks):
+    assert 0 <= wrangling <= 1 and 0 <= automated <= 1
+    return team * hours * wrangling * automated * cost * weeks
+
+
+def value_refusing_a_share_of_one(team, hours, wrangling, automated, cost, weeks):
+    if not (0 < wrangling < 1 and 0 < automated < 1):
+        raise ValueError("shares are fractions")
+    return team * hours * wrangling * automated * cost * weeks
+
+
+def test_automation_value_review():
+    assert_grader_proven(
+        grade_automation_value,
+        solution=automation_value_per_year,
+        mistakes=[
+            (value_refusing_only_shares_above_one, "a share below 0 is as wrong as one above 1"),
+            (value_checking_with_assert, "raised AssertionError"),
+            (value_refusing_a_share_of_one, "0 and 1 themselves are valid shares"),
+        ],
+        equivalents=[value_in_decimal, value_rounded_to_the_dollar],
+    )

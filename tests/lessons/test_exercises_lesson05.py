@@ -120,3 +120,57 @@ def test_what_the_grader_looks_for_is_in_the_notes():
         for words, what in groups:
             assert any(word.strip() in notes for word in words), (element, what)
     assert "four hours" in notes  # the freshness the grader expects (240 minutes)
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def vague_words_as_a_set(text):
+    if has_measure(text):
+        return set()
+    return {term for term in VAGUE_TERMS if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, re.I)}
+
+
+def vague_words_by_splitting_on_spaces(text):  # phrases can never match a single word
+    return [] if has_measure(text) else [term for term in VAGUE_TERMS if term in text.lower().split()]
+
+
+def test_vague_words_review():
+    assert_grader_proven(
+        grade_vague_words,
+        solution=vague_words,
+        mistakes=[
+            (vague_words_by_splitting_on_spaces, "phrases count too"),
+            (lambda text: ["real-time"], "expected []"),
+        ],
+        equivalents=[vague_words_as_a_set, lambda text: dict.fromkeys(vague_words(text)).keys()],
+    )
+
+
+def test_requirements_brief_review():
+    in_other_words = {
+        "Existing_Systems": ("Order DB (MariaDB)", "Monday Excel export sent by email"),
+        "Pain points": ["manual export eats four hours of the EMEA manager's week",
+                        "figures are five days stale by Friday", "two offices double-counted last quarter"],
+        "planned-actions": ["reassign salespeople to territories on Mondays",
+                            "set quarterly targets per office"],
+        "other stakeholders": ["six other office managers", "IT, who run the order database"],
+        "max_age_minutes": 240.0,
+    }
+    assert_grader_proven(
+        grade_requirements_brief,
+        solution=BRIEF,
+        mistakes=[
+            ({**BRIEF, "max_age_minutes": "240 minutes"}, "give the number of minutes alone"),
+            ({**BRIEF, "max_age_minutes": 5}, "orders up to four hours old are fine"),
+            ({**BRIEF, "pain points": ["the Monday export is slow and error-prone"]}, "not what it costs"),
+            ({**BRIEF, "other stakeholders": ["the other office managers, who want it too"]},
+             "the IT team that runs the order database"),
+        ],
+        equivalents=[in_other_words, {**BRIEF, "max_age_minutes": __import__("numpy").int64(240)},
+                     {"existing systems": "order database + Monday spreadsheet",  # one string per element
+                      "pain points": "4h of manual work a week; 5-day-old figures; 2 offices double counted",
+                      "planned actions": "move reps between territories; set quarterly targets",
+                      "other stakeholders": "the other office managers; IT",
+                      "max_age_minutes": 240}],
+    )

@@ -193,3 +193,106 @@ def test_shared_responsibility():
         ],
         equivalents=[written_differently],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def elastic_fleet_with_numpy(demand, usd_per_server_hour):
+    import numpy as np
+
+    server_hours = np.ceil(np.asarray(demand, dtype=float)).astype(int).sum()  # a numpy int64
+    return server_hours, round(float(server_hours) * usd_per_server_hour, 2)
+
+
+def elastic_fleet_with_decimal_cents(demand, usd_per_server_hour):
+    from decimal import Decimal
+
+    server_hours = sum(-(-load // 1) for load in demand)
+    cost = Decimal(server_hours) * Decimal(str(usd_per_server_hour))
+    return [int(server_hours), cost.quantize(Decimal("0.01"))]
+
+
+def elastic_fleet_adding_one_to_int(demand, usd_per_server_hour):  # wrong on a whole load such as 1.0
+    server_hours = sum(int(load) + 1 for load in demand)
+    return server_hours, round(server_hours * usd_per_server_hour, 2)
+
+
+def elastic_fleet_rounding_to_dollars(demand, usd_per_server_hour):
+    server_hours = sum(math.ceil(load) for load in demand)
+    return server_hours, round(server_hours * usd_per_server_hour)
+
+
+def test_elastic_fleet_review():
+    assert_grader_proven(
+        grade_elastic_fleet,
+        solution=elastic_fleet,
+        mistakes=[
+            (elastic_fleet_adding_one_to_int, "returned 6 server-hours, expected 5"),
+            (elastic_fleet_rounding_to_dollars, "rounded to cents"),
+            (lambda demand, price: sum(math.ceil(load) for load in demand), "return a pair"),
+        ],
+        equivalents=[elastic_fleet_with_numpy, elastic_fleet_with_decimal_cents],
+    )
+
+
+def _rank(users, latency_weight, cost_weight, eu_only, available_in, *, distance, divide_by):
+    candidates = _candidates(eu_only, available_in)
+
+    def score(r):
+        latency = sum(u.weight * regions.estimated_rtt_ms(distance(u, r)) for u in users) / divide_by(users)
+        premium = r.t3_micro_usd_hour / regions.PRICE_REFERENCE_USD_HOUR - 1
+        return latency_weight * latency / regions.LATENCY_REFERENCE_MS + cost_weight * premium
+
+    return [r.code for r in sorted(candidates, key=lambda r: (score(r), r.code))]
+
+
+def rank_regions_dividing_by_the_group_count(users, latency_weight=0.7, cost_weight=0.3, eu_only=False,
+                                             available_in=None):
+    return _rank(users, latency_weight, cost_weight, eu_only, available_in,
+                 distance=lambda u, r: regions.great_circle_km(u.lat, u.lon, r.lat, r.lon), divide_by=len)
+
+
+def rank_regions_with_lon_first(users, latency_weight=0.7, cost_weight=0.3, eu_only=False, available_in=None):
+    return _rank(users, latency_weight, cost_weight, eu_only, available_in,
+                 distance=lambda u, r: regions.great_circle_km(u.lon, u.lat, r.lon, r.lat),
+                 divide_by=lambda users: sum(u.weight for u in users))
+
+
+def rank_regions_with_numpy_as_a_tuple(users, latency_weight=0.7, cost_weight=0.3, eu_only=False,
+                                       available_in=None):
+    import numpy as np
+
+    weights = np.array([u.weight for u in users], dtype=float)
+    scored = []
+    for r in _candidates(eu_only, available_in):
+        rtt = [regions.estimated_rtt_ms(regions.great_circle_km(u.lat, u.lon, r.lat, r.lon)) for u in users]
+        premium = (r.t3_micro_usd_hour - regions.PRICE_REFERENCE_USD_HOUR) / regions.PRICE_REFERENCE_USD_HOUR
+        latency = np.average(rtt, weights=weights) / 100
+        scored.append((latency_weight * latency + cost_weight * premium, r.code))
+    return tuple(code for _, code in sorted(scored))
+
+
+def test_rank_regions_review():
+    assert_grader_proven(
+        grade_rank_regions,
+        solution=rank_regions,
+        mistakes=[
+            (rank_regions_dividing_by_the_group_count, "divide it by the total weight"),
+            (rank_regions_with_lon_first, "latitude first"),
+        ],
+        equivalents=[rank_regions_with_numpy_as_a_tuple],
+    )
+
+
+def test_shared_responsibility_review():
+    assert_grader_proven(
+        grade_shared_responsibility,
+        solution=RESPONSIBILITY,
+        mistakes=[
+            ({**RESPONSIBILITY, "rds_engine_patch": "you"}, "AWS runs and patches the database engine"),
+            ({**RESPONSIBILITY, "s3_encryption": "AWS"}, "data is yours on every service"),
+            ({**RESPONSIBILITY, "ec2_failed_disk": "Amazon"}, "answer 'AWS' or 'you'"),
+        ],
+        equivalents=[{k: " aws " if v == "AWS" else "Customer" for k, v in RESPONSIBILITY.items()}],
+    )

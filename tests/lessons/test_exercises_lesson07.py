@@ -292,3 +292,134 @@ def test_placements():
         ],
         equivalents=[lower_case],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def parse_returning_a_named_tuple(name):
+    from collections import namedtuple
+
+    parts = parse_instance_name(name)
+    return None if parts is None else namedtuple("Parts", "family generation capabilities size")(*parts)
+
+
+def parse_with_none_for_no_capabilities(name):
+    parts = parse_instance_name(name)
+    return parts if parts is None or parts[2] else (parts[0], parts[1], None, parts[3])
+
+
+def parse_with_a_list_of_capabilities(name):
+    parts = parse_instance_name(name)
+    return None if parts is None else (parts[0], parts[1], list(parts[2]), parts[3])
+
+
+def parse_stripping_spaces(name):
+    return parse_instance_name(name.strip())
+
+
+def test_parse_instance_name_review():
+    assert_grader_proven(
+        grade_parse_instance_name,
+        solution=parse_instance_name,
+        mistakes=[
+            (parse_with_none_for_no_capabilities, "capabilities '' (an empty string)"),
+            (parse_with_a_list_of_capabilities, "as one string of letters"),
+            (parse_stripping_spaces, "there is a space after the name"),
+        ],
+        equivalents=[parse_returning_a_named_tuple, parse_instance_name_by_hand],
+    )
+
+
+def plan_subnets_interleaved_with_networks(vpc_cidr, azs):
+    import math
+
+    network = ipaddress.ip_network(vpc_cidr)
+    blocks = list(network.subnets(new_prefix=network.prefixlen + math.ceil(math.log2(2 * len(azs)))))
+    plan = {}
+    for i, az in enumerate(azs):  # public, private, public, private...: any distinct blocks will do
+        plan[f"public-{az}"] = [blocks[2 * i], blocks[2 * i].num_addresses - 5]
+        plan[f"private-{az}"] = [blocks[2 * i + 1], blocks[2 * i + 1].num_addresses - 5]
+    return plan
+
+
+def plan_subnets_sized_for_the_zones(vpc_cidr, azs):
+    names = [f"{tier}-{az}" for tier in ("public", "private") for az in azs]
+    blocks = ipaddress.ip_network(vpc_cidr).subnets(prefixlen_diff=(len(azs) - 1).bit_length())
+    return {name: (str(b), b.num_addresses - 5) for name, b in zip(names, blocks, strict=False)}
+
+
+def plan_subnets_of_fixed_19(vpc_cidr, azs):
+    names = [f"{tier}-{az}" for tier in ("public", "private") for az in azs]
+    blocks = ipaddress.ip_network(vpc_cidr).subnets(new_prefix=19)
+    return {name: (str(b), b.num_addresses - 5) for name, b in zip(names, blocks, strict=False)}
+
+
+def test_plan_subnets_review():
+    assert_grader_proven(
+        grade_plan_subnets,
+        solution=plan_subnets,
+        mistakes=[
+            (plan_subnets_sized_for_the_zones, "each zone has two (public and private)"),
+            (plan_subnets_of_fixed_19, "not a fixed /19"),
+        ],
+        equivalents=[plan_subnets_interleaved_with_networks],
+    )
+
+
+def upload_and_list_unsorted(s3, bucket, prefix, files):
+    return upload_and_list(s3, bucket, prefix, files)[::-1]
+
+
+def upload_and_list_names_only(s3, bucket, prefix, files):
+    return [key[len(prefix):] for key in upload_and_list(s3, bucket, prefix, files)]
+
+
+def delete_prefix_trusting_contents(s3, bucket, prefix):
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
+    for key in keys:
+        s3.delete_object(Bucket=bucket, Key=key)
+    return len(keys)
+
+
+def upload_and_list_with_a_paginator(s3, bucket, prefix, files):
+    for name, body in sorted(files.items()):
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=body)
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [item["Key"] for item in page.get("Contents", [])]
+    return tuple(sorted(keys))
+
+
+def delete_prefix_until_empty(s3, bucket, prefix):
+    deleted = 0
+    while contents := s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents"):
+        for item in contents:
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+            deleted += 1
+    return deleted
+
+
+def test_s3_objects_review(local_cloud):
+    assert_grader_proven(
+        grade_s3_objects,
+        solution=(upload_and_list, delete_prefix),
+        mistakes=[
+            ((upload_and_list_unsorted, delete_prefix), "not in sorted order"),
+            ((upload_and_list_names_only, delete_prefix), "names without the prefix"),
+            ((upload_and_list, delete_prefix_trusting_contents), "has no 'Contents' when nothing matches"),
+        ],
+        equivalents=[(upload_and_list_with_a_paginator, delete_prefix_until_empty)],
+    )
+
+
+def test_placements_review():
+    assert_grader_proven(
+        grade_placements,
+        solution=PLACEMENTS,
+        mistakes=[
+            ({**PLACEMENTS, "nightly_etl": "ECS"}, "not one of the services of this exercise"),
+            ({**PLACEMENTS, "shop_orders": "Redshift"}, "need a transactional database"),
+        ],
+        equivalents=[{k: f" {v.upper()} " for k, v in PLACEMENTS.items()}],
+    )

@@ -280,3 +280,159 @@ def test_orders_of(local_cloud):
         ],
         equivalents=[orders_of_with_a_string_condition],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def compare_joining_types_as_met(before, after):
+    def types(rows):
+        met = {}
+        for row in rows:
+            for column, value in row.items():
+                names = met.setdefault(column, [])
+                if value is not None and type(value).__name__ not in names:
+                    names.append(type(value).__name__)
+        return {column: "|".join(names) for column, names in met.items()}
+
+    old, new = types(before), types(after)
+    return {"added": sorted(new.keys() - old.keys()), "removed": sorted(old.keys() - new.keys()),
+            "retyped": {c: (old[c], new[c]) for c in old.keys() & new.keys()
+                        if old[c] and new[c] and old[c] != new[c]}}
+
+
+def compare_reporting_all_null_columns(before, after):
+    old, new = _types(before), _types(after)
+    return {"added": sorted(new.keys() - old.keys()), "removed": sorted(old.keys() - new.keys()),
+            "retyped": {c: (old[c], new[c]) for c in old.keys() & new.keys() if old[c] != new[c]}}
+
+
+def compare_with_sets_and_lists(before, after):
+    report = compare_schemas(before, after)
+    return {"retyped": {c: list(types) for c, types in report["retyped"].items()},
+            "removed": tuple(report["removed"]), "added": set(report["added"])}
+
+
+def test_compare_schemas_review():
+    assert_grader_proven(
+        grade_compare_schemas,
+        solution=compare_schemas,
+        mistakes=[
+            (compare_joining_types_as_met, "join the names sorted"),
+            (compare_reporting_all_null_columns, "never reported as retyped"),
+        ],
+        equivalents=[compare_with_sets_and_lists],
+    )
+
+
+def sync_rebinding_the_replica(conn, replica, watermark):
+    rows = conn.execute("SELECT customerNumber, city, updated_at FROM customers WHERE updated_at > ?",
+                        (watermark,)).fetchall()
+    replica = dict(replica)  # a copy: the caller's dict never changes
+    for number, city, at in rows:
+        replica[number] = {"city": city, "updated_at": at}
+    return max([watermark, *(at for *_, at in rows)])
+
+
+def sync_with_update_and_pop(conn, replica, watermark):
+    rows = list(conn.execute("select customerNumber, city, updated_at from customers where updated_at > ? "
+                             "order by updated_at", [watermark]))
+    replica.update({number: {"city": city, "updated_at": at} for number, city, at in rows})
+    alive = {number for (number,) in conn.execute("select customerNumber from customers")}
+    for gone in [number for number in replica if number not in alive]:
+        replica.pop(gone)
+    return rows[-1][2] if rows else watermark
+
+
+def sync_with_a_db_api_cursor(conn, replica, watermark):  # the pymysql/sqlite3 habit
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT customerNumber, city, updated_at FROM customers WHERE updated_at > ?",
+                       (watermark,))
+        for number, city, at in cursor.fetchall():
+            replica[number] = {"city": city, "updated_at": at}
+            watermark = max(watermark, at)
+        cursor.execute("SELECT customerNumber FROM customers")
+        alive = {number for (number,) in cursor}
+    for gone in set(replica) - alive:
+        del replica[gone]
+    return watermark
+
+
+def test_sync_customers_review():
+    assert_grader_proven(
+        grade_sync_customers,
+        solution=sync_customers,
+        mistakes=[
+            (sync_rebinding_the_replica, "makes a new dict that the caller never sees"),
+            (sync_ignoring_deletes, "no longer exist in the source"),
+        ],
+        equivalents=[sync_with_update_and_pop, sync_with_a_db_api_cursor],
+    )
+
+
+def consume_returning_the_bodies(sqs, queue_url):
+    bodies, seen = [], set()
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            body = json.loads(message["Body"])
+            if body["orderNumber"] not in seen:
+                seen.add(body["orderNumber"])
+                bodies.append(body)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def consume_skipping_repeats_without_deleting_them(sqs, queue_url):
+    handled = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            order = json.loads(message["Body"])["orderNumber"]
+            if order in handled:
+                continue  # the repeat stays in flight, and comes back after the visibility timeout
+            handled.append(order)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return handled
+
+
+def consume_into_a_set(sqs, queue_url):
+    return set(consume_orders(sqs, queue_url))
+
+
+def test_consume_orders_review(local_cloud):
+    assert_grader_proven(
+        grade_consume_orders,
+        solution=consume_orders,
+        mistakes=[
+            (consume_returning_the_bodies, "not the messages or their bodies"),
+            (consume_skipping_repeats_without_deleting_them, "received but never deleted"),
+        ],
+        equivalents=[consume_into_a_set],
+    )
+
+
+def orders_of_sorted_by_order_number(table, customer_number):
+    return sorted(int(item["orderNumber"]) for item in orders_of_returning_items(table, customer_number))
+
+
+def orders_of_with_the_key_as_text(table, customer_number):
+    return orders_of(table, str(customer_number))
+
+
+def orders_of_newest_first_reversed(table, customer_number):
+    from boto3.dynamodb.conditions import Key
+
+    items = table.query(KeyConditionExpression=Key("customerNumber").eq(customer_number),
+                        ScanIndexForward=False)["Items"]
+    return tuple(item["orderNumber"] for item in reversed(items))  # Decimals, in a tuple
+
+
+def test_orders_of_review(local_cloud):
+    assert_grader_proven(
+        grade_orders_of,
+        solution=orders_of,
+        mistakes=[
+            (orders_of_sorted_by_order_number, "the right orders in the wrong order"),
+            (orders_of_with_the_key_as_text, "'114' as text matches nothing"),
+        ],
+        equivalents=[orders_of_newest_first_reversed],
+    )

@@ -168,3 +168,114 @@ def test_reconcile_sql():
         ],
         equivalents=[WITH_CTES],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def tiered_cost_in_decimal(daily_gb, plan):
+    from decimal import Decimal
+
+    total, previous = Decimal(0), 0
+    for storage_class, until_day in plan:
+        spec = storage.S3_STORAGE_CLASSES[storage_class]
+        days = max(until_day - previous, spec["minimum_days"])
+        total += Decimal(str(daily_gb)) * days * Decimal(str(spec["usd_gb_month"]))
+        previous = until_day
+    return total.quantize(Decimal("0.01"))
+
+
+def tiered_cost_with_min(daily_gb, plan):
+    total, previous = 0.0, 0
+    for storage_class, until_day in plan:
+        spec = storage.S3_STORAGE_CLASSES[storage_class]
+        total += daily_gb * min(until_day - previous, spec["minimum_days"]) * spec["usd_gb_month"]
+        previous = until_day
+    return round(total, 2)
+
+
+def tiered_cost_times_thirty(daily_gb, plan):
+    return round(tiered_monthly_cost(daily_gb, plan) * 30, 2)
+
+
+def test_tiered_cost_review():
+    assert_grader_proven(
+        grade_tiered_cost,
+        solution=tiered_monthly_cost,
+        mistakes=[
+            (tiered_cost_with_min, "the minimum storage duration is a floor"),
+            (tiered_cost_times_thirty, "you multiplied by 30 again"),
+            (lambda daily_gb, plan: 24.3, "expected $83.95"),
+        ],
+        equivalents=[tiered_cost_in_decimal],
+    )
+
+
+def live_files_growing_the_first_list(metadata, snapshot_id):
+    by_id = {s["snapshot_id"]: s for s in metadata["snapshots"]}
+    chain = []
+    while snapshot_id is not None:
+        chain.append(by_id[snapshot_id])
+        snapshot_id = by_id[snapshot_id]["parent_id"]
+    chain.reverse()
+    files = chain[0]["added_files"]  # an alias of the metadata's own list, not a copy
+    for snapshot in chain[1:]:
+        for name in snapshot["removed_files"]:
+            files.remove(name)
+        files += snapshot["added_files"]
+    return set(files)
+
+
+def live_files_sorted_list_recursively(metadata, snapshot_id):
+    def files(sid):
+        if sid is None:
+            return frozenset()
+        snapshot = next(s for s in metadata["snapshots"] if s["snapshot_id"] == sid)
+        return (files(snapshot["parent_id"]) - frozenset(snapshot["removed_files"])) | frozenset(
+            snapshot["added_files"])
+
+    return sorted(files(snapshot_id))
+
+
+def test_live_files_review():
+    assert_grader_proven(
+        grade_live_files,
+        solution=live_files,
+        mistakes=[
+            (live_files_growing_the_first_list, "changed the metadata it reads"),
+            (live_files_own_only, "only the files this snapshot added"),
+        ],
+        equivalents=[live_files_sorted_list_recursively,
+                     lambda metadata, sid: dict.fromkeys(live_files(metadata, sid)).keys()],  # a set view
+    )
+
+
+CONCATENATED_KEYS_UNROUNDED = """SELECT
+  (SELECT count(*) FROM orderdetails) source_lines,
+  (SELECT count(*) FROM fact_orders) fact_rows,
+  (SELECT count(DISTINCT CAST(orderNumber AS VARCHAR) || '-' || CAST(orderLineNumber AS VARCHAR))
+     FROM fact_orders) fact_lines,
+  (SELECT sum(quantityOrdered * priceEach) FROM orderdetails) source_revenue,
+  (SELECT sum(orderAmount) FROM fact_orders) fact_revenue"""
+MYSQL_COUNT_DISTINCT = RECONCILE_SQL.replace(
+    "(SELECT COUNT(*) FROM (SELECT DISTINCT orderNumber, orderLineNumber FROM fact_orders))",
+    "(SELECT COUNT(DISTINCT orderNumber, orderLineNumber) FROM fact_orders)")
+ONE_JOIN_FOR_EVERYTHING = """
+SELECT COUNT(*) AS source_lines, COUNT(*) AS fact_rows,
+       COUNT(DISTINCT (f.orderNumber, f.orderLineNumber)) AS fact_lines,
+       ROUND(SUM(d.quantityOrdered * d.priceEach), 2) AS source_revenue,
+       ROUND(SUM(f.orderAmount), 2) AS fact_revenue
+FROM orderdetails d JOIN fact_orders f USING (orderNumber, orderLineNumber)
+"""
+
+
+def test_reconcile_sql_review():
+    assert_grader_proven(
+        grade_reconcile_sql,
+        solution=RECONCILE_SQL,
+        mistakes=[
+            (MYSQL_COUNT_DISTINCT, "COUNT(DISTINCT a, b) is MySQL's syntax"),
+            (ONE_JOIN_FOR_EVERYTHING, "from orderdetails alone"),
+        ],
+        equivalents=[CONCATENATED_KEYS_UNROUNDED, RECONCILE_SQL.lower()],
+    )

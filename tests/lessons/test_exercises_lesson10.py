@@ -248,3 +248,136 @@ def test_dashboard_choices():
         ],
         equivalents=[{"finance": "quicksight", "product": "Superset", "warehouse": " metabase "}],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def find_defects_with_elif(rows, now):
+    flags, seen = set(), set()
+    for i, row in enumerate(rows):
+        if row["email"] in (None, "") or row["country"] in (None, ""):
+            flags.add((i, "completeness"))
+        elif row["customerNumber"] in seen:
+            flags.add((i, "uniqueness"))
+        elif now - row["updated_at"] > 24:
+            flags.add((i, "timeliness"))
+        seen.add(row["customerNumber"])
+    return flags
+
+
+def find_defects_with_a_counter_and_numpy_indices(rows, now):
+    from collections import Counter
+
+    flags, copies = [], Counter()
+    for i, row in enumerate(rows):
+        if not row["email"] or not row["country"]:
+            flags.append((np.int64(i), "Completeness"))
+        copies[row["customerNumber"]] += 1
+        if copies[row["customerNumber"]] > 1:
+            flags.append([i, "uniqueness"])
+        if row["updated_at"] < now - 24:
+            flags.append((i, "freshness"))
+    return flags
+
+
+def test_find_defects_review():
+    assert_grader_proven(
+        grade_find_defects,
+        solution=find_defects,
+        mistakes=[
+            (find_defects_with_elif, "a row can fail several dimensions"),
+            (find_defects_by_customer_number, "That is a customerNumber"),
+        ],
+        equivalents=[find_defects_with_a_counter_and_numpy_indices],
+    )
+
+
+def nearest_skipping_the_first(query, vectors, k):
+    similarities = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
+    return list(np.argsort(-similarities)[1:k + 1])
+
+
+def nearest_by_absolute_cosine(query, vectors, k):
+    similarities = np.abs(vectors @ query) / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
+    return list(np.argsort(-similarities)[:k])
+
+
+def nearest_with_heapq_without_the_query_length(query, vectors, k):
+    import heapq
+
+    scored = [(float(row @ query / np.linalg.norm(row)), i) for i, row in enumerate(vectors)]
+    return [i for _, i in heapq.nlargest(k, scored)]  # |query| is the same for every row
+
+
+def nearest_as_a_reversed_numpy_array(query, vectors, k):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.argsort(unit @ (query / np.linalg.norm(query)))[::-1][:k]
+
+
+def test_nearest_review():
+    assert_grader_proven(
+        grade_nearest,
+        solution=nearest,
+        mistakes=[
+            (nearest_skipping_the_first, "you left out the most similar row"),
+            (nearest_by_absolute_cosine, "ranked by the absolute cosine"),
+        ],
+        equivalents=[nearest_with_heapq_without_the_query_length, nearest_as_a_reversed_numpy_array],
+    )
+
+
+def probe_catching_mysql_errors_only(conn, sql):
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql)
+        verdict = "allowed"
+    except pymysql.MySQLError as error:
+        verdict = "denied" if error.args and error.args[0] in DENIED else "error"
+    finally:
+        cursor.close()
+        conn.rollback()
+    return verdict
+
+
+def probe_catching_operational_errors_only(conn, sql):
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+        return "allowed"
+    except pymysql.err.OperationalError as error:  # 1146 and 1064 are ProgrammingErrors: they escape
+        return "denied" if error.args[0] in DENIED else "error"
+    finally:
+        conn.rollback()
+
+
+def probe_remembering_the_lessons_table(conn, sql):  # right on every statement the lesson shows
+    from utils.concepts.security import PROBES, probe_privilege
+
+    return probe_privilege(conn, sql) if sql in dict(PROBES) else "error"
+
+
+def test_probe_review():
+    assert_grader_proven(
+        grade_probe,
+        solution=probe,
+        mistakes=[
+            (probe_catching_operational_errors_only, "raised ProgrammingError"),
+            (probe_only_1142, "1044 is a refused database"),
+            (probe_remembering_the_lessons_table, "SELECT COUNT(*) FROM orders"),
+        ],
+        equivalents=[probe_catching_mysql_errors_only],
+    )
+
+
+def test_dashboard_choices_review():
+    solution = {"finance": "Amazon QuickSight", "product": "Apache Superset", "warehouse": "Metabase"}
+    assert_grader_proven(
+        grade_dashboard_choices,
+        solution=solution,
+        mistakes=[
+            ({**solution, "finance": "Metabase"}, "finance: Metabase fails"),
+            ({**solution, "product": "Tableau"}, "answer with one of"),
+        ],
+        equivalents=[{"Finance": "quicksight", " Product ": "superset", "WAREHOUSE": " metabase "}],
+    )

@@ -373,3 +373,136 @@ def test_volume_anomalies():
         ],
         equivalents=[volume_anomalies_with_numpy_and_sample_std],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def order_tasks_with_graphlib(deps):
+    import graphlib
+
+    return list(graphlib.TopologicalSorter(deps).static_order())  # CycleError is a ValueError
+
+
+def order_tasks_removing_placed_dependencies(deps):  # Kahn's algorithm on the caller's own dict
+    order = []
+    while deps:
+        ready = [task for task, waits in deps.items() if not waits]
+        if not ready:
+            raise ValueError("cycle")
+        for task in ready:
+            order.append(task)
+            del deps[task]
+        for waits in deps.values():
+            waits[:] = [d for d in waits if d not in ready]
+    return order
+
+
+def order_tasks_raising_runtime_error(deps):
+    try:
+        return order_tasks(deps)
+    except ValueError:
+        raise RuntimeError("the pipeline has a cycle") from None
+
+
+def test_order_tasks_review():
+    assert_grader_proven(
+        grade_order_tasks,
+        solution=order_tasks,
+        mistakes=[
+            (order_tasks_removing_placed_dependencies, "changed the dict it was given"),
+            (order_tasks_raising_runtime_error, "raise a ValueError for a cycle"),
+        ],
+        equivalents=[order_tasks_with_graphlib],
+    )
+
+
+def find_cycle_emptying_the_graph(deps):
+    cycle = find_cycle(deps)
+    for waits in deps.values():
+        waits.clear()
+    return cycle
+
+
+def test_fix_cycle_review():
+    assert_grader_proven(
+        grade_fix_cycle,
+        solution=(find_cycle, FIXED),
+        mistakes=[
+            ((find_cycle_emptying_the_graph, FIXED), "changed the dict it was given"),
+            ((find_cycle, {**BROKEN_PIPELINE, "quality checks": []}), "points backwards"),
+        ],
+        equivalents=[(find_cycle_reversed, {task: tuple(waits) for task, waits in FIXED.items()})],
+    )
+
+
+def run_with_retries_wrapping_the_error(task, action, retries, base_delay, sleep, alert):
+    try:
+        return run_with_retries(task, action, retries, base_delay, sleep, alert)
+    except ConnectionError as error:
+        raise RuntimeError(f"{task} failed") from error
+
+
+def run_with_retries_recursively(task, action, retries, base_delay, sleep, alert, _attempt=0):
+    try:
+        return action()
+    except ConnectionError as error:
+        if _attempt == retries:
+            alert(f"{task}: gave up after {retries + 1} attempts ({error!r})")
+            raise
+        sleep(base_delay * 2 ** _attempt)
+        return run_with_retries_recursively(task, action, retries, base_delay, sleep, alert, _attempt + 1)
+
+
+def test_run_with_retries_review():
+    assert_grader_proven(
+        grade_run_with_retries,
+        solution=run_with_retries,
+        mistakes=[
+            (run_with_retries_wrapping_the_error, "raise the last error again"),
+            (swallowing_the_error, "raise the last error again"),
+        ],
+        equivalents=[run_with_retries_recursively],
+    )
+
+
+def volume_ignoring_flat_baselines(counts, window, z):
+    flagged = []
+    for i in range(window, len(counts)):
+        past = counts[i - window:i]
+        mean, std = statistics.fmean(past), statistics.pstdev(past)
+        if std > 0 and abs(counts[i] - mean) > z * std:
+            flagged.append(i)
+    return flagged
+
+
+def volume_against_all_history(counts, window, z):
+    flagged = []
+    for i in range(window, len(counts)):
+        past = counts[:i]
+        mean, std = statistics.fmean(past), statistics.pstdev(past)
+        if (std == 0 and counts[i] != mean) or (std > 0 and abs(counts[i] - mean) > z * std):
+            flagged.append(i)
+    return flagged
+
+
+def volume_as_a_numpy_array(counts, window, z):
+    import numpy as np
+
+    values = np.asarray(counts, dtype=float)
+    flags = [i for i in range(window, len(values))
+             if (values[i - window:i].std() == 0 and values[i] != values[i - window:i].mean())
+             or abs(values[i] - values[i - window:i].mean()) > z * values[i - window:i].std() > 0]
+    return np.array(flags, dtype=np.int64)
+
+
+def test_volume_anomalies_review():
+    assert_grader_proven(
+        grade_volume_anomalies,
+        solution=volume_anomalies,
+        mistakes=[
+            (volume_ignoring_flat_baselines, "you flagged nothing"),
+            (volume_against_all_history, "your baseline is the whole history before i"),
+        ],
+        equivalents=[volume_as_a_numpy_array],
+    )

@@ -7,7 +7,13 @@ from functools import reduce
 
 from tests.lessons.exercise_helpers import assert_grader_proven
 from utils.concepts.security import is_allowed
-from utils.teaching.exercises.lesson12 import grade_allows, grade_design_availability, grade_pillar_of
+from utils.teaching.exercises.lesson12 import (
+    ZT_CASES,
+    ZT_GRANTS,
+    grade_allows,
+    grade_design_availability,
+    grade_pillar_of,
+)
 
 # --- exercise 1: design_availability --------------------------------------------------------------
 
@@ -140,4 +146,91 @@ def test_pillar_of():
         ],
         equivalents=[{**PILLAR_OF, "on_demand": "cost optimisation", "csv_scans": "performance",
                       "console": "operational excellence"}],
+    )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def availability_as_a_percentage(stages):
+    return design_availability(stages) * 100
+
+
+def availability_rounded(stages):
+    return round(design_availability(stages), 4)
+
+
+def availability_with_numpy(stages):
+    import numpy as np
+
+    return np.prod([1 - (1 - a) ** n for a, n in stages]) if stages else 1.0
+
+
+def test_design_availability_review():
+    assert_grader_proven(
+        grade_design_availability,
+        solution=design_availability,
+        mistakes=[
+            (availability_as_a_percentage, "That is a percentage"),
+            (availability_rounded, "You rounded it"),
+            (lambda stages: design_availability(stages) if stages else 0.0, "start the product at 1.0"),
+        ],
+        equivalents=[availability_with_numpy, lambda stages: reduce(
+            lambda total, stage: total * (1 - (1 - stage[0]) ** stage[1]), stages, 1)],
+    )
+
+
+def allows_chaining_and(request, grants):  # None, not False, when nobody signed in
+    return request["user"] and request["device_ok"] and is_allowed(
+        grants, request["user"], request["action"], request["resource"])[0]
+
+
+def allows_returning_the_pair(request, grants):
+    if not request["user"] or not request["device_ok"]:
+        return (False, "not signed in or unhealthy device")
+    return is_allowed(grants, request["user"], request["action"], request["resource"])
+
+
+def allows_as_a_numpy_bool(request, grants):
+    import numpy as np
+
+    return np.bool_(allows(request, grants))
+
+
+_LESSON_TABLE = {tuple(sorted(request.items())): allows(request, list(ZT_GRANTS)) for _, request in ZT_CASES}
+
+
+def allows_by_looking_up_the_lessons_requests(request, grants):  # right on every request the lesson shows
+    return _LESSON_TABLE.get(tuple(sorted(request.items())), False)
+
+
+def allows_with_the_lessons_grants(request, grants):
+    return allows(request, list(ZT_GRANTS))
+
+
+def test_allows_review():
+    assert_grader_proven(
+        grade_allows,
+        solution=allows,
+        mistakes=[
+            (allows_chaining_and, "wrap it in bool(...)"),
+            (allows_returning_the_pair, "is_allowed returns a pair"),
+            (allows_by_looking_up_the_lessons_requests, "not from the lesson's examples"),
+            (allows_with_the_lessons_grants, "With another team's grants"),
+        ],
+        equivalents=[allows_as_a_numpy_bool],
+    )
+
+
+def test_pillar_of_review():
+    assert_grader_proven(
+        grade_pillar_of,
+        solution=PILLAR_OF,
+        mistakes=[
+            ({**PILLAR_OF, "on_demand": "Sustainability", "rewrite_all": "Cost optimization"},
+             "it is about the price paid"),
+            ({**PILLAR_OF, "password": "Privacy"}, "use one of the six pillars"),
+        ],
+        equivalents=[{k: f" {v.upper()} " for k, v in PILLAR_OF.items()},
+                     {**PILLAR_OF, "on_demand": "cost optimisation", "console": "ops"}],
     )

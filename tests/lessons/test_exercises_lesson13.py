@@ -149,3 +149,71 @@ def test_changes():
             }
         ],
     )
+
+
+# --- review (issue 13): adversarial and equivalent answers ------------------------------------
+
+
+def firehose_with_infinity(bytes_per_second, buffer_mib=5, interval_s=300):
+    fill = float("inf") if not bytes_per_second else buffer_mib * 1024 * 1024 / bytes_per_second
+    return min(fill, interval_s)
+
+
+def firehose_without_defaults(bytes_per_second, buffer_mib, interval_s):
+    return firehose_delivery_seconds(bytes_per_second, buffer_mib, interval_s)
+
+
+def firehose_in_minutes(bytes_per_second, buffer_mib=5, interval_s=300):
+    return firehose_delivery_seconds(bytes_per_second, buffer_mib, interval_s) / 60
+
+
+def test_firehose_delivery_seconds_review():
+    assert_grader_proven(
+        grade_firehose_delivery_seconds,
+        solution=firehose_delivery_seconds,
+        mistakes=[
+            (firehose_without_defaults, "keep the task's signature"),
+            (firehose_in_minutes, "return it in seconds"),
+        ],
+        equivalents=[firehose_with_infinity],
+    )
+
+
+def flink_in_decimal(kpus, applications):
+    from decimal import Decimal
+
+    price = {name: Decimal(str(value)) for name, value in PRICES_USD.items()}
+    per_app = ((kpus + FLINK_ORCHESTRATION_KPUS_PER_APP) * price["hours per month"] * price["Flink KPU-hour"]
+               + kpus * FLINK_STORAGE_GB_PER_KPU * price["Flink running application storage GB-month"])
+    return applications * per_app
+
+
+def test_flink_monthly_usd_review():
+    assert_grader_proven(
+        grade_flink_monthly_usd,
+        solution=flink_monthly_usd,
+        mistakes=[
+            (lambda kpus, applications: 165.60, "expected $"),
+            (lambda kpus, applications: flink_monthly_usd(kpus, applications) / HOURS, "expected $"),
+        ],
+        equivalents=[flink_in_decimal],
+    )
+
+
+def test_changes_review():
+    assert_grader_proven(
+        grade_changes,
+        solution=CHANGES,
+        mistakes=[
+            ({**CHANGES, "five_minutes": {"ingestion": "event stream", "transformation": "flink streaming"}},
+             "is not the right ingestion"),
+            ({**CHANGES, "two_tb": {"storage": "lake and warehouse", "ingestion": "cdc stream"}},
+             "does not need to change"),
+        ],
+        equivalents=[
+            {**CHANGES, "crm": {"serving": ["athena", "dashboard", "Reverse ETL"]}},  # the whole new serving
+            {**CHANGES, "two_tb": {"storage": "lake and warehouse", "ingestion": "scheduled glue job"}},
+            {"Five minutes": {stage.title(): choice for stage, choice in CHANGES["five_minutes"].items()},
+             "two-tb": CHANGES["two_tb"], "CRM": CHANGES["crm"]},
+        ],
+    )

@@ -207,6 +207,42 @@ class SourceConnection:
             self.wide_rows_read += len(rows)
         return rows
 
+    def cursor(self) -> _Cursor:
+        """A DB-API cursor on this connection (``execute``, then ``fetchall``/``fetchone``), for
+        code written the way pymysql or sqlite3 code usually is."""
+        return _Cursor(self)
+
+
+class _Cursor:
+    """``conn.cursor()``: execute a query, then fetch its rows; a context manager like pymysql's."""
+
+    def __init__(self, conn: SourceConnection) -> None:
+        self._conn = conn
+        self._rows: list[Any] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
+        self._rows = list(self._conn.execute(sql, params))
+        return self
+
+    def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    def __iter__(self) -> Any:
+        return iter(self.fetchall())
+
+    def close(self) -> None:
+        self._rows = []
+
+    def __enter__(self) -> _Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 class _Rows(list):  # type: ignore[type-arg]
     """Query results that also answer ``fetchall()`` and ``fetchone()``."""

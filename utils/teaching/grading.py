@@ -30,6 +30,7 @@ import math
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 MIME_TYPE = "application/vnd.delab.grade+json"
@@ -182,6 +183,7 @@ def grader(
 
     def decorate(check: Callable[..., CheckOutcome]) -> Callable[..., GradeResult]:
         signature = inspect.signature(check)
+        grader_files = {_resolved(inspect.getsourcefile(check) or "")}
 
         @functools.wraps(check)
         def grade(*args: Any, **kwargs: Any) -> GradeResult:
@@ -207,6 +209,8 @@ def grader(
             try:
                 outcome = check(*args, **kwargs)
             except AssertionError as failure:
+                if _raised_by_learner(failure, grader_files):  # the learner's own assert, not a verdict
+                    return GradeResult(exercise, False, 0.0, max_score, _error_feedback(failure))
                 message = str(failure).strip() or "Your answer is not right yet."
                 return GradeResult(exercise, False, 0.0, max_score, message)
             except Exception as error:  # a crashing answer is feedback, never a crash
@@ -228,6 +232,32 @@ def grader(
         return grade
 
     return decorate
+
+
+_UTILS = Path(__file__).resolve().parents[1]
+"""The ``utils/`` package: an assertion raised in its code is a grader's verdict."""
+
+
+def _resolved(filename: str) -> Path | None:
+    try:
+        return Path(filename).resolve()
+    except (OSError, ValueError):
+        return None
+
+
+def _raised_by_learner(error: AssertionError, grader_files: set[Path | None]) -> bool:
+    """True when an ``AssertionError`` comes from the learner's code (an ``assert`` in their answer),
+    not from the grader: its innermost frame is outside ``utils/`` and the grader's own file, or the
+    grading sandbox says it was the learner's (``learner_where``)."""
+    if isinstance(getattr(error, "learner_where", None), str):
+        return True
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return False
+    innermost = _resolved(frames[-1].filename)
+    if innermost is None or innermost in grader_files:
+        return False
+    return not innermost.is_relative_to(_UTILS)
 
 
 def _record_progress(result: GradeResult) -> None:

@@ -171,10 +171,22 @@ def _duration_hint(label: str, want: Session, have: Session) -> str:
     if want.server == SECONDS_SERVER and math.isclose(have.duration, want.duration * 3600, rel_tol=1e-9):
         return (f"{where} became {have.duration:g} minutes: you multiplied the seconds by 60; divide by 60 "
                 "to turn seconds into minutes.")
+    if want.server == SECONDS_SERVER and have.duration == (want.duration * 60) // 60:
+        return (f"{where} became {have.duration:g} minutes, expected {want.duration:g}: `//` is floor "
+                "division and drops the fraction of a minute; divide with `/ 60`.")
+    for digits in (0, 1):
+        if math.isclose(have.duration, round(want.duration, digits), abs_tol=1e-9):
+            return (f"{where} became {have.duration:g} minutes, expected {want.duration:g}: you rounded to "
+                    f"{digits} decimal(s), which changes the data the model learns from; keep the exact "
+                    "quotient (or at least 2 decimals).")
     if want.server != SECONDS_SERVER:
         return (f"{where} changed from {want.duration:g} to {have.duration:g}: only {SECONDS_SERVER} logs "
                 "seconds; the other server's minutes are right as they are.")
     return f"{where} came back as {have}, expected {want}."
+
+
+ROUNDING = 0.005 + 1e-9
+"""Minutes rounded to 2 decimals (at most 0.005 off, i.e. 0.3 s) are still right."""
 
 
 @grader("l01_ex3_clean_sessions", max_score=1)
@@ -186,7 +198,13 @@ def grade_clean_sessions(clean_sessions: Callable[[list[Session]], list[Session]
     )
     for label, sessions in _session_logs():
         expected = sorted(reference_clean(sessions), key=lambda s: s.session_id)
-        got = clean_sessions(list(sessions))
+        given = list(sessions)
+        got = clean_sessions(given)
+        assert given == sessions, (
+            f"On {label} clean_sessions changed the list it was given (now {len(given)} sessions, was "
+            f"{len(sessions)}): build and return a new list, so the raw log (the lesson's `train`) stays as "
+            "it was and running the cell twice does not clean it twice."
+        )
         assert isinstance(got, list | tuple) and all(isinstance(s, Session) for s in got), (
             f"On {label} clean_sessions returned {type(got).__name__} {str(got)[:80]}: return a list of "
             "Session objects (build a changed one with dataclasses.replace(session, duration=...))."
@@ -202,7 +220,7 @@ def grade_clean_sessions(clean_sessions: Callable[[list[Session]], list[Session]
             f"On {label} you kept {len(ids)} sessions, expected {len(expected)}: drop only repeated copies."
         )
         for want, have in zip(expected, got, strict=True):
-            same_duration = math.isclose(have.duration, want.duration, rel_tol=1e-9)
+            same_duration = math.isclose(have.duration, want.duration, rel_tol=1e-9, abs_tol=ROUNDING)
             if same_duration and have == replace(want, duration=have.duration):
                 continue
             raise AssertionError(_duration_hint(label, want, have))

@@ -36,7 +36,13 @@ def _concern(label: Any) -> str | None:
 
 def _as_numbered(answer: Any) -> dict[int, Any]:
     if isinstance(answer, Mapping):
-        return dict(answer)
+        numbered = {int(k.strip()) if isinstance(k, str) and k.strip().isdigit() else k: v
+                    for k, v in answer.items()}  # {"1": ...} is as clear as {1: ...}
+        assert set(numbered) != set(range(len(LAB_EVENTS))), (
+            f"lab_concerns is keyed 0 to {len(LAB_EVENTS) - 1}: number the events as printed above, "
+            f"from 1 to {len(LAB_EVENTS)} (event 1 is the first one)."
+        )
+        return numbered
     if isinstance(answer, list | tuple):
         return dict(enumerate(answer, start=1))
     raise AssertionError(

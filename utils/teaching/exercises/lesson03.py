@@ -47,6 +47,12 @@ def _timelines() -> list[tuple[str, Sequence[tuple[str, int, str]], int, range]]
 def _boundary_hint(year: int, starts: Sequence[tuple[str, int, str]], last_year: int, got: Any) -> str:
     """Name the rule a wrong answer broke at ``year``."""
     first_years = {first: name for name, first, _ in starts}
+    if got is not None and not isinstance(got, str):
+        return (f" Return the era's name, a str such as {starts[0][0]!r}, not the era's row "
+                "or its position.")
+    if year == last_year:
+        return (f" {year} is last_year, the last year of the last era: it belongs to {starts[-1][0]!r} "
+                "(compare with <=, not <).")
     if year in first_years and got != first_years[year]:
         return (f" {year} is the FIRST year of {first_years[year]!r}: an era includes the year it starts "
                 "(compare with >=, not >). On the lesson's table this is the 2006 mistake: S3 and EC2 "
@@ -80,8 +86,9 @@ def grade_era_of_year(era_of_year: Callable[[int, Sequence[tuple[str, int, str]]
                 continue
             if starts is OTHER_TIMELINE and era_name_from_starts(year, ERA_STARTS, LAST_YEAR) == got:
                 raise AssertionError(
-                    f"On {label}, era_of_year({year}, ...) returned {got!r}, an era of the lesson's table: "
-                    "use the starts and last_year you are given, not history.ERA_STARTS, so the same "
+                    f"On {label}, era_of_year({year}, ...) returned {got!r}, expected {expected!r}: that is "
+                    "the answer of the lesson's table. "
+                    "Use the starts and last_year you are given, not history.ERA_STARTS, so the same "
                     "function works for any timeline."
                 )
             raise AssertionError(
@@ -110,6 +117,10 @@ def _era_by_name(name: Any) -> str | None:
 @grader("l03_ex2_lab_stack_eras", max_score=1)
 def grade_lab_stack_eras(lab_stack_eras: Sequence[str]) -> str:
     """``lab_stack_eras`` must list, for each part of ``LAB_STACK`` in order, the era of its idea."""
+    if isinstance(lab_stack_eras, dict) and sorted(map(str, lab_stack_eras)) == sorted(
+        str(k) for k in range(1, len(LAB_STACK) + 1)
+    ):  # {1: "Databases", ...}, keyed by the printed part numbers: as clear as a list
+        lab_stack_eras = [value for _, value in sorted(lab_stack_eras.items(), key=lambda item: int(item[0]))]
     assert isinstance(lab_stack_eras, list | tuple), (
         f"lab_stack_eras should be a list of {len(LAB_STACK)} era names, one per part of the lab, "
         f"not a {type(lab_stack_eras).__name__}."

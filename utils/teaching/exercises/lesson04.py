@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from utils.concepts.stakeholders import LAB_STAKEHOLDERS, Project, automation_value, prioritize
@@ -44,9 +46,19 @@ def _expected_direction(number: int) -> str:
 @grader("l04_ex1_stakeholder_directions", max_score=1)
 def grade_stakeholder_directions(stakeholder_directions: Mapping[int, str]) -> str:
     """``stakeholder_directions[k]`` must be the direction of person ``k`` of ``LAB_STAKEHOLDERS``."""
+    if isinstance(stakeholder_directions, list | tuple):  # six directions in order: as clear as a dict
+        stakeholder_directions = dict(enumerate(stakeholder_directions, start=1))
     assert isinstance(stakeholder_directions, Mapping), (
         "stakeholder_directions should be a dict from person number to a direction, like "
         f"{{1: 'upstream', ...}}, not a {type(stakeholder_directions).__name__}."
+    )
+    stakeholder_directions = {  # {"1": ...} is as clear as {1: ...}
+        int(k.strip()) if isinstance(k, str) and k.strip().isdigit() else k: v
+        for k, v in stakeholder_directions.items()
+    }
+    assert set(stakeholder_directions) != set(range(len(LAB_STAKEHOLDERS))), (
+        f"stakeholder_directions is keyed 0 to {len(LAB_STAKEHOLDERS) - 1}: number the people as printed "
+        f"above, from 1 to {len(LAB_STAKEHOLDERS)}."
     )
     missing = [k for k in range(1, len(LAB_STAKEHOLDERS) + 1) if k not in stakeholder_directions]
     assert not missing, (
@@ -110,23 +122,40 @@ def grade_automation_value(automation_value_per_year: Callable[..., float]) -> s
     )
     for args in VALUE_CASES:
         expected = automation_value(*args)
-        got = automation_value_per_year(*args)
-        assert isinstance(got, int | float) and not isinstance(got, bool), (
+        try:
+            got = automation_value_per_year(*args)
+        except ValueError as error:
+            raise AssertionError(
+                f"automation_value_per_year{args} raised ValueError ({error}), but both shares are between 0 "
+                "and 1: 0 and 1 themselves are valid shares (nothing automated, everything automated); "
+                "refuse only a share below 0 or above 1."
+            ) from None
+        assert isinstance(got, int | float | Decimal | Fraction) and not isinstance(got, bool), (
             f"automation_value_per_year{args} returned {got!r}: return a number (dollars per year)."
         )
-        assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-6), (
+        got = float(got)
+        assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=0.5), (  # rounded to the dollar is fine
             f"automation_value_per_year{args} returned {got:,.2f}, expected {expected:,.2f}."
             + _value_hint(got, args, expected)
         )
-    try:
-        got = automation_value_per_year(3, 40, 80, 0.75, 60, 46)
-    except ValueError:
-        pass
-    else:
+    for bad, why in (((3, 40, 80, 0.75, 60, 46), "a share of 80 is a percentage typed as a whole number, "
+                      "and gives a value 100 times too big"),
+                     ((3, 40, 0.8, 75, 60, 46), "a share_automated of 75 is a percentage typed as a whole "
+                      "number"),
+                     ((3, 40, 0.8, -0.25, 60, 46), "a negative share means nothing: a share below 0 is as "
+                      "wrong as one above 1")):
+        try:
+            got = automation_value_per_year(*bad)
+        except ValueError:
+            continue
+        except Exception as error:
+            raise AssertionError(
+                f"automation_value_per_year{bad} raised {type(error).__name__} ({error}): {why}. Raise "
+                "ValueError for it (raise ValueError('...')), the error Python uses for a bad value."
+            ) from None
         raise AssertionError(
-            f"automation_value_per_year(3, 40, 80, 0.75, 60, 46) returned {got!r}: a share of 80 is a "
-            "percentage typed as a whole number, and gives a value 100 times too big. Raise ValueError "
-            "when a share is not between 0 and 1 (80% is 0.8)."
+            f"automation_value_per_year{bad} returned {got!r}: {why}. Raise ValueError when a share is not "
+            "between 0 and 1 (80% is 0.8)."
         )
     return (
         f"On the lesson's team the pipeline is worth ${automation_value(*LESSON_CASE):,.0f} a year: a "

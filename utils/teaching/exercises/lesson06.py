@@ -10,7 +10,9 @@ without the EU filter, latency not weighted by traffic...) so the feedback can n
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from utils.concepts import costs, regions
@@ -33,7 +35,9 @@ def _demand_cases() -> list[tuple[str, list[float], float]]:
 def _as_pair(got: Any) -> tuple[float, float] | None:
     if isinstance(got, costs.CapacityPlan):
         return float(got.server_hours), float(got.cost_usd)
-    if isinstance(got, tuple | list) and len(got) == 2 and all(isinstance(v, int | float) for v in got):
+    if isinstance(got, tuple | list) and len(got) == 2 and all(
+        isinstance(v, numbers.Real | Decimal) and not isinstance(v, bool) for v in got  # numpy ints too
+    ):
         return float(got[0]), float(got[1])
     return None
 
@@ -134,9 +138,14 @@ def _variant_scores(users: Sequence[UserGroup], *, latency_weight: float, cost_w
     cheapest = min(r.t3_micro_usd_hour for r in candidates)
     scores = {}
     for r in candidates:
-        rtts = [regions.estimated_rtt_ms(regions.great_circle_km(u.lat, u.lon, r.lat, r.lon)) for u in users]
+        swapped = mistake == "lat/lon swapped"
+        rtts = [regions.estimated_rtt_ms(regions.great_circle_km(u.lon, u.lat, r.lon, r.lat) if swapped
+                                         else regions.great_circle_km(u.lat, u.lon, r.lat, r.lon))
+                for u in users]
         if mistake == "unweighted latency":
             latency = sum(rtts) / len(rtts)
+        elif mistake == "divided by the count":
+            latency = sum(u.weight * rtt for u, rtt in zip(users, rtts, strict=True)) / len(users)
         else:
             latency = sum(u.weight * rtt for u, rtt in zip(users, rtts, strict=True)) / total
         reference_price = (cheapest if mistake == "price against candidates"
@@ -172,6 +181,14 @@ MISTAKES: dict[str, str] = {
         "latency is not weighted by traffic: you averaged the user groups equally, but a group with "
         "weight 8 makes 8 times the requests of a group with weight 1 (sum weight x rtt, divide by the "
         "total weight)"
+    ),
+    "divided by the count": (
+        "you divided the traffic-weighted sum of round trips by the number of user groups; divide it by the "
+        "total weight (sum of u.weight) to get the average round trip of one request"
+    ),
+    "lat/lon swapped": (
+        "the distances are wrong: great_circle_km takes (lat1, lon1, lat2, lon2), latitude first, so call "
+        "it as great_circle_km(u.lat, u.lon, r.lat, r.lon)"
     ),
     "reversed": "your list is in reverse order: the LOWEST score is the best region and comes first",
     "price against candidates": (

@@ -83,6 +83,16 @@ def grade_parse_instance_name(parse_instance_name: Callable[[str], tuple[str, in
             f"parse_instance_name({name!r}) returned {got!r}; return a tuple (family, generation, "
             f"capabilities, size) such as {expected!r}."
         )
+        if expected[2] == "" and got[2] is None:
+            raise AssertionError(
+                f"parse_instance_name({name!r}) returned capabilities None: a name without capability "
+                "letters has capabilities '' (an empty string), as the regular expression's ([a-z]*) gives."
+            )
+        if isinstance(got[2], list | tuple | set):
+            raise AssertionError(
+                f"parse_instance_name({name!r}) returned capabilities {got[2]!r}: return them as one string "
+                f"of letters, such as {expected[2]!r}."
+            )
         if isinstance(got[1], str) and got[1].isdigit():
             raise AssertionError(
                 f"parse_instance_name({name!r}) returned the generation as the text {got[1]!r}: convert it "
@@ -115,6 +125,14 @@ SUBNET_CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+def _prefixlen(value: Any) -> int | None:
+    """The prefix length of the cidr in a learner's ``(cidr, usable_hosts)`` pair, or None."""
+    try:
+        return ipaddress.ip_network(value[0]).prefixlen
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
 def _check_plan(label: str, vpc_cidr: str, azs: tuple[str, ...], got: Any) -> None:
     reference = vpc.split_vpc(vpc_cidr, list(azs))
     expected_names = {s.name for s in reference}
@@ -124,6 +142,14 @@ def _check_plan(label: str, vpc_cidr: str, azs: tuple[str, ...], got: Any) -> No
         f"{reference[0].usable_hosts}), ...}}, not a {type(got).__name__}."
     )
     missing, extra = sorted(expected_names - set(got)), sorted(set(got) - expected_names)
+    if (missing and not extra and len(got) <= len(azs) and len({name.split("-")[0] for name in missing}) == 1
+            and all((_prefixlen(value) or 128) < prefix for value in got.values())):  # sized for one tier
+        raise AssertionError(
+            f"On {label} every {missing[0].split('-')[0]}-<zone> subnet is missing: zip() stopped when the "
+            f"blocks ran out. You split the VPC for {len(azs)} subnets, but each zone has two (public and "
+            f"private): {2 * len(azs)} subnets need {prefix - ipaddress.ip_network(vpc_cidr).prefixlen} "
+            "extra bits."
+        )
     assert not missing and not extra, (
         f"On {label} the subnet names should be public-<zone> and private-<zone> for each zone: "
         f"missing {missing or 'none'}, unexpected {extra or 'none'}."
@@ -181,7 +207,17 @@ def grade_plan_subnets(plan_subnets: Callable[[str, list[str]], dict[str, tuple[
         f"{type(plan_subnets).__name__}."
     )
     for label, vpc_cidr, azs in SUBNET_CASES:
-        _check_plan(label, vpc_cidr, azs, plan_subnets(vpc_cidr, list(azs)))
+        try:
+            got = plan_subnets(vpc_cidr, list(azs))
+        except ValueError as error:
+            if "prefix" not in str(error):
+                raise
+            raise AssertionError(
+                f"On {label} plan_subnets({vpc_cidr!r}, ...) raised ValueError: {error}. Work the subnets' "
+                "prefix out from the VPC you are given (its prefixlen + the extra bits, or "
+                "subnets(prefixlen_diff=k)), not a fixed /19: this VPC is not a /16."
+            ) from None
+        _check_plan(label, vpc_cidr, azs, got)
     return (
         "plan_subnets splits every test VPC into equal, non-overlapping public and private subnets per zone, "
         "as large as they can be, with AWS's 5 reserved addresses taken off."
@@ -254,6 +290,18 @@ def grade_s3_objects(upload_and_list: Callable[..., list[str]], delete_prefix: C
             f"delete_prefix returned {count!r}, but it deleted {len(before)} objects: return how many keys "
             "you deleted."
         )
+        try:
+            again = delete_prefix(s3, bucket, S3_PREFIX)
+        except KeyError as error:
+            raise AssertionError(
+                f"Run a second time, on a prefix that is now empty, delete_prefix raised KeyError {error}: "
+                "list_objects_v2's answer has no 'Contents' when nothing matches. Use "
+                ".get('Contents', []) so running it twice is harmless."
+            ) from None
+        assert again == 0, (
+            f"Run a second time, on a prefix that is now empty, delete_prefix returned {again!r}: it deleted "
+            "nothing, so it should return 0."
+        )
     finally:
         _remove_bucket(s3, bucket)
     return (
@@ -291,6 +339,14 @@ def _check_upload(s3: Any, bucket: str, upload_and_list: Callable[..., list[str]
             f"(a leftover {LEFTOVER.rsplit('/', 1)[1]!r} too): return what list_objects_v2 lists, which is "
             "what S3 really holds."
         )
+    assert listed == real or sorted(listed) != real, (
+        "upload_and_list returned the right keys, but not in sorted order: return sorted(keys), so the "
+        "answer does not depend on the order S3 lists them in."
+    )
+    assert not (listed and all(S3_PREFIX + key in real for key in listed)), (
+        f"upload_and_list returned {listed[:2]}...: names without the prefix. Return the full keys S3 holds, "
+        f"such as {real[0]!r}."
+    )
     assert listed == real, (
         f"upload_and_list returned {listed}, but S3 holds {real} under {S3_PREFIX!r}: return the listed "
         "keys, "

@@ -35,6 +35,8 @@ SNAPSHOT_CASES: tuple[tuple[str, Sequence[Mapping[str, Any]], Sequence[Mapping[s
     ("an ID that turns into text in every row",
      [{"id": 1, "amount": 9.5}, {"id": 2, "amount": 3.0}],
      [{"id": "1", "amount": 9.5}, {"id": "2", "amount": 3.0}]),
+    ("a code sent as text, then as a number",
+     [{"code": "A1"}, {"code": "B2"}], [{"code": "C3"}, {"code": 7}, {"code": None}]),
 )  # fmt: skip
 
 
@@ -80,6 +82,20 @@ def grade_compare_schemas(compare_schemas: Callable[[list[dict], list[dict]], di
                 "nothing "
                 "about a column's type: skip None values when you collect types."
             )
+        unsorted = {c for c, (old, new) in got["retyped"].items()
+                    if any("|" in t and t != "|".join(sorted(t.split("|"))) for t in (old, new))}
+        if unsorted:
+            raise AssertionError(
+                f"On {label} you report {sorted(unsorted)} with the type names in the order you met them "
+                f"({got['retyped'][min(unsorted)]}): join the names sorted ('|'.join(sorted(names))), so the "
+                "same set of types always gives the same text."
+            )
+        untyped = [c for c, (old, new) in got["retyped"].items() if not old or not new]
+        if untyped:
+            raise AssertionError(
+                f"On {label} you report {untyped} as retyped, but on one side its values are all None: such "
+                "a column has no type ('') and is never reported as retyped (nothing says its type changed)."
+            )
         for part in ("added", "removed", "retyped"):
             assert got[part] == expected[part], (
                 f"On {label} '{part}' is {got[part]!r}, expected {expected[part]!r}."
@@ -98,13 +114,13 @@ START = [(103, "Nantes"), (112, "Las Vegas"), (114, "Melbourne"), (119, "Nantes"
 
 ROUNDS: tuple[tuple[str, Callable[[ingestion.ChangingSource], None]], ...] = (
     ("the first, full pull", lambda s: None),
-    ("after customer 112 moved to Reno and customer 151 was added",
+    ("the pull after customer 112 moved to Reno and customer 151 was added",
      lambda s: (s.update(112, "Reno"), s.insert(151, "Bergamo"))),
-    ("after customer 114 was deleted", lambda s: s.delete(114)),
+    ("the pull after customer 114 was deleted", lambda s: s.delete(114)),
     ("a pull when nothing changed", lambda s: None),
-    ("after customer 112 moved twice between two pulls and customer 125 was deleted",
+    ("the pull after customer 112 moved twice between two pulls and customer 125 was deleted",
      lambda s: (s.update(112, "Boston"), s.update(112, "Brisbane"), s.delete(125))),
-    ("after customer 114 came back (deleted, then re-created)", lambda s: s.insert(114, "Sydney")),
+    ("the pull after customer 114 came back (deleted, then re-created)", lambda s: s.insert(114, "Sydney")),
 )  # fmt: skip
 
 
@@ -116,6 +132,10 @@ def _describe_difference(replica: Mapping[Any, Any], truth: Mapping[int, Mapping
                 "customerNumber "
                 "FROM customers) and delete the ones that are gone")  # fmt: skip
     missing = sorted(set(truth) - set(replica))
+    if missing and not replica:
+        return (f"your copy is empty, but the source holds {len(truth)} customers: change the dict you are "
+                "given in place (replica[number] = {...}, del replica[number]); `replica = {...}` inside the "
+                "function makes a new dict that the caller never sees")
     if missing:
         return f"customer(s) {missing} are in the source but not in your copy"
     for number, row in truth.items():
@@ -218,9 +238,15 @@ def grade_consume_orders(consume_orders: Callable[[Any, str], list[int]]) -> str
         left = queues.messages_left(sqs, url)
     finally:
         sqs.delete_queue(QueueUrl=url)
-    assert isinstance(handled, list | tuple), (
+    assert isinstance(handled, list | tuple | set | frozenset), (
         f"consume_orders should return the list of order numbers it handled, not {type(handled).__name__}."
     )
+    handled = list(handled)
+    if handled and isinstance(handled[0], Mapping | str) and not str(handled[0]).strip().isdigit():
+        raise AssertionError(
+            f"consume_orders returned {str(handled[0])[:80]}... as its first element: return the order "
+            "numbers (json.loads(message['Body'])['orderNumber']), not the messages or their bodies."
+        )
     handled = [int(n) for n in handled]
     twice = sorted({n for n in handled if handled.count(n) > 1})
     assert not twice, (
@@ -300,7 +326,7 @@ def grade_orders_of(orders_of: Callable[[Any, int], list[int]]) -> str:
     try:
         keyvalue.put_orders(table, _bulk_orders())
         total = len(_bulk_orders())
-        for customer in (114, 103, 119, 999):
+        for customer in (114, 103, 119, 205, 999):  # 205's order numbers do not follow its dates
             expected = keyvalue.orders_of(table, customer)
             watched = _WatchedTable(table)
             got = orders_of(watched, customer)
@@ -328,6 +354,11 @@ def grade_orders_of(orders_of: Callable[[Any, int], list[int]]) -> str:
                     f"orders_of({customer}) has the right orders in the wrong order: {got_numbers}, expected "
                     f"{expected} (oldest first). A Query returns items sorted by the sort key, orderDate."
                 )
+            assert got_numbers or not expected, (
+                f"orders_of({customer}) returned no orders, expected {expected}: the key condition matched "
+                "nothing. Pass customer_number as you were given it, a number (the table's customerNumber "
+                "is a number: '114' as text matches nothing)."
+            )
             assert got_numbers == expected, (
                 f"orders_of({customer}) returned {got_numbers}, expected {expected}."
             )

@@ -11,9 +11,13 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
+import numbers
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -46,11 +50,13 @@ def _variant_cost(daily_gb: float, plan: list[tuple[str, int]], mistake: str) ->
         days = until_day - start
         if mistake == "cumulative days":
             days = until_day
-        if mistake != "no minimum":
+        if mistake == "min not max":
+            days = min(days, spec["minimum_days"])
+        elif mistake != "no minimum":
             days = max(days, spec["minimum_days"])
         if mistake == "one month of data":
             days = 30
-        total += daily_gb * days * spec["usd_gb_month"]
+        total += daily_gb * days * spec["usd_gb_month"] * (30 if mistake == "price per day" else 1)
         start = until_day
     if mistake == "all standard":
         total = daily_gb * plan[-1][1] * storage.S3_STORAGE_CLASSES["STANDARD"]["usd_gb_month"]
@@ -62,6 +68,14 @@ COST_MISTAKES = {
         "you billed each class only for the days data spends in it, but an object that leaves a class early "
         "is billed for the class's minimum storage duration (minimum_days: 30 for STANDARD_IA, 90 for "
         "GLACIER and GLACIER_IR, 180 for DEEP_ARCHIVE); use max(days, minimum_days)"
+    ),
+    "min not max": (
+        "you used min(days, minimum_days): the minimum storage duration is a floor, so a class is billed for "
+        "max(days, minimum_days) days' worth of data"
+    ),
+    "price per day": (
+        "you multiplied by 30 again: usd_gb_month is already the price of one GB for a month, and the GB a "
+        "class holds in the steady state (daily_gb x days) is what you pay that monthly price on"
     ),
     "cumulative days": (
         "you counted each class from day 0: data reaches the second class only after the first until_day, "
@@ -85,9 +99,10 @@ def grade_tiered_cost(tiered_monthly_cost: Callable[[float, list[tuple[str, int]
     for label, daily_gb, plan in COST_CASES:
         expected = storage.tiered_monthly_cost(daily_gb, plan)
         got = tiered_monthly_cost(daily_gb, list(plan))
-        assert isinstance(got, int | float), (
+        assert isinstance(got, numbers.Real | Decimal) and not isinstance(got, bool), (
             f"tiered_monthly_cost should return a number of dollars, not {type(got).__name__}."
         )
+        got = float(got)
         if math.isclose(got, expected, abs_tol=0.011):
             continue
         for mistake, message in COST_MISTAKES.items():
@@ -178,8 +193,15 @@ def grade_live_files(live_files: Callable[[Mapping[str, Any], int], set[str]]) -
         for snapshot in metadata["snapshots"]:
             sid = snapshot["snapshot_id"]
             expected = lakehouse.files_in_snapshot(metadata, sid)
-            got = live_files(metadata, sid)
-            assert isinstance(got, set | frozenset | list | tuple), (
+            given = copy.deepcopy(metadata)
+            got = live_files(given, sid)
+            assert given == metadata, (
+                f"On {label}, live_files(metadata, {sid}) changed the metadata it reads (a snapshot's "
+                "added_files or removed_files, or the list of snapshots): the table's history must stay as "
+                "it is, or the next time travel reads a different table. Build your own set, e.g. "
+                "files = set(snapshot['added_files']), instead of growing or shrinking the snapshot's lists."
+            )
+            assert isinstance(got, AbstractSet | list | tuple), (  # dict.keys() is a set too
                 f"live_files should return a set of file names, not {type(got).__name__}."
             )
             if set(got) == expected:
@@ -291,7 +313,11 @@ def grade_reconcile_sql(reconcile_sql: str) -> str:
             got = run_reconcile(reconcile_sql, fact, orderdetails)
         except duckdb.Error as error:
             first_line = str(error).splitlines()[0]
-            raise AssertionError(f"Your query failed in DuckDB on {label}: {first_line}") from None
+            hint = (" COUNT(DISTINCT a, b) is MySQL's syntax; in DuckDB count distinct pairs with "
+                    "COUNT(DISTINCT (orderNumber, orderLineNumber)) or SELECT COUNT(*) FROM (SELECT DISTINCT "
+                    "orderNumber, orderLineNumber FROM fact_orders)."
+                    if "count(" in first_line.lower() and "," in first_line else "")
+            raise AssertionError(f"Your query failed in DuckDB on {label}: {first_line}{hint}") from None
         if not all(math.isclose(got[f], expected[f], abs_tol=0.011) for f in FIGURES):
             raise AssertionError(_diagnose(label, got, expected, fact))
         caught += any(not math.isclose(expected[f], expected["source_lines" if "lines" in f or "rows" in f

@@ -100,6 +100,13 @@ def grade_find_defects(find_defects: Callable[[list[dict[str, Any]], float], Any
                 )
         for row, dim in missing:
             r = rows[row]
+            others = sorted(d for i, d in got & expected if i == row)
+            if others:
+                raise AssertionError(
+                    f"On {label} row {row} ({_describe_row(r, now)}) is flagged for {', '.join(others)} but "
+                    f"not for {dim}: a row can fail several dimensions. Test each dimension on its own "
+                    "(three ifs, not if/elif), and add a flag for every one that fails."
+                )
             if dim == "completeness" and any(r.get(c) == "" for c in quality.REQUIRED_COLUMNS):
                 raise AssertionError(
                     f"On {label} row {row} ({_describe_row(r, now)}) is not flagged for completeness: "
@@ -143,6 +150,15 @@ def _lesson_sample() -> tuple[list[dict[str, Any]], float]:
 # --- exercise 2: ask the server ----------------------------------------------------------------------
 
 
+HIDDEN_PROBES: tuple[tuple[str, str], ...] = (
+    ("SELECT COUNT(*) FROM orders", "a read of another source table"),
+    ("UPDATE customers SET city = city WHERE customerNumber = -1", "an update that matches no row"),
+    ("SELEC 1", "a misspelt statement"),
+    ("SHOW GRANTS FOR 'root'@'localhost'", "reading another account's privileges"),
+)
+"""Statements the lesson does not show (safe as any lab account: none changes anything), so an answer
+must ask the server rather than remember the lesson's table."""
+
 _SERVER_STATUS_IN_TRANS = 1
 """The server's "a transaction is open" status flag (pymysql keeps the last status in ``server_status``)."""
 
@@ -162,7 +178,7 @@ def grade_probe(probe: Callable[[Any, str], str]) -> str:
     connections = _connections()
     try:
         for who, conn in connections:
-            for sql, what in security.PROBES:
+            for sql, what in (*security.PROBES, *HIDDEN_PROBES):
                 expected = security.probe_privilege(conn, sql)
                 try:
                     got = probe(conn, sql)
@@ -251,6 +267,16 @@ def grade_nearest(nearest: Callable[[np.ndarray, np.ndarray, int], Any]) -> str:
             f"On {label} you returned the k LEAST similar rows {got}: sort by similarity in descending "
             "order (np.argsort(-similarities) or [::-1])."
         )
+        shifted = serving.nearest_neighbours(query, vectors, k + 1)[1:]
+        assert got != shifted, (
+            f"On {label} you left out the most similar row ({expected[0]}) and returned the next {k}: return "
+            "the k most similar rows, the first one included (argsort(-similarities)[:k], not [1:k + 1])."
+        )
+        by_abs = [int(i) for i in np.argsort(-np.abs(sims), kind="stable")[:k]]
+        assert got != by_abs, (
+            f"On {label} you ranked by the absolute cosine ({got}), expected {expected}: a vector pointing "
+            "the opposite way has a cosine near -1, the least similar of all; rank by the cosine itself."
+        )
         by_dot = [int(i) for i in np.argsort(-(vectors @ query), kind="stable")[:k]]
         assert got != by_dot, (
             f"On {label} you ranked by the dot product ({got}), expected {expected}: a long vector wins a "
@@ -284,6 +310,7 @@ def grade_dashboard_choices(dashboard_choices: dict[str, str]) -> str:
         f"not a {type(dashboard_choices).__name__}."
     )
     teams = list(serving.DASHBOARD_SCENARIOS)
+    dashboard_choices = {str(team).strip().lower(): tool for team, tool in dashboard_choices.items()}
     assert set(dashboard_choices) == set(teams), (
         f"The keys should be exactly the teams {teams}; yours are {sorted(dashboard_choices)}."
     )

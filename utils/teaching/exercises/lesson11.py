@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from utils.concepts import dag, observability
 from utils.teaching.grading import grader
 from utils.teaching.registry import declare
@@ -50,7 +52,13 @@ def grade_order_tasks(order_tasks: Callable[[dict[str, list[str]]], list[str]]) 
         f"order_tasks should be a function (def order_tasks(deps): ...), not {type(order_tasks).__name__}."
     )
     for label, deps in ORDER_CASES:
-        got = order_tasks(_copy(deps))
+        given = _copy(deps)
+        got = order_tasks(given)
+        assert given == deps, (
+            f"On {label} order_tasks changed the dict it was given (now {given}): the caller still needs its "
+            "pipeline (the lesson's LAB_PIPELINE is used again below). Work on a copy "
+            "({task: list(waits) for task, waits in deps.items()}) or keep a set of placed tasks instead."
+        )
         assert isinstance(got, list | tuple), (
             f"On {label} order_tasks returned {got!r}: return a list of task names."
         )
@@ -91,6 +99,11 @@ def grade_order_tasks(order_tasks: Callable[[dict[str, list[str]]], list[str]]) 
                 f"On {label} your function recursed forever (RecursionError): a cycle never ends. Raise a "
                 "ValueError when no task can be placed although some remain."
             ) from None
+        except Exception as error:
+            raise AssertionError(
+                f"On {label} order_tasks raised {type(error).__name__} ({error}): raise a ValueError for a "
+                "cycle (raise ValueError('...')), the error the caller catches for a graph it cannot run."
+            ) from None
         raise AssertionError(
             f"On {label} order_tasks returned {got!r} instead of raising ValueError: a graph with a loop has "
             "no valid order, and an orchestrator must refuse it rather than run part of it."
@@ -126,13 +139,18 @@ def grade_fix_cycle(find_cycle: Callable[[dict[str, list[str]]], list[str] | Non
         f"find_cycle should be a function (def find_cycle(deps): ...), not {type(find_cycle).__name__}."
     )
     for label, deps in FIND_CASES:
+        given = _copy(deps)
         try:
-            got = find_cycle(_copy(deps))
+            got = find_cycle(given)
         except RecursionError:
             raise AssertionError(
                 f"On {label} find_cycle recursed forever: mark a task as 'on the current path' when you "
                 "enter it, and stop when you meet such a task again."
             ) from None
+        assert given == deps, (
+            f"On {label} find_cycle changed the dict it was given: searching a graph must leave it as it is "
+            "(keep your marks in a dict or set of your own)."
+        )
         expected = dag.find_cycle(deps)
         if expected is None:
             assert got is None, (
@@ -246,6 +264,12 @@ def _check_retry_case(run_with_retries: Callable[..., Any], label: str, failures
         raise
     except ConnectionError as error:
         result, raised = None, error
+    except Exception as error:
+        raise AssertionError(
+            f"On {label} your function raised {type(error).__name__} ({error}), but the task failed with "
+            "ConnectionError: raise the last error again (a bare `raise` in the except block), so the "
+            "orchestrator sees what really went wrong."
+        ) from None
     waits = clock.sleeps
     attempts = source.calls
     if succeeds:
@@ -307,6 +331,8 @@ def _check_retry_case(run_with_retries: Callable[..., Any], label: str, failures
 
 
 def _volume_cases() -> list[tuple[str, list[int], int, float]]:
+    """No case tells the sample standard deviation (ddof=1) from the population one on purpose: both are
+    sound monitors, and flagging a learner's stdev as wrong over a 4% threshold would teach nothing."""
     history, _ = observability.load_history(seed=11)
     other, _ = observability.load_history(seed=4, days=45, base_rows=800)
     return [
@@ -336,7 +362,7 @@ def grade_volume_anomalies(volume_anomalies: Callable[[list[int], int, float], l
                 "deviation is 0. Then any count different from the mean is an anomaly "
                 "(and an equal one is not)."
             ) from None
-        assert isinstance(got, list | tuple), (
+        assert isinstance(got, list | tuple | np.ndarray), (
             f"On {label} volume_anomalies returned {got!r}: return the list of indices that are anomalies."
         )
         got = sorted(int(i) for i in got)
@@ -346,8 +372,11 @@ def grade_volume_anomalies(volume_anomalies: Callable[[list[int], int, float], l
             f"On {label} you flagged {[i for i in got if i < window]}, before a full window of {window} past "
             "counts exists: start judging at index `window`."
         )
+        for variant, message in _VOLUME_MISTAKES.items():
+            if got == _volume_variant(counts, window, z, variant) != expected:
+                raise AssertionError(f"On {label} you flagged {got}, expected {expected}: {message}.")
         one_sided = [i for i in expected if counts[i] < sum(counts[i - window:i]) / window]
-        assert got != one_sided, (
+        assert got != one_sided or not one_sided, (
             f"On {label} you flagged only the drops ({got}); a spike is an incident too (a load that ran "
             f"twice doubles the rows). Use the absolute deviation: expected {expected}."
         )
@@ -363,6 +392,34 @@ def grade_volume_anomalies(volume_anomalies: Callable[[list[int], int, float], l
     )
 
 
+_VOLUME_MISTAKES = {
+    "flat ignored": (
+        "when the baseline never varied (standard deviation 0) you flagged nothing; then any count "
+        "different from the mean is abnormal"
+    ),
+    "all history": (
+        "your baseline is the whole history before i; it is the `window` counts just before it, "
+        "counts[i - window:i], so the monitor follows the table as it grows"
+    ),
+}
+
+
+def _volume_variant(counts: list[int], window: int, z: float, mistake: str) -> list[int]:
+    """What a learner flags with one known ``mistake``."""
+    import statistics
+
+    flagged = []
+    for i in range(window, len(counts)):
+        baseline = counts[:i] if mistake == "all history" else counts[i - window:i]
+        mean = statistics.fmean(baseline)
+        std = statistics.pstdev(baseline)
+        if std == 0 and mistake == "flat ignored":
+            continue
+        if (std == 0 and counts[i] != mean) or (std > 0 and abs(counts[i] - mean) > z * std):
+            flagged.append(i)
+    return flagged
+
+
 def _with_today(counts: list[int], window: int, z: float) -> list[int]:
     import statistics
 
@@ -370,7 +427,7 @@ def _with_today(counts: list[int], window: int, z: float) -> list[int]:
     for i in range(window, len(counts)):
         baseline = counts[i - window + 1:i + 1]
         mean, std = statistics.fmean(baseline), statistics.pstdev(baseline)
-        if std and abs(counts[i] - mean) / std > z:
+        if (std == 0 and counts[i] != mean) or (std > 0 and abs(counts[i] - mean) > z * std):
             flagged.append(i)
     return flagged
 

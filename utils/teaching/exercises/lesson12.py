@@ -12,8 +12,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from utils.concepts import architecture as arch
 from utils.concepts.security import Grant, perimeter_allows, zero_trust_allows
@@ -80,7 +83,7 @@ def grade_design_availability(design_availability: Callable[[list[tuple[float, i
                     "so return 1.0 (math.prod([]) is 1; reduce() needs a start value)."
                 ) from None
             raise
-        assert isinstance(got, int | float), (
+        assert isinstance(got, numbers.Real) and not isinstance(got, bool), (
             f"On {label} you returned {got!r}: return a number between 0 and 1."
         )
         results.append(got)
@@ -93,7 +96,15 @@ def grade_design_availability(design_availability: Callable[[list[tuple[float, i
                    for (_, st), r in zip(AVAILABILITY_CASES, results, strict=True) if st):
                 raise AssertionError(f"On {label} you returned {got:.6f}, expected {expected:.6f}: "
                                      + MISTAKE_FEEDBACK[name])
-        raise AssertionError(f"On {label} ({stages}) you returned {got!r}, expected {expected:.6f}.")
+        hint = ""
+        if math.isclose(got, expected * 100, rel_tol=1e-9):
+            hint = " That is a percentage: return the fraction (0.995, not 99.5)."
+        elif any(math.isclose(got, round(expected, digits), abs_tol=1e-12) for digits in range(7)):
+            hint = (" You rounded it, which hides what a copy adds (rounded far enough, nothing ever fails). "
+                    "Return the exact value and round only when you print it.")
+        elif not stages:
+            hint = " With no stages nothing can fail: start the product at 1.0."
+        raise AssertionError(f"On {label} ({stages}) you returned {got!r}, expected {expected:.6f}.{hint}")
     return "design_availability multiplies the stages and combines each stage's copies in parallel."
 
 
@@ -158,10 +169,21 @@ def grade_allows(allows: Callable[[dict[str, Any], list[Grant]], bool]) -> str:
     decisions = []
     for label, request in ZT_CASES:
         got = allows(dict(request), list(grants))
-        assert isinstance(got, bool), f"On {label} you returned {got!r}: return True or False."
+        if isinstance(got, np.bool_):
+            got = bool(got)
+        assert not isinstance(got, tuple), (
+            f"On {label} you returned {got!r}: is_allowed returns a pair (decision, reason); return its "
+            "decision, is_allowed(...)[0], so the answer is True or False."
+        )
+        assert isinstance(got, bool), (
+            f"On {label} you returned {got!r}: return True or False"
+            + (" (a chain of `and` returns its first falsy value, here None: wrap it in bool(...))."
+               if got is None or got == "" else ".")
+        )
         decisions.append(got)
     expected = [zero_trust_allows(request, grants) for _, request in ZT_CASES]
     if decisions == expected:
+        _check_hidden_requests(allows)
         return (
             "allows decides like zero trust: identity, device health and an explicit grant on every request, "
             "and never the network it comes from."
@@ -177,6 +199,48 @@ def grade_allows(allows: Callable[[dict[str, Any], list[Grant]], bool]) -> str:
         f"You {verb} {ZT_CASES[first][0]}; zero trust {'allows' if expected[first] else 'refuses'} it: "
         "a request passes only with a signed-in user, a healthy device and a grant for the action."
     )
+
+
+OTHER_GRANTS = (
+    Grant("bo", "SELECT", "finance.*"),
+    Grant("bo", "DELETE", "finance.drafts"),
+    Grant("ana", "SELECT", "analytics.fact_orders"),
+)
+"""Another team's grants: the learner's function must use the grants it is given."""
+
+
+def _hidden_requests() -> list[dict[str, Any]]:
+    """Every combination of user, device, network and action the lesson's table does not show."""
+    targets = [("SELECT", "finance.ledger"), ("DELETE", "finance.drafts"), ("DELETE", "finance.ledger"),
+               ("SELECT", "analytics.fact_orders"), ("SELECT", "analytics.dim_products")]
+    return [_request(user, network, device_ok, action, resource)
+            for user in ("bo", "ana", "mallory", None, "")
+            for network in ("office", "vpn", "internet")
+            for device_ok in (True, False)
+            for action, resource in targets]
+
+
+def _check_hidden_requests(allows: Callable[[dict[str, Any], list[Grant]], bool]) -> None:
+    """The same rule on requests and grants the lesson does not show (so a lookup table fails)."""
+    grants = list(OTHER_GRANTS)
+    for request in _hidden_requests():
+        got = allows(dict(request), list(grants))
+        assert isinstance(got, bool | np.bool_), (
+            f"For a request with user={request['user']!r} you returned {got!r}: return True or False (wrap "
+            "the test in bool(...))."
+        )
+        expected = zero_trust_allows(request, grants)
+        if bool(got) == expected:
+            continue
+        who = f"user {request['user']!r}" if request["user"] else "nobody signed in"
+        device = "healthy" if request["device_ok"] else "failing"
+        raise AssertionError(
+            f"With another team's grants {[(g.principal, g.action, g.resource) for g in grants]}, you "
+            f"{'allowed' if got else 'refused'} {who} on a {device} "
+            f"device from the {request['network']} network, {request['action']} on {request['resource']}; "
+            f"zero trust {'allows' if expected else 'refuses'} it. Decide from the request and the grants "
+            "you are given, not from the lesson's examples."
+        )
 
 
 # --- exercise 3: a Well-Architected review ----------------------------------------------------------------

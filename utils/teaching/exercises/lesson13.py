@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from utils.concepts import design
@@ -84,7 +86,10 @@ def grade_flink_monthly_usd(flink_monthly_usd: Callable[[int, int], float]) -> s
     results = []
     for label, kpus, apps in FLINK_CASES:
         got = flink_monthly_usd(kpus, apps)
-        assert isinstance(got, int | float), f"For {label} you returned {got!r}: return dollars, a number."
+        assert isinstance(got, numbers.Real | Decimal) and not isinstance(got, bool), (
+            f"For {label} you returned {got!r}: return dollars, a number."
+        )
+        got = float(got)
         results.append(got)
     for (label, kpus, apps), got in zip(FLINK_CASES, results, strict=True):
         expected = design.managed_flink_monthly_usd(kpus, apps)
@@ -133,6 +138,7 @@ def _firehose_variants(
         "megabytes": min(interval_s, buffer_mib * 1e6 / rate),
         "max": max(interval_s, fill),
         "buffer only": fill,
+        "minutes": min(interval_s, fill) / 60,
     }
 
 
@@ -142,6 +148,7 @@ FIREHOSE_FEEDBACK = {
         "Firehose writes as soon as EITHER condition is met, so take the smaller of the fill time and the "
         "interval (min, not max)."
     ),
+    "minutes": "that is the wait in minutes; return it in seconds (the interval is already in seconds).",
     "buffer only": (
         "you ignored the interval. At a low rate the buffer takes long to fill, and the interval "
         "ends the wait first."
@@ -178,12 +185,21 @@ def grade_firehose_delivery_seconds(firehose_delivery_seconds: Callable[..., flo
     for label, rate, options in FIREHOSE_CASES:
         try:
             got = firehose_delivery_seconds(rate, **options)
+        except TypeError as error:
+            raise AssertionError(
+                f"With {label}, calling firehose_delivery_seconds({rate:g}, **{options}) raised TypeError "
+                f"({error}): keep the task's signature, firehose_delivery_seconds(bytes_per_second, "
+                "buffer_mib=5, interval_s=300), parameter names and defaults included."
+            ) from None
         except ZeroDivisionError:
             raise AssertionError(
                 f"With {label}, your function divided by zero: when nothing arrives the buffer never fills, "
                 "so only the interval ends the wait. Return the interval."
             ) from None
-        assert isinstance(got, int | float), f"With {label} you returned {got!r}: return seconds, a number."
+        assert isinstance(got, numbers.Real | Decimal) and not isinstance(got, bool), (
+            f"With {label} you returned {got!r}: return seconds, a number."
+        )
+        got = float(got)
         results.append(got)
     for (label, rate, options), got in zip(FIREHOSE_CASES, results, strict=True):
         expected = design.firehose_delivery_seconds(rate, **options)
@@ -246,10 +262,13 @@ def grade_changes(changes: dict[str, dict[str, Any]]) -> str:
         "changes should be a dict like {'five_minutes': {'ingestion': ...}, 'two_tb': {...}, 'crm': {...}}, "
         f"not a {type(changes).__name__}."
     )
+    changes = {str(key).strip().lower().replace(" ", "_").replace("-", "_"): value
+               for key, value in changes.items()}  # "Five minutes" is as clear as "five_minutes"
     assert set(changes) == set(design.REQUIREMENT_CHANGES), (
         f"The keys should be exactly {sorted(design.REQUIREMENT_CHANGES)}; yours are {sorted(changes)}."
     )
     problems = []
+    today = design.design_choices(design.LAB_REQUIREMENTS)
     for key, (_story, fields) in design.REQUIREMENT_CHANGES.items():
         answer = changes[key]
         assert isinstance(answer, dict), (
@@ -257,6 +276,7 @@ def grade_changes(changes: dict[str, dict[str, Any]]) -> str:
             f"got {answer!r}."
         )
         expected = design.changed_choices(design.LAB_REQUIREMENTS, replace(design.LAB_REQUIREMENTS, **fields))
+        answer = {str(stage).strip().lower(): value for stage, value in answer.items()}
         for stage, value in answer.items():
             assert stage in design.CHOICES, (
                 f"In changes[{key!r}], {stage!r} is not a stage: use {list(design.CHOICES)}."
@@ -269,12 +289,12 @@ def grade_changes(changes: dict[str, dict[str, Any]]) -> str:
         for stage, names in expected.items():
             if stage not in answer:
                 problems.append(f"{key}: the {stage} stage must change too ({WHY[key, stage]})")
-            elif _names(answer[stage]) != names:
+            elif _names(answer[stage]) not in (names, today[stage] | names):  # the new part, or all of it
                 problems.append(
                     f"{key}: {sorted(_names(answer[stage]))} is not the right {stage} ({WHY[key, stage]})"
                 )
         for stage in answer:
-            if stage not in expected:
+            if stage not in expected and _names(answer[stage]) != today[stage]:  # today's choice: no change
                 problems.append(
                     f"{key}: the {stage} stage does not need to change ({NOT_CHANGED[key]}); "
                     "changing it adds cost and risk for nothing"
