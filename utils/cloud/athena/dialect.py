@@ -13,6 +13,8 @@ would, adding a hint with the Trino spelling.
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import TokenError
@@ -371,13 +373,94 @@ def joda_to_strftime(pattern: str) -> str:
     return "".join(out)
 
 
-def rewrite_trino_functions(tree: exp.Expression) -> exp.Expression:
-    """Rewrite Trino functions DuckDB lacks: ``format_datetime`` (with a literal pattern)."""
+# The DuckDB function (registered by the engine) that spells a DuckDB type name as Trino's typeof does.
+TYPE_NAME_FUNCTION = "athena_trino_type"
+_INT32 = 2**31 - 1
+
+
+def _typed_literal(node: exp.Literal, sql: str, type_word: str) -> bool:
+    """Whether the string literal was written as ``TYPE 'text'`` (a typed literal) in ``sql``,
+    rather than as ``CAST('text' AS TYPE)``."""
+    start, end = node.meta.get("start"), node.meta.get("end")
+    if start is None or end is None or sql[start:end + 1].strip("'") != node.this:
+        return False
+    before = sql[:start].rstrip()
+    return before.upper().endswith(type_word) and not re.search(r"\bAS\s+\w+$", before, re.IGNORECASE)
+
+
+def decimal_literal_type(text: str) -> tuple[int, int] | None:
+    """Trino's decimal(p,s) of a decimal literal: ``1.10`` -> (3, 2), ``0.0001`` -> (4, 4)."""
+    match = re.fullmatch(r"\s*[+-]?(\d*)(?:\.(\d*))?\s*", text)
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+    whole, fraction = match.group(1).lstrip("0"), match.group(2) or ""
+    precision = max(len(whole) + len(fraction), 1)
+    return (precision, len(fraction)) if precision <= 38 else None
+
+
+def _decimal(text: str, precision: int, scale: int) -> exp.Expression:
+    return exp.Cast(this=exp.Literal.string(text.strip()),
+                    to=exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+
+
+def _random(bound: exp.Expression) -> exp.Expression:
+    """Trino's ``random(n)``: an integer in [0, n) of n's type; n must be positive."""
+    kind = "BIGINT"
+    if isinstance(bound, exp.Literal) and not bound.is_string and bound.name.isdigit() \
+            and int(bound.name) <= _INT32:
+        kind = "INTEGER"
+    value = exp.Cast(this=exp.func("FLOOR", exp.Mul(this=exp.Rand(), expression=bound.copy())),
+                     to=exp.DataType.build(kind))
+    failure = exp.Anonymous(this="error", expressions=[
+        exp.Literal.string("INVALID_FUNCTION_ARGUMENT: bound must be positive")])
+    return exp.Case(ifs=[exp.If(this=exp.GT(this=bound.copy(), expression=exp.Literal.number(0)),
+                                true=value)], default=failure)
+
+
+def rewrite_trino_functions(tree: exp.Expression, sql: str = "") -> exp.Expression:
+    """Give Trino's semantics to what DuckDB spells or types differently.
+
+    - ``format_datetime`` (Joda pattern) -> ``strftime``;
+    - ``nan()``, ``infinity()``, ``is_finite``, ``is_infinite`` (DuckDB has other names);
+    - ``random(n)``: an integer below n (DuckDB would take n as a seed); n <= 0 fails;
+    - ``typeof(x)``: Trino's type names (``integer``, ``varchar(3)``, ``array(integer)``...);
+    - ``CAST(x AS JSON)``: a varchar becomes a JSON string (Trino does not parse it; json_parse does);
+    - ``DECIMAL '1.10'`` is decimal(3,2) as in Trino; a bare ``1.10`` is a DOUBLE, as Athena parses
+      decimal literals (awswrangler's tests, run against AWS, read ``SELECT 1.2`` as float64).
+    """
     for node in list(tree.find_all(exp.Anonymous)):
-        if node.name.lower() != "format_datetime" or len(node.expressions) != 2:
-            continue
-        value, pattern = node.expressions
-        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-            continue
-        node.replace(exp.func("STRFTIME", value.copy(), exp.Literal.string(joda_to_strftime(pattern.name))))
+        name, args = node.name.lower(), node.expressions
+        if name == "format_datetime" and len(args) == 2:
+            value, pattern = args
+            if isinstance(pattern, exp.Literal) and pattern.is_string:
+                node.replace(exp.func("STRFTIME", value.copy(),
+                                      exp.Literal.string(joda_to_strftime(pattern.name))))
+        elif name in ("nan", "infinity") and not args:
+            node.replace(exp.Cast(this=exp.Literal.string("NaN" if name == "nan" else "Infinity"),
+                                  to=exp.DataType.build("DOUBLE")))
+        elif name in ("is_infinite", "is_finite") and len(args) == 1:
+            node.set("this", "isinf" if name == "is_infinite" else "isfinite")
+    for node in list(tree.find_all(exp.Rand)):
+        if node.this is not None:
+            node.replace(_random(node.this))
+    for node in list(tree.find_all(exp.Literal)):
+        # Athena reads 1.2 as a DOUBLE (DECIMAL '1.2' is the exact decimal); DuckDB as DECIMAL(2,1).
+        if not node.is_string and "." in node.name and not isinstance(node.parent, exp.Cast):
+            node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE")))
+    for node in list(tree.find_all(exp.Cast)):
+        literal = node.this
+        if node.to.is_type(exp.DataType.Type.JSON):
+            node.replace(exp.Anonymous(this="to_json", expressions=[literal.copy()]))
+        elif node.to.is_type(exp.DataType.Type.DECIMAL) and not node.to.expressions \
+                and isinstance(literal, exp.Literal) and literal.is_string \
+                and _typed_literal(literal, sql, "DECIMAL"):
+            shape = decimal_literal_type(literal.this)
+            if shape is not None:
+                node.replace(_decimal(literal.this, *shape))
+    for node in list(tree.find_all(exp.Typeof)):
+        arg = node.this
+        if isinstance(arg, exp.Literal) and arg.is_string:
+            node.replace(exp.Literal.string(f"varchar({len(arg.this)})"))
+        else:
+            node.replace(exp.Anonymous(this=TYPE_NAME_FUNCTION, expressions=[node.copy()]))
     return tree

@@ -50,7 +50,13 @@ from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
 from utils.cloud.athena.objects import put_file, spool_file
 from utils.cloud.athena.storage import ColumnCache, Scan, TableReader, choose_columns, table_columns
-from utils.cloud.athena.types import arrow_to_hive, column_info, hive_to_arrow, text_column_info
+from utils.cloud.athena.types import (
+    arrow_to_hive,
+    column_info,
+    duck_to_trino_type,
+    hive_to_arrow,
+    text_column_info,
+)
 from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
 
 DEFAULT_CATALOG = "awsdatacatalog"
@@ -391,6 +397,8 @@ class AthenaEngine:
         # Its memory limit holds for all queries together; beyond it, it spills to disk.
         self._duckdb = duckdb.connect(config=memory.duckdb_config(
             self.budget, self.work_dir / "duckdb", max(1, os.cpu_count() or 1)))
+        self._duckdb.create_function(athena_dialect.TYPE_NAME_FUNCTION, duck_to_trino_type, ["VARCHAR"],
+                                     "VARCHAR")  # typeof() as Trino spells types
         self._duckdb.execute("SELECT 1").fetchall()  # first query pays DuckDB's warm-up
         self.native = NativeTables(self._duckdb, self.budget.native_cache)
         self._lock = threading.Lock()
@@ -402,8 +410,14 @@ class AthenaEngine:
         return ObjectStore()
 
     def glue(self) -> GlueCatalog:
-        """The local Glue Data Catalog."""
-        return GlueCatalog(self.region)
+        """The local Glue Data Catalog, with Athena's ``default`` database in it.
+
+        On AWS, AwsDataCatalog always has a database named ``default``: the one a query
+        without a database runs in (and the one awswrangler's CTAS uses by default).
+        """
+        catalog = GlueCatalog(self.region)
+        catalog.create_database("default", "Default Hive database")  # no-op once it exists
+        return catalog
 
     # ------------------------------------------------------------ dispatch
 
@@ -576,7 +590,7 @@ class AthenaEngine:
             node.set("catalog", None)
         athena_sql.keep_dates(tree, plan.date_columns)
         athena_sql.round_integer_casts(tree, plan.fractional_columns)
-        athena_dialect.rewrite_trino_functions(tree)
+        athena_dialect.rewrite_trino_functions(tree, text)
         unnamed = athena_sql.name_result_columns(tree)
         duck_sql = athena_sql.to_duckdb(tree)
         planning_ms = int((time.perf_counter() - plan.started) * 1000)

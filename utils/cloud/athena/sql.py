@@ -289,11 +289,27 @@ def substitute_parameters(tree: exp.Expression, parameters: list[str] | None) ->
             f"{len(parameters)}", 1, 1)
     for number, (node, value) in enumerate(zip(placeholders, parameters, strict=True), start=1):
         try:
-            node.replace(parse(value))
+            node.replace(_parameter_value(value))
         except AthenaQueryError as err:
             raise AthenaQueryError(err.name, f"{err.message} (in execution parameter {number}: "
                                    f"{value})") from None
     return tree
+
+
+def _parameter_value(value: str) -> exp.Expression:
+    """One execution parameter as an expression: a literal (``1``, ``'a'``, ``DATE '2020-01-01'``),
+    or, for a bare word that would otherwise name a column, that word as a varchar.
+
+    Athena sends the values as typed text; a plain word such as ``Washington`` (no quotes) is
+    taken as the string it spells, which is how awswrangler's ``paramstyle="qmark"`` passes
+    strings. A quoted name (``"x"``) or anything else stays an expression.
+    """
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value.strip()):
+        parsed = parse(value)
+        if isinstance(parsed, exp.Column) and not parsed.table:
+            return exp.Literal.string(value.strip())
+        return parsed
+    return parse(value)
 
 
 def outermost_select(query: exp.Expression) -> exp.Select | None:
@@ -410,6 +426,9 @@ def to_duckdb(tree: exp.Expression) -> str:
 # ------------------------------------------------------------- error wording
 
 _QUOTED = re.compile(r'"([^"]+)"')
+# Error names the rewritten SQL raises itself at run time (DuckDB's error('NAME: message')).
+RAISED_ERRORS = frozenset({"INVALID_FUNCTION_ARGUMENT", "INVALID_CAST_ARGUMENT",
+                           "NUMERIC_VALUE_OUT_OF_RANGE"})
 
 
 def _find_identifier(tree: exp.Expression | None, name: str) -> int | None:
@@ -450,6 +469,9 @@ def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
     def at(name: str | None) -> tuple[int | None, int | None]:
         return position(sql, _find_identifier(tree, name) if name else None)
 
+    raised = re.match(r"([A-Z][A-Z_]+): (.+)$", first)
+    if raised and raised.group(1) in RAISED_ERRORS:  # error('NAME: ...') of a rewritten function
+        return AthenaQueryError(raised.group(1), raised.group(2))
     quoted = _QUOTED.findall(first)
     if "Referenced column" in first and quoted:
         name = quoted[0]

@@ -1,0 +1,108 @@
+"""SQL semantics the local Athena shares with Athena engine v3 (Trino), found by awswrangler's own
+tests (issue 16): execution parameters, NaN/infinity, typeof names, JSON casts, literal types,
+the ``default`` database, function argument errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.cloud.athena_helpers import DATABASE, RESULTS, ensure_lake, run_query, wait
+
+
+@pytest.fixture(scope="module")
+def lake(local_cloud: str) -> dict:
+    """Small Parquet tables in the local S3, registered in Glue (shared by every Athena test)."""
+    return ensure_lake()
+
+
+def result(execution: dict[str, Any]) -> tuple[list[list[str | None]], list[dict[str, Any]]]:
+    """Rows (header excluded, as text) and ColumnInfo of a SUCCEEDED query."""
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get("StateChangeReason")
+    answer = boto3.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    rows = [[d.get("VarCharValue") for d in r["Data"]] for r in answer["ResultSet"]["Rows"][1:]]
+    return rows, answer["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+
+
+def with_parameters(sql: str, parameters: list[str], database: str = DATABASE) -> dict[str, Any]:
+    query_id = boto3.client("athena").start_query_execution(
+        QueryString=sql, QueryExecutionContext={"Database": database}, ExecutionParameters=parameters,
+        ResultConfiguration={"OutputLocation": RESULTS})["QueryExecutionId"]
+    return wait(query_id)
+
+
+# ----------------------------------------------------------- execution parameters
+
+@pytest.mark.parametrize(("parameter", "expected"), [
+    ("France", [["France"]]),             # a bare word is the string it spells (awswrangler's qmark)
+    ("'France'", [["France"]]),           # a quoted string literal
+    ("upper('france')", [["France"]]),    # an expression
+])
+def test_execution_parameter_forms(lake: dict, parameter: str, expected: list[list[str]]) -> None:
+    rows, _ = result(with_parameters(
+        "SELECT DISTINCT country FROM dim_customers WHERE upper(country) = upper(?)", [parameter]))
+    assert rows == expected
+
+
+def test_execution_parameters_number_and_typed_literal(lake: dict) -> None:
+    rows, _ = result(with_parameters("SELECT ? + 1, ? + INTERVAL '1' DAY", ["41", "DATE '2020-01-01'"]))
+    assert rows == [["42", "2020-01-02"]]
+
+
+def test_quoted_name_parameter_still_names_a_column(lake: dict) -> None:
+    execution = with_parameters("SELECT count(*) FROM dim_customers WHERE country = ?", ['"nosuch"'])
+    assert execution["Status"]["State"] == "FAILED"
+    assert execution["Status"]["StateChangeReason"].startswith("COLUMN_NOT_FOUND")
+
+
+# ----------------------------------------------------------- values and types
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT nan(), infinity(), -infinity()", [["NaN", "Infinity", "-Infinity"]]),
+    ("SELECT is_nan(nan()), is_infinite(infinity()), is_finite(1e0)", [["true", "true", "true"]]),
+    ("SELECT typeof(current_timestamp)", [["timestamp(3) with time zone"]]),
+    ("SELECT typeof(123), typeof(3000000000), typeof('cat'), typeof(DATE '2001-08-22')",
+     [["integer", "bigint", "varchar(3)", "date"]]),
+    ("SELECT typeof(ARRAY[1, 2]), typeof(nan()), typeof(avg(x)) FROM (VALUES 1, 2) AS t(x)",
+     [["array(integer)", "double", "double"]]),
+    ("SELECT typeof(credit_limit), typeof(customer_name) FROM dim_customers LIMIT 1",
+     [["decimal(10,2)", "varchar"]]),
+    ("SELECT CAST('HELLO ATHENA' AS JSON), CAST(12345 AS JSON), "
+     "CAST(MAP(ARRAY['a', 'b'], ARRAY[1, 2]) AS JSON)",
+     [['"HELLO ATHENA"', "12345", '{"a":1,"b":2}']]),
+    ("SELECT json_parse('{\"a\": 1}'), typeof(CAST('x' AS JSON))", [['{"a":1}', "json"]]),
+    ("SELECT typeof(DECIMAL '1.10'), DECIMAL '1.10' * 3, typeof(DECIMAL '0.0001'), DECIMAL '0.0001'",
+     [["decimal(3,2)", "3.30", "decimal(4,4)", "0.0001"]]),
+    # Athena parses an untyped decimal literal as DOUBLE (awswrangler reads it as float64).
+    ("SELECT typeof(1.2), 1.2, typeof(19.99 * 3)", [["double", "1.2", "double"]]),
+    ("SELECT typeof(random(10)), random(10) < 10", [["integer", "true"]]),
+])
+def test_trino_values_and_type_names(lake: dict, sql: str, expected: list[list[str]]) -> None:
+    rows, _ = result(run_query(sql))
+    assert rows == expected
+
+
+def test_untyped_decimal_literal_is_a_double_column(lake: dict) -> None:
+    _, info = result(run_query("SELECT 1.2 AS regular, DECIMAL '1.2' AS exact"))
+    assert [(c["Type"], c["Precision"], c["Scale"]) for c in info][1] == ("decimal", 2, 1)
+    assert info[0]["Type"] == "double"
+
+
+def test_random_needs_a_positive_bound(lake: dict) -> None:
+    execution = run_query("SELECT random(-1)")
+    assert execution["Status"]["State"] == "FAILED"
+    assert execution["Status"]["StateChangeReason"] == "INVALID_FUNCTION_ARGUMENT: bound must be positive"
+
+
+# ----------------------------------------------------------- the default database
+
+def test_default_database_always_exists(lake: dict) -> None:
+    rows, _ = result(run_query("SELECT 1 AS one", database="default"))
+    assert rows == [["1"]]
+    databases = boto3.client("glue").get_databases()["DatabaseList"]
+    assert "default" in {d["Name"] for d in databases}
+    shown = run_query("SHOW DATABASES LIKE 'def*'")
+    answer = boto3.client("athena").get_query_results(QueryExecutionId=shown["QueryExecutionId"])
+    assert [[d.get("VarCharValue") for d in r["Data"]] for r in answer["ResultSet"]["Rows"]] == [["default"]]
