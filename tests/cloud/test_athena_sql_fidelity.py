@@ -106,3 +106,66 @@ def test_default_database_always_exists(lake: dict) -> None:
     shown = run_query("SHOW DATABASES LIKE 'def*'")
     answer = boto3.client("athena").get_query_results(QueryExecutionId=shown["QueryExecutionId"])
     assert [[d.get("VarCharValue") for d in r["Data"]] for r in answer["ResultSet"]["Rows"]] == [["default"]]
+
+
+# ----------------------------------------------------------- ALTER TABLE
+
+def _ddl_ok(sql: str) -> None:
+    execution = run_query(sql)
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get("StateChangeReason")
+
+
+def test_alter_table_statements_change_the_catalog(lake: dict) -> None:
+    glue = boto3.client("glue")
+    _ddl_ok("CREATE EXTERNAL TABLE alter_me (region string, amount double) PARTITIONED BY (year string) "
+            "STORED AS PARQUET LOCATION 's3://athena-test-lake/gold/sales/'")
+    _ddl_ok("ALTER TABLE alter_me ADD PARTITION (year='2023') PARTITION (year='2024')")
+    _ddl_ok("ALTER TABLE alter_me SET TBLPROPERTIES ('note'='kept', 'classification'='parquet')")
+    _ddl_ok("ALTER TABLE alter_me ADD COLUMNS (extra int COMMENT 'new')")
+    _ddl_ok("ALTER TABLE alter_me CHANGE COLUMN extra bonus bigint")
+    table = glue.get_table(DatabaseName=DATABASE, Name="alter_me")["Table"]
+    assert table["Parameters"]["note"] == "kept"
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [
+        ("region", "string"), ("amount", "double"), ("bonus", "bigint")]
+    rows, _ = result(run_query("SELECT year, count(*), max(bonus) FROM alter_me GROUP BY year ORDER BY year"))
+    assert rows == [["2023", "3", None], ["2024", "2", None]]
+
+    _ddl_ok("ALTER TABLE alter_me DROP PARTITION (year='2023')")
+    rows, _ = result(run_query("SELECT DISTINCT year FROM alter_me"))
+    assert rows == [["2024"]]
+    _ddl_ok("ALTER TABLE alter_me PARTITION (year='2024') RENAME TO PARTITION (year='2025')")
+    rows, _ = result(run_query("SELECT year, count(*) FROM alter_me GROUP BY year"))
+    assert rows == [["2025", "2"]]
+
+    _ddl_ok("ALTER TABLE alter_me SET LOCATION 's3://athena-test-lake/elsewhere/'")
+    table = glue.get_table(DatabaseName=DATABASE, Name="alter_me")["Table"]
+    assert table["StorageDescriptor"]["Location"] == "s3://athena-test-lake/elsewhere/"
+    _ddl_ok("ALTER TABLE alter_me REPLACE COLUMNS (region string)")
+    table = glue.get_table(DatabaseName=DATABASE, Name="alter_me")["Table"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["region"]
+    _ddl_ok("DROP TABLE alter_me")
+
+
+def test_alter_table_errors(lake: dict) -> None:
+    missing = run_query("ALTER TABLE sales DROP PARTITION (year='1999')")
+    assert missing["Status"]["State"] == "FAILED"
+    assert "Partition not found" in missing["Status"]["StateChangeReason"]
+    _ddl_ok("ALTER TABLE sales DROP IF EXISTS PARTITION (year='1999')")
+    unknown = run_query("ALTER TABLE sales ADD PARTITION (month='1')")
+    assert unknown["Status"]["State"] == "FAILED"
+    assert "partition keys" in unknown["Status"]["StateChangeReason"]
+
+
+def test_show_create_table_layout(lake: dict) -> None:
+    """Hive's layout, the table named as the statement wrote it (awswrangler joins the lines)."""
+    shown = run_query("SHOW CREATE TABLE `sales`")
+    answer = boto3.client("athena").get_query_results(QueryExecutionId=shown["QueryExecutionId"])
+    lines = [r["Data"][0].get("VarCharValue") for r in answer["ResultSet"]["Rows"]]
+    assert lines[:8] == [
+        "CREATE EXTERNAL TABLE `sales`(", "  `region` string,", "  `amount` double)",
+        "PARTITIONED BY ( ", "  `year` string)", "ROW FORMAT SERDE ",
+        "  'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' ", "STORED AS INPUTFORMAT "]
+    qualified = run_query(f"SHOW CREATE TABLE {DATABASE}.sales")
+    answer = boto3.client("athena").get_query_results(QueryExecutionId=qualified["QueryExecutionId"])
+    first = answer["ResultSet"]["Rows"][0]["Data"][0]["VarCharValue"]
+    assert first == f"CREATE EXTERNAL TABLE `{DATABASE}.sales`("

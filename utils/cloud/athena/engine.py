@@ -1063,32 +1063,147 @@ class AthenaEngine:
         return _ddl("MSCK_REPAIR_TABLE", lines, ["result"] if lines else [])
 
     def _alter_table(self, text: str, ctx: QueryContext) -> StatementResult:
-        match = re.match(rf"^\s*ALTER\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s+ADD\s+(IF\s+NOT\s+EXISTS\s+)?"
-                         r"(PARTITION.*)$", text, re.IGNORECASE | re.DOTALL)
+        """Athena's ALTER TABLE (Hive DDL): ADD/DROP/RENAME PARTITION, SET LOCATION, SET TBLPROPERTIES,
+        ADD/REPLACE COLUMNS, CHANGE COLUMN. Only the catalog changes; data stays where it is."""
+        match = re.match(rf"^\s*ALTER\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s+(.*)$", text,
+                         re.IGNORECASE | re.DOTALL)
         if not match:
-            raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports ALTER TABLE ... ADD PARTITION "
-                                   "only", 1, 1)
+            raise AthenaQueryError("SYNTAX_ERROR", "line 1:1: ALTER TABLE needs a table name and an action, "
+                                   "e.g. ALTER TABLE t ADD PARTITION (dt='2024-01-01')")
+        action = match.group(2).strip()
+        words = action.upper().split()
+        kind = " ".join(words[:2])
         database, name, table_def = self._named_table(match.group(1), text, ctx, match.start(1))
+        glue = self.glue()
+        if words[:1] == ["ADD"] and re.match(r"ADD\s+(IF\s+NOT\s+EXISTS\s+)?PARTITION", action, re.I):
+            return self._add_partitions(database, name, table_def, action, ctx, glue)
+        if words[:1] == ["DROP"] and re.match(r"DROP\s+(IF\s+EXISTS\s+)?PARTITION", action, re.I):
+            missing_ok = bool(re.match(r"DROP\s+IF\s+EXISTS", action, re.I))
+            existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
+            wanted = [self._partition_values(spec, table_def)
+                      for spec, _ in _partition_clauses(action)]
+            for values in wanted:
+                if tuple(values) not in existing and not missing_ok:
+                    raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition not found: {values}")
+            ctx.commit()
+            for values in wanted:
+                if tuple(values) in existing:
+                    glue.delete_partition(database, name, values)
+            return _ddl("ALTER_TABLE_DROP_PARTITION")
+        if kind == "SET LOCATION" or re.match(r"PARTITION\s*\(.*\)\s*SET\s+LOCATION", action, re.I | re.S):
+            return self._set_location(database, name, table_def, action, ctx, glue)
+        if kind in ("SET TBLPROPERTIES", "UNSET TBLPROPERTIES"):
+            props = dict(table_def.get("Parameters") or {})
+            body = action[len(words[0]) + 1:].strip()[len("TBLPROPERTIES"):].strip()
+            if words[0] == "SET":
+                props.update(_key_values(body))
+            else:
+                for key in re.findall(r"'([^']*)'", body):
+                    props.pop(key, None)
+            ctx.commit()
+            glue.put_table(database, {**_table_input(table_def), "Parameters": props})
+            return _ddl("ALTER_TABLE_SET_TBLPROPERTIES")
+        if kind in ("ADD COLUMNS", "REPLACE COLUMNS"):
+            columns = _column_list(action)
+            storage = dict(table_def.get("StorageDescriptor") or {})
+            current = list(storage.get("Columns") or [])
+            if kind == "ADD COLUMNS":
+                taken = {c["Name"].lower() for c in current + (table_def.get("PartitionKeys") or [])}
+                for col in columns:
+                    if col["Name"] in taken:
+                        raise AthenaQueryError("HIVE_METASTORE_ERROR",
+                                               f"Duplicate column name: {col['Name']}")
+                current += columns
+            else:
+                current = columns
+            storage["Columns"] = current
+            ctx.commit()
+            glue.put_table(database, {**_table_input(table_def), "StorageDescriptor": storage})
+            return _ddl("ALTER_TABLE_ADD_COLUMNS" if kind == "ADD COLUMNS" else "ALTER_TABLE_REPLACE_COLUMNS")
+        if words[:1] == ["CHANGE"]:
+            found = re.match(r"CHANGE\s+(?:COLUMN\s+)?(\S+)\s+(\S+)\s+(.+?)(?:\s+COMMENT\s+'([^']*)')?"
+                             r"(?:\s+(FIRST|AFTER\s+\S+))?$", action, re.I | re.S)
+            if not found:
+                raise AthenaQueryError("SYNTAX_ERROR", "ALTER TABLE ... CHANGE COLUMN old_name new_name type")
+            old, new = athena_sql.unquote(found.group(1)), athena_sql.unquote(found.group(2))
+            storage = dict(table_def.get("StorageDescriptor") or {})
+            columns = [dict(c) for c in storage.get("Columns") or []]
+            index = next((i for i, c in enumerate(columns) if c["Name"].lower() == old), None)
+            if index is None:
+                raise AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{old}' does not exist")
+            column = {"Name": new, "Type": _hive_type_text(found.group(3))}
+            if found.group(4) is not None:
+                column["Comment"] = found.group(4)
+            columns[index] = column
+            storage["Columns"] = columns
+            ctx.commit()
+            glue.put_table(database, {**_table_input(table_def), "StorageDescriptor": storage})
+            return _ddl("ALTER_TABLE_CHANGE_COLUMN")
+        if re.match(r"PARTITION\s*\(.*\)\s*RENAME\s+TO\s+PARTITION", action, re.I | re.S):
+            (old_spec, _), (new_spec, _) = _partition_clauses(action)[:2]
+            old_values = self._partition_values(old_spec, table_def)
+            new_values = self._partition_values(new_spec, table_def)
+            partition = next((p for p in glue.partitions(database, name) if p["Values"] == old_values), None)
+            if partition is None:
+                raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition not found: {old_values}")
+            ctx.commit()
+            glue.delete_partition(database, name, old_values)
+            glue.put_partition(database, name, {"Values": new_values,
+                                                "StorageDescriptor": partition["StorageDescriptor"]})
+            return _ddl("ALTER_TABLE_RENAME_PARTITION")
+        raise AthenaQueryError("NOT_SUPPORTED", f"ALTER TABLE ... {' '.join(words[:2])}: Athena's ALTER "
+                               "TABLE takes ADD/DROP/RENAME PARTITION, SET LOCATION, SET TBLPROPERTIES, "
+                               "ADD/REPLACE COLUMNS or CHANGE COLUMN", 1, 1)
+
+    def _partition_values(self, spec_text: str, table_def: dict[str, Any]) -> list[str]:
+        _, part_cols = table_columns(table_def)
+        spec = {k.strip().strip('`"').lower(): v.strip().strip("'\"") for k, v in
+                (item.split("=", 1) for item in spec_text.split(",") if "=" in item)}
+        unknown = sorted(set(spec) - {c.name for c in part_cols})
+        if unknown or not part_cols:
+            raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition spec {spec} does not match the "
+                                   f"table's partition keys {[c.name for c in part_cols]}")
+        return [spec.get(c.name, "") for c in part_cols]
+
+    def _add_partitions(self, database: str, name: str, table_def: dict[str, Any], action: str,
+                        ctx: QueryContext, glue: GlueCatalog) -> StatementResult:
         _, part_cols = table_columns(table_def)
         storage = table_def.get("StorageDescriptor") or {}
-        glue = self.glue()
         existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
-        clauses = re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", match.group(3),
-                             re.IGNORECASE)
+        if_not_exists = bool(re.match(r"ADD\s+IF\s+NOT\s+EXISTS", action, re.I))
         ctx.commit()
-        for spec_text, location in clauses:
-            spec = {k.strip().strip('`"').lower(): v.strip().strip("'\"") for k, v in
-                    (item.split("=", 1) for item in spec_text.split(",") if "=" in item)}
-            values = [spec.get(c.name, "") for c in part_cols]
+        for spec_text, location in _partition_clauses(action):
+            values = self._partition_values(spec_text, table_def)
             if tuple(values) in existing:
-                if match.group(2):
+                if if_not_exists:
                     continue
-                raise AthenaQueryError("ALREADY_EXISTS", f"Partition already exists: {spec}")
+                raise AthenaQueryError("ALREADY_EXISTS", f"Partition already exists: {values}")
             part_location = location or storage.get("Location", "").rstrip("/") + "/" + "/".join(
                 f"{c.name}={v}" for c, v in zip(part_cols, values, strict=True))
             glue.put_partition(database, name, {"Values": values,
                                                 "StorageDescriptor": {**storage, "Location": part_location}})
         return _ddl("ALTER_TABLE_ADD_PARTITION")
+
+    def _set_location(self, database: str, name: str, table_def: dict[str, Any], action: str,
+                      ctx: QueryContext, glue: GlueCatalog) -> StatementResult:
+        location = re.search(r"SET\s+LOCATION\s+'([^']*)'", action, re.I)
+        if not location or not location.group(1).startswith("s3://"):
+            raise AthenaQueryError("SYNTAX_ERROR", "SET LOCATION takes an S3 location, "
+                                   "e.g. SET LOCATION 's3://bucket/prefix/'")
+        clauses = _partition_clauses(action) if action.upper().startswith("PARTITION") else []
+        ctx.commit()
+        if clauses:
+            values = self._partition_values(clauses[0][0], table_def)
+            partition = next((p for p in glue.partitions(database, name) if p["Values"] == values), None)
+            if partition is None:
+                raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition not found: {values}")
+            glue.delete_partition(database, name, values)
+            glue.put_partition(database, name, {"Values": values, "StorageDescriptor": {
+                **partition["StorageDescriptor"], "Location": location.group(1)}})
+        else:
+            storage = {**(table_def.get("StorageDescriptor") or {}), "Location": location.group(1)}
+            glue.put_table(database, {**_table_input(table_def), "StorageDescriptor": storage})
+        return _ddl("ALTER_TABLE_SET_LOCATION")
 
     def _named_table(self, name_text: str, text: str, ctx: QueryContext,
                      offset: int) -> tuple[str, str, dict[str, Any]]:
@@ -1129,7 +1244,9 @@ class AthenaEngine:
             return _ddl("SHOW_PARTITIONS", [[s] for s in specs], ["partition"], "UTILITY")
         if m := re.match(rf"^\s*SHOW\s+CREATE\s+TABLE\s+({name})\s*$", text, re.IGNORECASE):
             database, table, table_def = self._named_table(m.group(1), text, ctx, m.start(1))
-            lines = _create_table_text(database, table, table_def)
+            # Hive prints the table name as the statement wrote it: `t` for t, `db.t` for db.t.
+            written = ".".join(athena_sql.split_name(m.group(1)))
+            lines = _create_table_text(written, table_def)
             return _ddl("SHOW_CREATE_TABLE", [[line] for line in lines], ["createtab_stmt"], "UTILITY")
         raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports SHOW TABLES, SHOW DATABASES, "
                                "SHOW COLUMNS, SHOW PARTITIONS and SHOW CREATE TABLE", 1, 1)
@@ -1465,6 +1582,60 @@ def _column_def(node: exp.ColumnDef) -> dict[str, str]:
     return item
 
 
+_TABLE_INPUT_KEYS = ("Name", "Description", "Owner", "LastAccessTime", "LastAnalyzedTime", "Retention",
+                     "StorageDescriptor", "PartitionKeys", "ViewOriginalText", "ViewExpandedText",
+                     "TableType", "Parameters", "TargetTable")
+
+
+def _table_input(table_def: dict[str, Any]) -> dict[str, Any]:
+    """The TableInput that recreates a Glue table definition (for UpdateTable)."""
+    return {k: table_def[k] for k in _TABLE_INPUT_KEYS if table_def.get(k) is not None}
+
+
+def _partition_clauses(text: str) -> list[tuple[str, str]]:
+    """``PARTITION (a='1', b='x') LOCATION 's3://...'`` clauses: (spec text, location or '')."""
+    return re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", text, re.IGNORECASE)
+
+
+def _key_values(text: str) -> dict[str, str]:
+    """``('k'='v', 'k2'='v2')`` -> a dict."""
+    return dict(re.findall(r"'([^']*)'\s*=\s*'([^']*)'", text))
+
+
+def _hive_type_text(text: str) -> str:
+    return re.sub(r"\s+", "", text.strip()).lower()
+
+
+def _column_list(action: str) -> list[dict[str, str]]:
+    """``ADD COLUMNS (a int COMMENT 'x', b array<string>)`` -> Glue columns."""
+    body = action[action.index("(") + 1:action.rindex(")")] if "(" in action and ")" in action else ""
+    columns = []
+    depth, start = 0, 0
+    items = []
+    for i, char in enumerate(body):
+        if char in "<(":
+            depth += 1
+        elif char in ">)":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(body[start:i])
+            start = i + 1
+    items.append(body[start:])
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        found = re.match(r"(`[^`]+`|\"[^\"]+\"|\S+)\s+(.+?)(?:\s+COMMENT\s+'([^']*)')?$", item, re.I | re.S)
+        if not found:
+            raise AthenaQueryError("SYNTAX_ERROR", f"Column definition '{item}' needs a name and a type")
+        column = {"Name": athena_sql.unquote(found.group(1)), "Type": _hive_type_text(found.group(2))}
+        if found.group(3) is not None:
+            column["Comment"] = found.group(3)
+        columns.append(column)
+    if not columns:
+        raise AthenaQueryError("SYNTAX_ERROR", "ADD/REPLACE COLUMNS needs a column list, e.g. (c int)")
+    return columns
+
+
 def _like(names: list[str], pattern: str | None) -> list[str]:
     """Filter names by a SHOW pattern: ``*`` wildcards, ``|`` alternatives (Hive's)."""
     if not pattern:
@@ -1473,10 +1644,10 @@ def _like(names: list[str], pattern: str | None) -> list[str]:
     return [n for n in names if any(fnmatch.fnmatchcase(n.lower(), o) for o in options)]
 
 
-def _create_table_text(database: str, name: str, table_def: dict[str, Any]) -> list[str]:
+def _create_table_text(written_name: str, table_def: dict[str, Any]) -> list[str]:
     storage = table_def.get("StorageDescriptor") or {}
     cols = storage.get("Columns") or []
-    lines = [f"CREATE EXTERNAL TABLE `{database}`.`{name}`("]
+    lines = [f"CREATE EXTERNAL TABLE `{written_name}`("]
     lines += [f"  `{c['Name']}` {c['Type']}" + ("," if i < len(cols) - 1 else ")")
               for i, c in enumerate(cols)]
     parts = table_def.get("PartitionKeys") or []
