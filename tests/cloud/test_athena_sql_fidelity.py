@@ -169,3 +169,112 @@ def test_show_create_table_layout(lake: dict) -> None:
     answer = boto3.client("athena").get_query_results(QueryExecutionId=qualified["QueryExecutionId"])
     first = answer["ResultSet"]["Rows"][0]["Data"][0]["VarCharValue"]
     assert first == f"CREATE EXTERNAL TABLE `{DATABASE}.sales`("
+
+
+# ----------------------------------------------------------- bucketed tables
+
+def test_bucket_hash_is_hives() -> None:
+    from utils.cloud.athena.buckets import bucket_of, file_bucket, value_hash
+
+    assert value_hash("int", "7") == 7 and value_hash("bigint", "-1") == 0
+    assert value_hash("string", "ab") == 31 * 97 + 98 and value_hash("boolean", True) == 1
+    assert bucket_of([value_hash("int", "-5")], 10) == (2**31 - 5) % 10
+    assert file_bucket("t/x_bucket-00003.csv") == 3 and file_bucket("t/000002_0") == 2
+    assert file_bucket("t/part-0.parquet") is None
+
+
+def test_equality_on_bucket_column_reads_one_bucket(lake: dict) -> None:
+    """Rows spread over 4 bucket files by Hive's hash; ``WHERE k = 5`` reads only k's file."""
+    from utils.cloud.athena.buckets import bucket_of, value_hash
+
+    s3, glue = boto3.client("s3"), boto3.client("glue")
+    files: dict[int, list[str]] = {}
+    for k in range(40):
+        files.setdefault(bucket_of([value_hash("int", str(k))], 4), []).append(f"{k},v{k}\n")
+    for number, lines in files.items():
+        s3.put_object(Bucket="athena-test-lake", Key=f"bucketed/data_bucket-{number:05d}.csv",
+                      Body="".join(lines).encode())
+    glue.create_table(DatabaseName=DATABASE, TableInput={
+        "Name": "bucketed", "TableType": "EXTERNAL_TABLE", "Parameters": {"classification": "csv"},
+        "StorageDescriptor": {
+            "Columns": [{"Name": "k", "Type": "int"}, {"Name": "v", "Type": "string"}],
+            "Location": "s3://athena-test-lake/bucketed/", "NumberOfBuckets": 4, "BucketColumns": ["k"],
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                          "Parameters": {"field.delim": ","}}}})
+    whole = run_query("SELECT count(*) FROM bucketed")
+    one = run_query("SELECT v FROM bucketed WHERE k = 5")
+    two = run_query("SELECT v FROM bucketed WHERE k IN (5, 6) ORDER BY v")
+    assert result(whole)[0] == [["40"]]
+    assert result(one)[0] == [["v5"]] and result(two)[0] == [["v5"], ["v6"]]
+    scanned = {name: e["Statistics"]["DataScannedInBytes"] for name, e in
+               (("whole", whole), ("one", one), ("two", two))}
+    own = len("".join(files[bucket_of([5], 4)]))
+    assert scanned["one"] == own < scanned["two"] < scanned["whole"]
+
+
+# ----------------------------------------------------------- partition projection
+
+def _projected_table(name: str, keys: list[tuple[str, str]], params: dict[str, str]) -> None:
+    boto3.client("glue").create_table(DatabaseName=DATABASE, TableInput={
+        "Name": name, "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "csv", "projection.enabled": "true", **params},
+        "PartitionKeys": [{"Name": k, "Type": t} for k, t in keys],
+        "StorageDescriptor": {
+            "Columns": [{"Name": "v", "Type": "int"}], "Location": f"s3://athena-test-lake/{name}/",
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}}})
+
+
+def test_partition_projection_reads_partitions_from_properties(lake: dict) -> None:
+    """No partition is registered in Glue: integer/enum/date projections name them."""
+    s3 = boto3.client("s3")
+    for n, (num, kind, day) in enumerate([("00", "a", "2024-01-01"), ("05", "b", "2024-01-03"),
+                                           ("10", "a", "2024-01-05"), ("15", "a", "2024-01-01")]):
+        s3.put_object(Bucket="athena-test-lake", Key=f"proj/n={num}/k={kind}/d={day}/f.csv",
+                      Body=f"{n}\n".encode())
+    _projected_table("proj", [("n", "int"), ("k", "string"), ("d", "date")], {
+        "projection.n.type": "integer", "projection.n.range": "0,10", "projection.n.interval": "5",
+        "projection.n.digits": "2", "projection.k.type": "enum", "projection.k.values": "a,b",
+        "projection.d.type": "date", "projection.d.range": "2024-01-01,2024-01-31",
+        "projection.d.format": "yyyy-MM-dd"})
+    rows, _ = result(run_query("SELECT v, n, k, CAST(d AS varchar) FROM proj ORDER BY v"))
+    assert rows == [["0", "0", "a", "2024-01-01"], ["1", "5", "b", "2024-01-03"],
+                    ["2", "10", "a", "2024-01-05"]]  # n=15 is outside the projected range
+    filtered = run_query("SELECT v FROM proj WHERE n = 5 AND k = 'b'")
+    assert result(filtered)[0] == [["1"]]
+    whole = run_query("SELECT v FROM proj")
+    assert filtered["Statistics"]["DataScannedInBytes"] < whole["Statistics"]["DataScannedInBytes"]
+
+
+def test_injected_projection_needs_equality_and_uses_the_template(lake: dict) -> None:
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket="athena-test-lake", Key="inj/foo/0/f.csv", Body=b"7\n")
+    s3.put_object(Bucket="athena-test-lake", Key="inj/bar/1/f.csv", Body=b"8\n")
+    _projected_table("inj", [("c1", "string"), ("c2", "string")], {
+        "projection.c1.type": "injected", "projection.c2.type": "injected",
+        "storage.location.template": "s3://athena-test-lake/inj/${c1}/${c2}"})
+    assert result(run_query("SELECT v, c1, c2 FROM inj WHERE c1 = 'foo' AND c2 = '0'"))[0] == [
+        ["7", "foo", "0"]]
+    refused = run_query("SELECT v FROM inj WHERE c1 = 'foo'")
+    assert refused["Status"]["State"] == "FAILED"
+    assert refused["Status"]["StateChangeReason"].startswith(
+        "CONSTRAINT_VIOLATION: For the injected projected partition column c2")
+
+
+def test_projected_date_ranges() -> None:
+    import datetime as dt
+
+    from utils.cloud.athena.projection import locations
+
+    table = {"PartitionKeys": [{"Name": "h", "Type": "string"}],
+             "StorageDescriptor": {"Location": "s3://b/t"},
+             "Parameters": {"projection.h.type": "date", "projection.h.format": "yyyy/MM/dd/HH",
+                            "projection.h.range": "NOW-2HOURS,NOW", "projection.h.interval": "1"}}
+    found = locations(table, {}, now=dt.datetime(2024, 3, 1, 1, 30))
+    assert [loc for _, loc in found] == ["s3://b/t/h=2024/02/29/23/", "s3://b/t/h=2024/03/01/00/",
+                                         "s3://b/t/h=2024/03/01/01/"]
+    table["Parameters"].update({"projection.h.format": "yyyy-MM", "projection.h.range": "2023-11,2024-02"})
+    assert [v["h"] for v, _ in locations(table, {})] == ["2023-11", "2023-12", "2024-01", "2024-02"]

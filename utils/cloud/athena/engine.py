@@ -44,8 +44,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from utils.cloud.athena import buckets, memory, projection
 from utils.cloud.athena import dialect as athena_dialect
-from utils.cloud.athena import memory
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
 from utils.cloud.athena.objects import put_file, spool_file
@@ -527,8 +527,17 @@ class AthenaEngine:
                 plan.registrations[ref.registered_as] = self._information_schema(ref, glue)
                 continue
             ref.partition_filter = athena_sql.partition_predicates(ref, [c.name for c in part_cols])
-            planned = plan.reader.plan(table_def, list(glue.iter_locations(ref.database, ref.name)),
-                                       ref.partition_filter)
+            if part_cols and projection.enabled(table_def):  # partitions from the table's properties
+                part_locations = projection.existing(projection.locations(table_def, ref.partition_filter),
+                                                     plan.reader.store)
+            else:
+                part_locations = list(glue.iter_locations(ref.database, ref.name))
+            planned = plan.reader.plan(table_def, part_locations, ref.partition_filter)
+            bucket_columns = [c.lower() for c in (table_def.get("StorageDescriptor") or {}).get(
+                "BucketColumns") or []]
+            if bucket_columns:  # read only the buckets an equality predicate can match
+                planned = buckets.prune(planned, buckets.wanted_buckets(
+                    table_def, athena_sql.column_equalities(ref, bucket_columns)))
             chosen, chosen_parts = choose_columns(table_def, wanted)
             columns = {c.name for c in chosen + chosen_parts}
             signature = (ref.database, ref.name, tuple(

@@ -239,31 +239,46 @@ def partition_predicates(ref: TableRef, partition_keys: list[str]) -> dict[str, 
 
     Used to skip whole partitions, as Athena does (less data scanned).
     """
+    found = column_equalities(ref, partition_keys)
+    return {key: {v for v in values if isinstance(v, str)} for key, values in found.items()
+            if all(isinstance(v, str) for v in values)}
+
+
+def column_equalities(ref: TableRef, columns: list[str]) -> dict[str, set[str | bool]]:
+    """The values ``col = literal`` / ``col IN (literals)`` conjuncts of the WHERE that reads this
+    table allow, per column (text of the literal; True/False for a boolean literal)."""
     select = ref.node.parent_select
-    if select is None or not partition_keys or not select.args.get("where"):
+    if select is None or not columns or not select.args.get("where"):
         return {}
     own_tables = {t.alias_or_name.lower() for t in select.find_all(exp.Table)
                   if t.parent_select is select}
     qualifiers = {ref.alias.lower(), ref.name}
-    found: dict[str, set[str]] = {}
+    found: dict[str, set[str | bool]] = {}
     condition = select.args["where"].this
     conjuncts = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+
+    def constant(node: exp.Expression) -> bool:
+        return isinstance(node, (exp.Literal, exp.Boolean))
+
+    def value(node: exp.Expression) -> str | bool:
+        return bool(node.this) if isinstance(node, exp.Boolean) else node.name
+
     for conjunct in conjuncts:
         column, values = None, None
         if isinstance(conjunct, exp.EQ):
             left, right = conjunct.this, conjunct.expression
-            if isinstance(right, exp.Column) and isinstance(left, exp.Literal):
+            if isinstance(right, exp.Column) and constant(left):
                 left, right = right, left
-            if isinstance(left, exp.Column) and isinstance(right, exp.Literal):
-                column, values = left, {right.name}
+            if isinstance(left, exp.Column) and constant(right):
+                column, values = left, {value(right)}
         elif isinstance(conjunct, exp.In) and isinstance(conjunct.this, exp.Column):
             items = conjunct.expressions
-            if items and all(isinstance(i, exp.Literal) for i in items):
-                column, values = conjunct.this, {i.name for i in items}
+            if items and all(constant(i) for i in items):
+                column, values = conjunct.this, {value(i) for i in items}
         if column is None or values is None:
             continue
         key = column.name.lower()
-        if key not in partition_keys:
+        if key not in columns:
             continue
         table = column.table.lower()
         if table and table not in qualifiers:
