@@ -278,3 +278,58 @@ def test_projected_date_ranges() -> None:
                                          "s3://b/t/h=2024/03/01/01/"]
     table["Parameters"].update({"projection.h.format": "yyyy-MM", "projection.h.range": "2023-11,2024-02"})
     assert [v["h"] for v, _ in locations(table, {})] == ["2023-11", "2023-12", "2024-01", "2024-02"]
+
+
+# ----------------------------------------------------------- Trino functions DuckDB lacks
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT format('%.5f', pi()), format('%03d', 8), format('%s%%', 123), "
+     "format('%-7s,%7s', 'hello', 'world')",
+     [["3.14159", "008", "123%", "hello  ,  world"]]),
+    ("SELECT format('%2$s %3$s %1$s', 'a', 'b', 'c'), format('%,.2f', 1234567.89), format('%b', 1 = 1)",
+     [["b c a", "1,234,567.89", "true"]]),
+    ("SELECT format_number(123456), format_number(1000000), format_number(1234), format_number(-5)",
+     [["123K", "1M", "1.23K", "-5"]]),
+    ("SELECT parse_data_size('2.3MB'), parse_data_size('1kB'), parse_data_size('0B')",
+     [["2411724", "1024", "0"]]),
+    ("SELECT human_readable_seconds(96), human_readable_seconds(3762), human_readable_seconds(0)",
+     [["1 minute, 36 seconds", "1 hour, 2 minutes, 42 seconds", "0 seconds"]]),
+    ("SELECT from_iso8601_date('2020-W10'), from_iso8601_date('2020-123'), from_iso8601_date('2020-05-11')",
+     [["2020-03-02", "2020-05-02", "2020-05-11"]]),
+])
+def test_trino_only_functions(lake: dict, sql: str, expected: list[list[str]]) -> None:
+    rows, _ = result(run_query(sql))
+    assert rows == expected
+
+
+def test_trino_function_bad_argument(lake: dict) -> None:
+    execution = run_query("SELECT parse_data_size('2.3 parsecs')")
+    assert execution["Status"]["State"] == "FAILED"
+    assert execution["Status"]["StateChangeReason"] == (
+        "INVALID_FUNCTION_ARGUMENT: Invalid data size: '2.3 parsecs'")
+
+
+# ----------------------------------------------------------- EXPLAIN, SHOW VIEWS
+
+def test_explain_forms(lake: dict) -> None:
+    plan_rows, plan_info = result(run_query("EXPLAIN SELECT country, count(*) FROM dim_customers GROUP BY 1"))
+    assert plan_info[0]["Name"] == "Query Plan" and len(plan_rows) == 1 and plan_rows[0][0]
+    analyzed = run_query("EXPLAIN ANALYZE SELECT count(*) FROM fact_orders")
+    assert result(analyzed)[1][0]["Name"] == "Query Plan"
+    assert analyzed["Statistics"]["DataScannedInBytes"] > 0
+    valid, info = result(run_query("EXPLAIN (TYPE VALIDATE) SELECT customer_id FROM dim_customers"))
+    assert (valid, info[0]["Name"], info[0]["Type"]) == ([["true"]], "Valid", "boolean")
+    invalid = run_query("EXPLAIN (TYPE VALIDATE) SELECT nosuch FROM dim_customers")
+    assert invalid["Status"]["StateChangeReason"].startswith("COLUMN_NOT_FOUND")
+
+
+def test_show_views(lake: dict) -> None:
+    _ddl_ok("CREATE OR REPLACE VIEW shown_view AS SELECT 1 AS x")
+    try:
+        for sql in ("SHOW VIEWS", f"SHOW VIEWS IN {DATABASE} LIKE 'shown*|other'"):
+            shown = run_query(sql)
+            answer = boto3.client("athena").get_query_results(QueryExecutionId=shown["QueryExecutionId"])
+            names = [r["Data"][0].get("VarCharValue") for r in answer["ResultSet"]["Rows"]]
+            assert names == ["shown_view"], sql  # views only: no tables
+    finally:
+        _ddl_ok("DROP VIEW shown_view")

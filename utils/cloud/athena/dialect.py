@@ -20,6 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
+from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena.errors import AthenaQueryError, position
 
 _MYSQL = "Athena runs Trino SQL, not MySQL"
@@ -417,6 +418,40 @@ def _random(bound: exp.Expression) -> exp.Expression:
                                 true=value)], default=failure)
 
 
+# One conversion of a Java format string: %[index$][flags][width][.precision]conversion.
+_JAVA_SPEC = re.compile(r"%(\d+\$)?([-#+ 0,(<]*)(\d+)?(\.\d+)?([a-zA-Z%])")
+
+
+def _java_format(node: exp.Format) -> exp.Expression:
+    """Trino's ``format(fmt, args...)`` (java.util.Formatter) as DuckDB's ``printf``: the same
+    C-like conversions, except that %s and %b take any value, which printf wants as text."""
+    pattern = node.this
+    args = [a.copy() for a in node.expressions]
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        text_args: set[int] = set()
+        sequential = 0
+        out, last = [], 0
+        for match in _JAVA_SPEC.finditer(pattern.this):
+            conversion = match.group(5)
+            if conversion in "%n":
+                continue
+            index = int(match.group(1)[:-1]) - 1 if match.group(1) else sequential
+            if not match.group(1):
+                sequential += 1
+            if conversion in "sSbB":
+                text_args.add(index)
+                if conversion in "bB":  # %b is "true"/"false" in Java, 1/0 in printf
+                    out.append(pattern.this[last:match.start()] + match.group(0)[:-1] + "s")
+                    last = match.end()
+        out.append(pattern.this[last:])
+        pattern = exp.Literal.string("".join(out))
+        for index in text_args:
+            if index < len(args):
+                args[index] = exp.Cast(this=args[index], to=exp.DataType.build("VARCHAR"))
+    return exp.Anonymous(this="printf", expressions=[pattern.copy() if isinstance(pattern, exp.Expression)
+                                                     else pattern, *args])
+
+
 def rewrite_trino_functions(tree: exp.Expression, sql: str = "") -> exp.Expression:
     """Give Trino's semantics to what DuckDB spells or types differently.
 
@@ -440,6 +475,13 @@ def rewrite_trino_functions(tree: exp.Expression, sql: str = "") -> exp.Expressi
                                   to=exp.DataType.build("DOUBLE")))
         elif name in ("is_infinite", "is_finite") and len(args) == 1:
             node.set("this", "isinf" if name == "is_infinite" else "isfinite")
+        elif name in trino_functions.NAMES:
+            node.set("this", trino_functions.NAMES[name])
+    for node in list(tree.find_all(exp.FromISO8601Date)):
+        node.replace(exp.Anonymous(this=trino_functions.NAMES["from_iso8601_date"],
+                                   expressions=[node.this.copy()]))
+    for node in list(tree.find_all(exp.Format)):
+        node.replace(_java_format(node))
     for node in list(tree.find_all(exp.Rand)):
         if node.this is not None:
             node.replace(_random(node.this))

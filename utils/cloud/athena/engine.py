@@ -46,6 +46,7 @@ from sqlglot import exp
 
 from utils.cloud.athena import buckets, memory, projection
 from utils.cloud.athena import dialect as athena_dialect
+from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
 from utils.cloud.athena.objects import put_file, spool_file
@@ -87,7 +88,7 @@ _VIEW_PREFIX = "/* Presto View: "
 # Statements Athena knows but the local Athena does not run (NOT_SUPPORTED, not a syntax error).
 # Athena's limit on the partitions one CTAS/INSERT/UNLOAD may write.
 MAX_OPEN_PARTITIONS = 100
-_OTHER_STATEMENTS = {"EXPLAIN", "MERGE", "UPDATE", "DELETE", "PREPARE", "EXECUTE", "DEALLOCATE", "OPTIMIZE",
+_OTHER_STATEMENTS = {"MERGE", "UPDATE", "DELETE", "PREPARE", "EXECUTE", "DEALLOCATE", "OPTIMIZE",
                      "VACUUM", "GRANT", "REVOKE", "USE", "SET", "RESET", "CALL", "COMMENT", "ANALYZE"}
 
 
@@ -169,8 +170,10 @@ class ResultStream:
     """
 
     def __init__(self, relation: Any, duck_types: list[str], batch_rows: int, ctx: QueryContext,
-                 failure: Callable[[Exception], Exception], release: Callable[[], None]) -> None:
+                 failure: Callable[[Exception], Exception], release: Callable[[], None],
+                 keep_names: bool = False) -> None:
         self._relation = relation
+        self._keep_names = keep_names  # EXPLAIN's "Query Plan": Trino's own column label
         self._duck_types = duck_types
         self._batch_rows = batch_rows
         self._ctx = ctx
@@ -191,7 +194,8 @@ class ResultStream:
             self._reader = self._relation.to_arrow_reader(self._batch_rows)
         except Exception as err:  # noqa: BLE001 - DuckDB's failures are worded for Athena
             raise self._failure(err) from None
-        self._schema = pa.schema([pa.field(f.name.lower(), _athena_type(f.type, duck))
+        self._schema = pa.schema([pa.field(f.name if self._keep_names else f.name.lower(),
+                                           _athena_type(f.type, duck))
                                   for f, duck in zip(self._reader.schema, self._duck_types, strict=False)])
 
     def _check_cancelled(self) -> None:
@@ -217,6 +221,14 @@ class ResultStream:
                 raise self._failure(err) from None
             self.rows += batch.num_rows
             yield _shape_batch(batch, self.schema, self._duck_types)
+
+    def explain(self, analyze: bool) -> str:
+        """The engine's plan of this query (run, with actual row counts and times, for ANALYZE)."""
+        self._check_cancelled()
+        try:
+            return str(self._relation.explain(type="analyze" if analyze else "standard"))
+        except Exception as err:  # noqa: BLE001 - DuckDB's failures are worded for Athena
+            raise self._failure(err) from None
 
     def close(self) -> None:
         """Free the DuckDB cursor and the cached tables the query reads."""
@@ -399,6 +411,7 @@ class AthenaEngine:
             self.budget, self.work_dir / "duckdb", max(1, os.cpu_count() or 1)))
         self._duckdb.create_function(athena_dialect.TYPE_NAME_FUNCTION, duck_to_trino_type, ["VARCHAR"],
                                      "VARCHAR")  # typeof() as Trino spells types
+        trino_functions.register(self._duckdb)
         self._duckdb.execute("SELECT 1").fetchall()  # first query pays DuckDB's warm-up
         self.native = NativeTables(self._duckdb, self.budget.native_cache)
         self._lock = threading.Lock()
@@ -446,6 +459,8 @@ class AthenaEngine:
             return self._select
         if first == "SHOW":
             return self._show
+        if first == "EXPLAIN":
+            return self._explain
         if first in ("DESCRIBE", "DESC"):
             return self._describe
         if first == "UNLOAD" or first.startswith("UNLOAD("):
@@ -720,6 +735,58 @@ class AthenaEngine:
                                      "comment": col.get("Comment")})
         schema = _INFORMATION_SCHEMA[ref.name]
         return pa.Table.from_pylist(rows, schema=schema)
+
+    # -------------------------------------------------------------- EXPLAIN
+
+    def _explain(self, text: str, ctx: QueryContext) -> StatementResult:
+        """``EXPLAIN [ANALYZE] [(TYPE t, FORMAT f)] query``: the plan as text in one column
+        ``Query Plan`` (the local engine's plan: DuckDB's operators, not Trino's), or, for
+        TYPE VALIDATE, one boolean column ``Valid`` once the query is analysed."""
+        match = re.match(r"^\s*EXPLAIN\s+(ANALYZE\s+(?:VERBOSE\s+)?)?(?:\(([^)]*)\)\s*)?(.*)$", text,
+                         re.IGNORECASE | re.DOTALL)
+        if not match or not match.group(3).strip():
+            raise AthenaQueryError("SYNTAX_ERROR", "EXPLAIN needs a statement, e.g. EXPLAIN SELECT ...", 1, 1)
+        analyze, inner = bool(match.group(1)), match.group(3)
+        options = {}
+        for option in (match.group(2) or "").split(","):
+            words = option.upper().split()
+            if len(words) == 2 and words[0] in ("TYPE", "FORMAT"):
+                options[words[0]] = words[1]
+            elif words:
+                raise AthenaQueryError("SYNTAX_ERROR", f"EXPLAIN option '{option.strip()}': use TYPE "
+                                       "{LOGICAL | DISTRIBUTED | VALIDATE | IO} or FORMAT {TEXT}", 1, 1)
+        kind, fmt = options.get("TYPE", "LOGICAL"), options.get("FORMAT", "TEXT")
+        if kind not in ("LOGICAL", "DISTRIBUTED", "VALIDATE", "IO") or (analyze and kind != "DISTRIBUTED"
+                                                                         and "TYPE" in options):
+            raise AthenaQueryError("NOT_SUPPORTED", f"EXPLAIN {'ANALYZE ' if analyze else ''}TYPE {kind} "
+                                   "is not supported", 1, 1)
+        if fmt != "TEXT":
+            raise AthenaQueryError("NOT_SUPPORTED", f"EXPLAIN FORMAT {fmt} is not supported by the local "
+                                   "Athena (it gives FORMAT TEXT)", 1, 1)
+        athena_dialect.check_trino_sql(inner)
+        tree = athena_sql.parse(inner)
+        if not isinstance(tree, exp.Query):
+            raise AthenaQueryError("NOT_SUPPORTED", "The local Athena explains queries (SELECT, WITH, "
+                                   "VALUES) only", 1, 1)
+        stream = self.run_query(tree, inner, ctx)
+        try:
+            if kind == "VALIDATE":
+                answer = pa.table({"Valid": pa.array([True])})
+            else:
+                answer = pa.table({"Query Plan": pa.array([stream.explain(analyze)])})
+        finally:
+            stream.close()
+        cursor = self._duckdb.cursor()
+        try:
+            relation = cursor.from_arrow(answer)
+            rows = ResultStream(relation, [str(t) for t in relation.types], 16, ctx, lambda err: err,
+                                cursor.close, keep_names=True)
+            columns = _result_columns(rows.schema)
+        except BaseException:
+            cursor.close()
+            raise
+        return StatementResult("DML", "SELECT", stream=rows, columns=columns, output="csv",
+                               bytes_scanned=stream.bytes_scanned if analyze else 0)
 
     # ----------------------------------------------------------------- CTAS
 
@@ -1233,6 +1300,13 @@ class AthenaEngine:
                 raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
             names = sorted(t["Name"] for t in glue.tables(database))
             return _ddl("SHOW_TABLES", [[n] for n in _like(names, m.group(2))], ["tab_name"], "UTILITY")
+        if m := re.match(rf"^\s*SHOW\s+VIEWS(?:\s+(?:IN|FROM)\s+({name}))?(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$",
+                         text, re.IGNORECASE):
+            database = athena_sql.split_name(m.group(1))[-1] if m.group(1) else ctx.database.lower()
+            if not glue.database_exists(database):
+                raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
+            names = sorted(t["Name"] for t in glue.tables(database) if t.get("TableType") == "VIRTUAL_VIEW")
+            return _ddl("SHOW_VIEWS", [[n] for n in _like(names, m.group(2))], ["views"], "UTILITY")
         if m := re.match(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$", text,
                          re.IGNORECASE):
             names = sorted(glue.databases())
@@ -1257,8 +1331,8 @@ class AthenaEngine:
             written = ".".join(athena_sql.split_name(m.group(1)))
             lines = _create_table_text(written, table_def)
             return _ddl("SHOW_CREATE_TABLE", [[line] for line in lines], ["createtab_stmt"], "UTILITY")
-        raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports SHOW TABLES, SHOW DATABASES, "
-                               "SHOW COLUMNS, SHOW PARTITIONS and SHOW CREATE TABLE", 1, 1)
+        raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports SHOW TABLES, SHOW VIEWS, SHOW "
+                               "DATABASES, SHOW COLUMNS, SHOW PARTITIONS and SHOW CREATE TABLE", 1, 1)
 
     def _describe(self, text: str, ctx: QueryContext) -> StatementResult:
         m = re.match(rf"^\s*DESC(?:RIBE)?\s+(?:FORMATTED\s+|EXTENDED\s+)?({athena_sql.QUALIFIED_NAME})"

@@ -484,8 +484,9 @@ def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
     def at(name: str | None) -> tuple[int | None, int | None]:
         return position(sql, _find_identifier(tree, name) if name else None)
 
-    raised = re.match(r"([A-Z][A-Z_]+): (.+)$", first)
-    if raised and raised.group(1) in RAISED_ERRORS:  # error('NAME: ...') of a rewritten function
+    # error('NAME: ...') of a rewritten function, or a Trino function's (Python) failure
+    raised = re.search(rf"\b({'|'.join(sorted(RAISED_ERRORS))}): (.+)$", first)
+    if raised:
         return AthenaQueryError(raised.group(1), raised.group(2))
     quoted = _QUOTED.findall(first)
     if "Referenced column" in first and quoted:
