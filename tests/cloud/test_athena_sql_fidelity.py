@@ -212,6 +212,13 @@ def test_equality_on_bucket_column_reads_one_bucket(lake: dict) -> None:
                (("whole", whole), ("one", one), ("two", two))}
     own = len("".join(files[bucket_of([5], 4)]))
     assert scanned["one"] == own < scanned["two"] < scanned["whole"]
+    # The same layout declared with DDL: CLUSTERED BY ... INTO n BUCKETS.
+    _ddl_ok("CREATE EXTERNAL TABLE bucketed_ddl (k int, v string) CLUSTERED BY (k) INTO 4 BUCKETS "
+            "ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://athena-test-lake/bucketed/'")
+    storage = glue.get_table(DatabaseName=DATABASE, Name="bucketed_ddl")["Table"]["StorageDescriptor"]
+    assert (storage["BucketColumns"], storage["NumberOfBuckets"]) == (["k"], 4)
+    again = run_query("SELECT v FROM bucketed_ddl WHERE k = 5")
+    assert result(again)[0] == [["v5"]] and again["Statistics"]["DataScannedInBytes"] == own
 
 
 # ----------------------------------------------------------- partition projection

@@ -968,6 +968,7 @@ class AthenaEngine:
         serde: dict[str, Any] = json.loads(json.dumps(_TEXT_SERDE))
         location = ""
         parameters: dict[str, str] = {"EXTERNAL": "TRUE"}
+        bucketing: dict[str, Any] = {}
         properties = tree.args.get("properties")
         for prop in properties.expressions if properties else []:
             if isinstance(prop, exp.PartitionedByProperty):
@@ -990,13 +991,16 @@ class AthenaEngine:
                         for p in serde_props.expressions}
             elif isinstance(prop, exp.LocationProperty):
                 location = athena_sql.literal_value(prop.this)
+            elif isinstance(prop, exp.ClusteredByProperty):  # CLUSTERED BY (c) INTO n BUCKETS
+                bucketing = {"BucketColumns": [c.name.lower() for c in prop.expressions],
+                             "NumberOfBuckets": int(athena_sql.literal_value(prop.args.get("buckets")))}
             elif isinstance(prop, exp.Property):
                 value = athena_sql.literal_value(prop.args.get("value"))
                 parameters[athena_sql.literal_value(prop.this)] = value
         if not location:
             raise AthenaQueryError("SYNTAX_ERROR", "External tables need a LOCATION 's3://bucket/prefix/'")
         storage = {"Columns": columns, "Location": location, "Compressed": False,
-                   "NumberOfBuckets": -1, "StoredAsSubDirectories": False, **serde}
+                   "NumberOfBuckets": -1, "StoredAsSubDirectories": False, **serde, **bucketing}
         ctx.commit()
         glue.put_table(database, {"Name": name, "TableType": "EXTERNAL_TABLE", "StorageDescriptor": storage,
                                   "PartitionKeys": partition_keys, "Parameters": parameters})
