@@ -340,3 +340,13 @@ def test_show_views(lake: dict) -> None:
             assert names == ["shown_view"], sql  # views only: no tables
     finally:
         _ddl_ok("DROP VIEW shown_view")
+
+
+def test_decimal_literal_in_a_view_keeps_its_type(lake: dict) -> None:
+    _ddl_ok("CREATE OR REPLACE VIEW decimal_view AS "
+            "SELECT DECIMAL '1.10' AS d, CAST('2.5' AS DECIMAL(4,2)) AS c")
+    try:
+        rows, _ = result(run_query("SELECT typeof(d), d * 3, typeof(c) FROM decimal_view"))
+        assert rows == [["decimal(3,2)", "3.30", "decimal(4,2)"]]
+    finally:
+        _ddl_ok("DROP VIEW decimal_view")

@@ -379,31 +379,6 @@ TYPE_NAME_FUNCTION = "athena_trino_type"
 _INT32 = 2**31 - 1
 
 
-def _typed_literal(node: exp.Literal, sql: str, type_word: str) -> bool:
-    """Whether the string literal was written as ``TYPE 'text'`` (a typed literal) in ``sql``,
-    rather than as ``CAST('text' AS TYPE)``."""
-    start, end = node.meta.get("start"), node.meta.get("end")
-    if start is None or end is None or sql[start:end + 1].strip("'") != node.this:
-        return False
-    before = sql[:start].rstrip()
-    return before.upper().endswith(type_word) and not re.search(r"\bAS\s+\w+$", before, re.IGNORECASE)
-
-
-def decimal_literal_type(text: str) -> tuple[int, int] | None:
-    """Trino's decimal(p,s) of a decimal literal: ``1.10`` -> (3, 2), ``0.0001`` -> (4, 4)."""
-    match = re.fullmatch(r"\s*[+-]?(\d*)(?:\.(\d*))?\s*", text)
-    if not match or not (match.group(1) or match.group(2)):
-        return None
-    whole, fraction = match.group(1).lstrip("0"), match.group(2) or ""
-    precision = max(len(whole) + len(fraction), 1)
-    return (precision, len(fraction)) if precision <= 38 else None
-
-
-def _decimal(text: str, precision: int, scale: int) -> exp.Expression:
-    return exp.Cast(this=exp.Literal.string(text.strip()),
-                    to=exp.DataType.build(f"DECIMAL({precision}, {scale})"))
-
-
 def _random(bound: exp.Expression) -> exp.Expression:
     """Trino's ``random(n)``: an integer in [0, n) of n's type; n must be positive."""
     kind = "BIGINT"
@@ -448,11 +423,10 @@ def _java_format(node: exp.Format) -> exp.Expression:
         for index in text_args:
             if index < len(args):
                 args[index] = exp.Cast(this=args[index], to=exp.DataType.build("VARCHAR"))
-    return exp.Anonymous(this="printf", expressions=[pattern.copy() if isinstance(pattern, exp.Expression)
-                                                     else pattern, *args])
+    return exp.Anonymous(this="printf", expressions=[pattern.copy(), *args])
 
 
-def rewrite_trino_functions(tree: exp.Expression, sql: str = "") -> exp.Expression:
+def rewrite_trino_functions(tree: exp.Expression) -> exp.Expression:
     """Give Trino's semantics to what DuckDB spells or types differently.
 
     - ``format_datetime`` (Joda pattern) -> ``strftime``;
@@ -460,8 +434,8 @@ def rewrite_trino_functions(tree: exp.Expression, sql: str = "") -> exp.Expressi
     - ``random(n)``: an integer below n (DuckDB would take n as a seed); n <= 0 fails;
     - ``typeof(x)``: Trino's type names (``integer``, ``varchar(3)``, ``array(integer)``...);
     - ``CAST(x AS JSON)``: a varchar becomes a JSON string (Trino does not parse it; json_parse does);
-    - ``DECIMAL '1.10'`` is decimal(3,2) as in Trino; a bare ``1.10`` is a DOUBLE, as Athena parses
-      decimal literals (awswrangler's tests, run against AWS, read ``SELECT 1.2`` as float64).
+    - a bare ``1.10`` is a DOUBLE, as Athena parses decimal literals (awswrangler's tests, run
+      against AWS, read ``SELECT 1.2`` as float64); ``DECIMAL '1.10'`` is typed by :func:`sql.parse`.
     """
     for node in list(tree.find_all(exp.Anonymous)):
         name, args = node.name.lower(), node.expressions
@@ -493,12 +467,6 @@ def rewrite_trino_functions(tree: exp.Expression, sql: str = "") -> exp.Expressi
         literal = node.this
         if node.to.is_type(exp.DataType.Type.JSON):
             node.replace(exp.Anonymous(this="to_json", expressions=[literal.copy()]))
-        elif node.to.is_type(exp.DataType.Type.DECIMAL) and not node.to.expressions \
-                and isinstance(literal, exp.Literal) and literal.is_string \
-                and _typed_literal(literal, sql, "DECIMAL"):
-            shape = decimal_literal_type(literal.this)
-            if shape is not None:
-                node.replace(_decimal(literal.this, *shape))
     for node in list(tree.find_all(exp.Typeof)):
         arg = node.this
         if isinstance(arg, exp.Literal) and arg.is_string:

@@ -614,7 +614,7 @@ class AthenaEngine:
             node.set("catalog", None)
         athena_sql.keep_dates(tree, plan.date_columns)
         athena_sql.round_integer_casts(tree, plan.fractional_columns)
-        athena_dialect.rewrite_trino_functions(tree, text)
+        athena_dialect.rewrite_trino_functions(tree)
         unnamed = athena_sql.name_result_columns(tree)
         duck_sql = athena_sql.to_duckdb(tree)
         planning_ms = int((time.perf_counter() - plan.started) * 1000)

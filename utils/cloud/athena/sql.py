@@ -85,7 +85,38 @@ def parse(sql: str) -> exp.Expression:
     if len(statements) > 1:
         raise AthenaQueryError("SYNTAX_ERROR", "Only one sql statement is allowed. Got: "
                                f"{len(statements)}", 1, 1)
-    return statements[0]
+    return _type_decimal_literals(statements[0], sql)
+
+
+def decimal_literal_type(text: str) -> tuple[int, int] | None:
+    """Trino's decimal(p,s) of a decimal literal: ``1.10`` -> (3, 2), ``0.0001`` -> (4, 4)."""
+    match = re.fullmatch(r"\s*[+-]?(\d*)(?:\.(\d*))?\s*", text)
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+    whole, fraction = match.group(1).lstrip("0"), match.group(2) or ""
+    precision = max(len(whole) + len(fraction), 1)
+    return (precision, len(fraction)) if precision <= 38 else None
+
+
+def _type_decimal_literals(tree: exp.Expression, sql: str) -> exp.Expression:
+    """``DECIMAL '1.10'`` is decimal(3,2) in Trino (its digits); sqlglot reads it as
+    ``CAST('1.10' AS DECIMAL)``, which DuckDB would make DECIMAL(18,3). A CAST written as such
+    keeps its own type."""
+    for node in list(tree.find_all(exp.Cast)):
+        literal = node.this
+        if not (node.to.is_type(exp.DataType.Type.DECIMAL) and not node.to.expressions
+                and isinstance(literal, exp.Literal) and literal.is_string):
+            continue
+        start, end = literal.meta.get("start"), literal.meta.get("end")
+        if start is None or end is None or sql[start:end + 1].strip("'") != literal.this:
+            continue
+        before = sql[:start].rstrip()
+        if not before.upper().endswith("DECIMAL") or re.search(r"\bAS\s+DECIMAL$", before, re.IGNORECASE):
+            continue
+        shape = decimal_literal_type(literal.this)
+        if shape is not None:
+            node.set("to", exp.DataType.build(f"DECIMAL({shape[0]}, {shape[1]})"))
+    return tree
 
 
 # What Trino expected where sqlglot stopped, from sqlglot's description of the problem.
