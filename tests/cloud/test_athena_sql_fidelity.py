@@ -350,3 +350,26 @@ def test_decimal_literal_in_a_view_keeps_its_type(lake: dict) -> None:
         assert rows == [["decimal(3,2)", "3.30", "decimal(4,2)"]]
     finally:
         _ddl_ok("DROP VIEW decimal_view")
+
+
+# ----------------------------------------------------------- exact decimal arithmetic
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT DECIMAL '2.00' / 3, typeof(DECIMAL '2.00' / 3), DECIMAL '-5' / 2, DECIMAL '1' / DECIMAL '0.3'",
+     [["0.67", "decimal(3,2)", "-3", "3.3"]]),
+    ("SELECT round(DECIMAL '2.345', 2), typeof(round(DECIMAL '2.345', 2))", [["2.350", "decimal(4,3)"]]),
+    ("SELECT credit_limit / 3, typeof(credit_limit / 3) FROM dim_customers WHERE customer_id IN (1, 2) "
+     "ORDER BY customer_id", [["333.50", "decimal(10,2)"], ["666.83", "decimal(10,2)"]]),
+    ("SELECT avg(credit_limit), typeof(avg(credit_limit)), sum(credit_limit) / count(*) FROM dim_customers",
+     [["5500.50", "decimal(10,2)", "5500.50"]]),
+    ("SELECT 7 / 2, typeof(7 / 2), 7.0 / 2", [["3", "integer", "3.5"]]),  # integers and doubles: unchanged
+])
+def test_exact_decimal_arithmetic(lake: dict, sql: str, expected: list[list[str]]) -> None:
+    rows, _ = result(run_query(sql))
+    assert rows == expected
+
+
+def test_decimal_division_by_zero(lake: dict) -> None:
+    execution = run_query("SELECT credit_limit / 0 FROM dim_customers")
+    assert execution["Status"]["State"] == "FAILED"
+    assert execution["Status"]["StateChangeReason"].startswith("DIVISION_BY_ZERO")

@@ -291,6 +291,21 @@ class _Plan:
     rows_read: int = 0
     date_columns: set[str] = field(default_factory=set)
     fractional_columns: set[str] = field(default_factory=set)
+    # decimal/integer columns by name, for Trino's exact decimal arithmetic (None: ambiguous)
+    decimal_columns: dict[str, athena_sql.Shape | None] = field(default_factory=dict)
+
+    def add_decimal_columns(self, columns: list[Any]) -> None:
+        for column in columns:
+            dtype = column.arrow_type
+            if pa.types.is_decimal(dtype):
+                shape: athena_sql.Shape | None = (dtype.precision, dtype.scale, True)
+            elif pa.types.is_integer(dtype):
+                shape = ({1: 3, 2: 5, 4: 10}.get(dtype.bit_width // 8, 19), 0, False)
+            else:
+                shape = None
+            if column.name in self.decimal_columns and self.decimal_columns[column.name] != shape:
+                shape = None
+            self.decimal_columns[column.name] = shape
 
 
 class NativeTables:
@@ -412,6 +427,7 @@ class AthenaEngine:
         self._duckdb.create_function(athena_dialect.TYPE_NAME_FUNCTION, duck_to_trino_type, ["VARCHAR"],
                                      "VARCHAR")  # typeof() as Trino spells types
         trino_functions.register(self._duckdb)
+        self._duckdb.execute(athena_sql.QUOTIENT_MACRO_SQL)  # exact decimal division
         self._duckdb.execute("SELECT 1").fetchall()  # first query pays DuckDB's warm-up
         self.native = NativeTables(self._duckdb, self.budget.native_cache)
         self._lock = threading.Lock()
@@ -537,6 +553,7 @@ class AthenaEngine:
             plan.date_columns |= {c.name for c in all_cols if pa.types.is_date(c.arrow_type)}
             plan.fractional_columns |= {c.name for c in all_cols if pa.types.is_floating(c.arrow_type)
                                         or pa.types.is_decimal(c.arrow_type)}
+            plan.add_decimal_columns(all_cols)
             if ref.database == "information_schema":
                 ref.registered_as = f"__athena_{index}_{ref.name}"
                 plan.registrations[ref.registered_as] = self._information_schema(ref, glue)
@@ -614,6 +631,7 @@ class AthenaEngine:
             node.set("catalog", None)
         athena_sql.keep_dates(tree, plan.date_columns)
         athena_sql.round_integer_casts(tree, plan.fractional_columns)
+        athena_sql.exact_decimals(tree, plan.decimal_columns)
         athena_dialect.rewrite_trino_functions(tree)
         unnamed = athena_sql.name_result_columns(tree)
         duck_sql = athena_sql.to_duckdb(tree)

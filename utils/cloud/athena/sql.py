@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlglot
@@ -461,6 +462,113 @@ def round_integer_casts(tree: exp.Expression, fractional_columns: set[str]) -> e
     for cast in list(tree.find_all(exp.Cast)):
         if cast.to.is_type(*_INTEGER_TYPES) and fractional(cast.this):
             cast.set("this", exp.func("ROUND", cast.this.copy()))
+    return tree
+
+
+# A decimal-typed expression: (precision, scale, whether it is a DECIMAL rather than an integer).
+Shape = tuple[int, int, bool]
+_INTEGER_DIGITS = {exp.DataType.Type.TINYINT: 3, exp.DataType.Type.SMALLINT: 5, exp.DataType.Type.INT: 10,
+                   exp.DataType.Type.BIGINT: 19}
+QUOTIENT_MACRO = "athena_decimal_quotient"
+# round(n / d) half away from zero, n and d HUGEINT (unscaled values); fails on d = 0 as Trino does.
+QUOTIENT_MACRO_SQL = (f"CREATE MACRO {QUOTIENT_MACRO}(n, d) AS CASE WHEN d = 0 THEN "
+                      "error('DIVISION_BY_ZERO: Division by zero') "
+                      "ELSE sign(n) * sign(d) * ((abs(n) * 2 + abs(d)) // (2 * abs(d))) END")
+
+
+def decimal_shape(node: exp.Expression | None, columns: dict[str, Shape | None]) -> Shape | None:
+    """The Trino decimal(p,s) of an expression when it follows from its parts' declared types
+    (decimal/integer columns, casts, integer literals); None when unknown or not exact."""
+    if node is None:
+        return None
+    if isinstance(node, (exp.Paren, exp.Neg, exp.Max, exp.Min)):
+        return decimal_shape(node.this, columns)
+    if isinstance(node, exp.Cast):
+        if node.to.is_type(exp.DataType.Type.DECIMAL) and len(node.to.expressions) == 2:
+            p, sc = (int(e.name) for e in node.to.expressions)
+            return p, sc, True
+        digits = next((d for t, d in _INTEGER_DIGITS.items() if node.to.is_type(t)), None)
+        return (digits, 0, False) if digits else None
+    if isinstance(node, exp.Column):
+        return columns.get(node.name.lower())
+    if isinstance(node, exp.Literal):
+        if node.is_string or not node.name.isdigit():
+            return None
+        return (10, 0, False) if int(node.name) <= 2**31 - 1 else (19, 0, False)
+    if isinstance(node, exp.Count):
+        return 19, 0, False
+    if isinstance(node, exp.Sum):
+        inner = decimal_shape(node.this, columns)
+        return None if inner is None else (38 if inner[2] else 19, inner[1], inner[2])
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
+        left, right = decimal_shape(node.this, columns), decimal_shape(node.expression, columns)
+        if left is None or right is None:
+            return None
+        (p1, s1, d1), (p2, s2, d2) = left, right
+        if not (d1 or d2):
+            return None  # integer arithmetic: not ours
+        if isinstance(node, exp.Mul):
+            return min(38, p1 + p2), s1 + s2, True
+        scale = max(s1, s2)
+        if isinstance(node, exp.Div):
+            return min(38, p1 + s2 + max(0, s2 - s1)), scale, True
+        return min(38, 1 + scale + max(p1 - s1, p2 - s2)), scale, True
+    return None
+
+
+def _unscaled(node: exp.Expression, scale: int) -> exp.Expression:
+    """The exact integer value * 10^scale of a decimal/integer expression, as HUGEINT."""
+    scaled = exp.Mul(this=exp.Paren(this=node.copy()), expression=exp.Literal.number(10 ** scale)) \
+        if scale else exp.Paren(this=node.copy())
+    return exp.Cast(this=scaled, to=exp.DataType.build("HUGEINT"))
+
+
+def _quotient(numerator: exp.Expression, denominator: exp.Expression, left: Shape, right: Shape,
+              target: tuple[int, int]) -> exp.Expression:
+    """``numerator / denominator`` as Trino divides decimals: exact, rounded half up to the
+    result's scale, typed decimal(p,s)."""
+    (_, s1, _), (_, s2, _) = left, right
+    precision, scale = target
+    hugeint = exp.DataType.build("HUGEINT")
+    n = exp.Mul(this=_unscaled(numerator, s1), expression=exp.Cast(
+        this=exp.Literal.number(10 ** (s2 + scale)), to=hugeint))
+    d = exp.Mul(this=_unscaled(denominator, s2), expression=exp.Cast(
+        this=exp.Literal.number(10 ** s1), to=hugeint))
+    value: exp.Expression = exp.Cast(this=exp.Anonymous(this=QUOTIENT_MACRO, expressions=[n, d]),
+                                     to=exp.DataType.build("DECIMAL(38, 0)"))
+    if scale:
+        unit = exp.Cast(this=exp.Literal.string(f"{Decimal(1).scaleb(-scale):f}"),
+                        to=exp.DataType.build(f"DECIMAL({scale}, {scale})"))
+        value = exp.Mul(this=value, expression=unit)
+    return exp.Cast(this=value, to=exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+
+
+def exact_decimals(tree: exp.Expression, columns: dict[str, Shape | None]) -> exp.Expression:
+    """Trino's exact decimal semantics where DuckDB switches to DOUBLE:
+
+    - ``x / y`` with a decimal operand is decimal(min(38, xp + ys + max(0, ys - xs)), max(xs, ys)),
+      rounded half up (DuckDB: a double);
+    - ``avg(x)`` of a decimal(p,s) is decimal(p,s) (DuckDB: a double);
+    - ``round(x, n)`` of a decimal(p,s) keeps decimal(p,s) (DuckDB: decimal(p,n)).
+
+    Only where every operand's type is known (see :func:`decimal_shape`)."""
+    for node in reversed(list(tree.dfs())):
+        if isinstance(node, exp.Div):
+            left, right = decimal_shape(node.this, columns), decimal_shape(node.expression, columns)
+            shape = decimal_shape(node, columns)
+            if left and right and shape:
+                node.replace(_quotient(node.this, node.expression, left, right, shape[:2]))
+        elif isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
+            shape = decimal_shape(node.this, columns)
+            if shape and shape[2]:
+                total = exp.Sum(this=node.this.copy())
+                node.replace(_quotient(total, exp.Count(this=node.this.copy()), (38, shape[1], True),
+                                       (19, 0, False), shape[:2]))
+        elif isinstance(node, exp.Round):
+            shape = decimal_shape(node.this, columns)
+            if shape and shape[2]:
+                node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build(
+                    f"DECIMAL({shape[0]}, {shape[1]})")))
     return tree
 
 
