@@ -13,11 +13,14 @@ would, adding a hint with the Trino spelling.
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
+from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena.errors import AthenaQueryError, position
 
 _MYSQL = "Athena runs Trino SQL, not MySQL"
@@ -371,13 +374,103 @@ def joda_to_strftime(pattern: str) -> str:
     return "".join(out)
 
 
+# The DuckDB function (registered by the engine) that spells a DuckDB type name as Trino's typeof does.
+TYPE_NAME_FUNCTION = "athena_trino_type"
+_INT32 = 2**31 - 1
+
+
+def _random(bound: exp.Expression) -> exp.Expression:
+    """Trino's ``random(n)``: an integer in [0, n) of n's type; n must be positive."""
+    kind = "BIGINT"
+    if isinstance(bound, exp.Literal) and not bound.is_string and bound.name.isdigit() \
+            and int(bound.name) <= _INT32:
+        kind = "INTEGER"
+    value = exp.Cast(this=exp.func("FLOOR", exp.Mul(this=exp.Rand(), expression=bound.copy())),
+                     to=exp.DataType.build(kind))
+    failure = exp.Anonymous(this="error", expressions=[
+        exp.Literal.string("INVALID_FUNCTION_ARGUMENT: bound must be positive")])
+    return exp.Case(ifs=[exp.If(this=exp.GT(this=bound.copy(), expression=exp.Literal.number(0)),
+                                true=value)], default=failure)
+
+
+# One conversion of a Java format string: %[index$][flags][width][.precision]conversion.
+_JAVA_SPEC = re.compile(r"%(\d+\$)?([-#+ 0,(<]*)(\d+)?(\.\d+)?([a-zA-Z%])")
+
+
+def _java_format(node: exp.Format) -> exp.Expression:
+    """Trino's ``format(fmt, args...)`` (java.util.Formatter) as DuckDB's ``printf``: the same
+    C-like conversions, except that %s and %b take any value, which printf wants as text."""
+    pattern = node.this
+    args = [a.copy() for a in node.expressions]
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        text_args: set[int] = set()
+        sequential = 0
+        out, last = [], 0
+        for match in _JAVA_SPEC.finditer(pattern.this):
+            conversion = match.group(5)
+            if conversion in "%n":
+                continue
+            index = int(match.group(1)[:-1]) - 1 if match.group(1) else sequential
+            if not match.group(1):
+                sequential += 1
+            if conversion in "sSbB":
+                text_args.add(index)
+                if conversion in "bB":  # %b is "true"/"false" in Java, 1/0 in printf
+                    out.append(pattern.this[last:match.start()] + match.group(0)[:-1] + "s")
+                    last = match.end()
+        out.append(pattern.this[last:])
+        pattern = exp.Literal.string("".join(out))
+        for index in text_args:
+            if index < len(args):
+                args[index] = exp.Cast(this=args[index], to=exp.DataType.build("VARCHAR"))
+    return exp.Anonymous(this="printf", expressions=[pattern.copy(), *args])
+
+
 def rewrite_trino_functions(tree: exp.Expression) -> exp.Expression:
-    """Rewrite Trino functions DuckDB lacks: ``format_datetime`` (with a literal pattern)."""
+    """Give Trino's semantics to what DuckDB spells or types differently.
+
+    - ``format_datetime`` (Joda pattern) -> ``strftime``;
+    - ``nan()``, ``infinity()``, ``is_finite``, ``is_infinite`` (DuckDB has other names);
+    - ``random(n)``: an integer below n (DuckDB would take n as a seed); n <= 0 fails;
+    - ``typeof(x)``: Trino's type names (``integer``, ``varchar(3)``, ``array(integer)``...);
+    - ``CAST(x AS JSON)``: a varchar becomes a JSON string (Trino does not parse it; json_parse does);
+    - a bare ``1.10`` is a DOUBLE, as Athena parses decimal literals (awswrangler's tests, run
+      against AWS, read ``SELECT 1.2`` as float64); ``DECIMAL '1.10'`` is typed by :func:`sql.parse`.
+    """
     for node in list(tree.find_all(exp.Anonymous)):
-        if node.name.lower() != "format_datetime" or len(node.expressions) != 2:
-            continue
-        value, pattern = node.expressions
-        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-            continue
-        node.replace(exp.func("STRFTIME", value.copy(), exp.Literal.string(joda_to_strftime(pattern.name))))
+        name, args = node.name.lower(), node.expressions
+        if name == "format_datetime" and len(args) == 2:
+            value, pattern = args
+            if isinstance(pattern, exp.Literal) and pattern.is_string:
+                node.replace(exp.func("STRFTIME", value.copy(),
+                                      exp.Literal.string(joda_to_strftime(pattern.name))))
+        elif name in ("nan", "infinity") and not args:
+            node.replace(exp.Cast(this=exp.Literal.string("NaN" if name == "nan" else "Infinity"),
+                                  to=exp.DataType.build("DOUBLE")))
+        elif name in ("is_infinite", "is_finite") and len(args) == 1:
+            node.set("this", "isinf" if name == "is_infinite" else "isfinite")
+        elif name in trino_functions.NAMES:
+            node.set("this", trino_functions.NAMES[name])
+    for node in list(tree.find_all(exp.FromISO8601Date)):
+        node.replace(exp.Anonymous(this=trino_functions.NAMES["from_iso8601_date"],
+                                   expressions=[node.this.copy()]))
+    for node in list(tree.find_all(exp.Format)):
+        node.replace(_java_format(node))
+    for node in list(tree.find_all(exp.Rand)):
+        if node.this is not None:
+            node.replace(_random(node.this))
+    for node in list(tree.find_all(exp.Literal)):
+        # Athena reads 1.2 as a DOUBLE (DECIMAL '1.2' is the exact decimal); DuckDB as DECIMAL(2,1).
+        if not node.is_string and "." in node.name and not isinstance(node.parent, exp.Cast):
+            node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE")))
+    for node in list(tree.find_all(exp.Cast)):
+        literal = node.this
+        if node.to.is_type(exp.DataType.Type.JSON):
+            node.replace(exp.Anonymous(this="to_json", expressions=[literal.copy()]))
+    for node in list(tree.find_all(exp.Typeof)):
+        arg = node.this
+        if isinstance(arg, exp.Literal) and arg.is_string:
+            node.replace(exp.Literal.string(f"varchar({len(arg.this)})"))
+        else:
+            node.replace(exp.Anonymous(this=TYPE_NAME_FUNCTION, expressions=[node.copy()]))
     return tree

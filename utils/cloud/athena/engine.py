@@ -44,13 +44,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from utils.cloud.athena import buckets, memory, projection
 from utils.cloud.athena import dialect as athena_dialect
-from utils.cloud.athena import memory
+from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
 from utils.cloud.athena.objects import put_file, spool_file
 from utils.cloud.athena.storage import ColumnCache, Scan, TableReader, choose_columns, table_columns
-from utils.cloud.athena.types import arrow_to_hive, column_info, hive_to_arrow, text_column_info
+from utils.cloud.athena.types import (
+    arrow_to_hive,
+    column_info,
+    duck_to_trino_type,
+    hive_to_arrow,
+    text_column_info,
+)
 from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
 
 DEFAULT_CATALOG = "awsdatacatalog"
@@ -81,7 +88,7 @@ _VIEW_PREFIX = "/* Presto View: "
 # Statements Athena knows but the local Athena does not run (NOT_SUPPORTED, not a syntax error).
 # Athena's limit on the partitions one CTAS/INSERT/UNLOAD may write.
 MAX_OPEN_PARTITIONS = 100
-_OTHER_STATEMENTS = {"EXPLAIN", "MERGE", "UPDATE", "DELETE", "PREPARE", "EXECUTE", "DEALLOCATE", "OPTIMIZE",
+_OTHER_STATEMENTS = {"MERGE", "UPDATE", "DELETE", "PREPARE", "EXECUTE", "DEALLOCATE", "OPTIMIZE",
                      "VACUUM", "GRANT", "REVOKE", "USE", "SET", "RESET", "CALL", "COMMENT", "ANALYZE"}
 
 
@@ -163,8 +170,10 @@ class ResultStream:
     """
 
     def __init__(self, relation: Any, duck_types: list[str], batch_rows: int, ctx: QueryContext,
-                 failure: Callable[[Exception], Exception], release: Callable[[], None]) -> None:
+                 failure: Callable[[Exception], Exception], release: Callable[[], None],
+                 keep_names: bool = False) -> None:
         self._relation = relation
+        self._keep_names = keep_names  # EXPLAIN's "Query Plan": Trino's own column label
         self._duck_types = duck_types
         self._batch_rows = batch_rows
         self._ctx = ctx
@@ -185,7 +194,8 @@ class ResultStream:
             self._reader = self._relation.to_arrow_reader(self._batch_rows)
         except Exception as err:  # noqa: BLE001 - DuckDB's failures are worded for Athena
             raise self._failure(err) from None
-        self._schema = pa.schema([pa.field(f.name.lower(), _athena_type(f.type, duck))
+        self._schema = pa.schema([pa.field(f.name if self._keep_names else f.name.lower(),
+                                           _athena_type(f.type, duck))
                                   for f, duck in zip(self._reader.schema, self._duck_types, strict=False)])
 
     def _check_cancelled(self) -> None:
@@ -211,6 +221,14 @@ class ResultStream:
                 raise self._failure(err) from None
             self.rows += batch.num_rows
             yield _shape_batch(batch, self.schema, self._duck_types)
+
+    def explain(self, analyze: bool) -> str:
+        """The engine's plan of this query (run, with actual row counts and times, for ANALYZE)."""
+        self._check_cancelled()
+        try:
+            return str(self._relation.explain(type="analyze" if analyze else "standard"))
+        except Exception as err:  # noqa: BLE001 - DuckDB's failures are worded for Athena
+            raise self._failure(err) from None
 
     def close(self) -> None:
         """Free the DuckDB cursor and the cached tables the query reads."""
@@ -273,6 +291,21 @@ class _Plan:
     rows_read: int = 0
     date_columns: set[str] = field(default_factory=set)
     fractional_columns: set[str] = field(default_factory=set)
+    # decimal/integer columns by name, for Trino's exact decimal arithmetic (None: ambiguous)
+    decimal_columns: dict[str, athena_sql.Shape | None] = field(default_factory=dict)
+
+    def add_decimal_columns(self, columns: list[Any]) -> None:
+        for column in columns:
+            dtype = column.arrow_type
+            if pa.types.is_decimal(dtype):
+                shape: athena_sql.Shape | None = (dtype.precision, dtype.scale, True)
+            elif pa.types.is_integer(dtype):
+                shape = ({1: 3, 2: 5, 4: 10}.get(dtype.bit_width // 8, 19), 0, False)
+            else:
+                shape = None
+            if column.name in self.decimal_columns and self.decimal_columns[column.name] != shape:
+                shape = None
+            self.decimal_columns[column.name] = shape
 
 
 class NativeTables:
@@ -391,6 +424,10 @@ class AthenaEngine:
         # Its memory limit holds for all queries together; beyond it, it spills to disk.
         self._duckdb = duckdb.connect(config=memory.duckdb_config(
             self.budget, self.work_dir / "duckdb", max(1, os.cpu_count() or 1)))
+        self._duckdb.create_function(athena_dialect.TYPE_NAME_FUNCTION, duck_to_trino_type, ["VARCHAR"],
+                                     "VARCHAR")  # typeof() as Trino spells types
+        trino_functions.register(self._duckdb)
+        self._duckdb.execute(athena_sql.QUOTIENT_MACRO_SQL)  # exact decimal division
         self._duckdb.execute("SELECT 1").fetchall()  # first query pays DuckDB's warm-up
         self.native = NativeTables(self._duckdb, self.budget.native_cache)
         self._lock = threading.Lock()
@@ -402,8 +439,14 @@ class AthenaEngine:
         return ObjectStore()
 
     def glue(self) -> GlueCatalog:
-        """The local Glue Data Catalog."""
-        return GlueCatalog(self.region)
+        """The local Glue Data Catalog, with Athena's ``default`` database in it.
+
+        On AWS, AwsDataCatalog always has a database named ``default``: the one a query
+        without a database runs in (and the one awswrangler's CTAS uses by default).
+        """
+        catalog = GlueCatalog(self.region)
+        catalog.create_database("default", "Default Hive database")  # no-op once it exists
+        return catalog
 
     # ------------------------------------------------------------ dispatch
 
@@ -432,6 +475,8 @@ class AthenaEngine:
             return self._select
         if first == "SHOW":
             return self._show
+        if first == "EXPLAIN":
+            return self._explain
         if first in ("DESCRIBE", "DESC"):
             return self._describe
         if first == "UNLOAD" or first.startswith("UNLOAD("):
@@ -508,13 +553,23 @@ class AthenaEngine:
             plan.date_columns |= {c.name for c in all_cols if pa.types.is_date(c.arrow_type)}
             plan.fractional_columns |= {c.name for c in all_cols if pa.types.is_floating(c.arrow_type)
                                         or pa.types.is_decimal(c.arrow_type)}
+            plan.add_decimal_columns(all_cols)
             if ref.database == "information_schema":
                 ref.registered_as = f"__athena_{index}_{ref.name}"
                 plan.registrations[ref.registered_as] = self._information_schema(ref, glue)
                 continue
             ref.partition_filter = athena_sql.partition_predicates(ref, [c.name for c in part_cols])
-            planned = plan.reader.plan(table_def, list(glue.iter_locations(ref.database, ref.name)),
-                                       ref.partition_filter)
+            if part_cols and projection.enabled(table_def):  # partitions from the table's properties
+                part_locations = projection.existing(projection.locations(table_def, ref.partition_filter),
+                                                     plan.reader.store)
+            else:
+                part_locations = list(glue.iter_locations(ref.database, ref.name))
+            planned = plan.reader.plan(table_def, part_locations, ref.partition_filter)
+            bucket_columns = [c.lower() for c in (table_def.get("StorageDescriptor") or {}).get(
+                "BucketColumns") or []]
+            if bucket_columns:  # read only the buckets an equality predicate can match
+                planned = buckets.prune(planned, buckets.wanted_buckets(
+                    table_def, athena_sql.column_equalities(ref, bucket_columns)))
             chosen, chosen_parts = choose_columns(table_def, wanted)
             columns = {c.name for c in chosen + chosen_parts}
             signature = (ref.database, ref.name, tuple(
@@ -576,6 +631,7 @@ class AthenaEngine:
             node.set("catalog", None)
         athena_sql.keep_dates(tree, plan.date_columns)
         athena_sql.round_integer_casts(tree, plan.fractional_columns)
+        athena_sql.exact_decimals(tree, plan.decimal_columns)
         athena_dialect.rewrite_trino_functions(tree)
         unnamed = athena_sql.name_result_columns(tree)
         duck_sql = athena_sql.to_duckdb(tree)
@@ -697,6 +753,58 @@ class AthenaEngine:
                                      "comment": col.get("Comment")})
         schema = _INFORMATION_SCHEMA[ref.name]
         return pa.Table.from_pylist(rows, schema=schema)
+
+    # -------------------------------------------------------------- EXPLAIN
+
+    def _explain(self, text: str, ctx: QueryContext) -> StatementResult:
+        """``EXPLAIN [ANALYZE] [(TYPE t, FORMAT f)] query``: the plan as text in one column
+        ``Query Plan`` (the local engine's plan: DuckDB's operators, not Trino's), or, for
+        TYPE VALIDATE, one boolean column ``Valid`` once the query is analysed."""
+        match = re.match(r"^\s*EXPLAIN\s+(ANALYZE\s+(?:VERBOSE\s+)?)?(?:\(([^)]*)\)\s*)?(.*)$", text,
+                         re.IGNORECASE | re.DOTALL)
+        if not match or not match.group(3).strip():
+            raise AthenaQueryError("SYNTAX_ERROR", "EXPLAIN needs a statement, e.g. EXPLAIN SELECT ...", 1, 1)
+        analyze, inner = bool(match.group(1)), match.group(3)
+        options = {}
+        for option in (match.group(2) or "").split(","):
+            words = option.upper().split()
+            if len(words) == 2 and words[0] in ("TYPE", "FORMAT"):
+                options[words[0]] = words[1]
+            elif words:
+                raise AthenaQueryError("SYNTAX_ERROR", f"EXPLAIN option '{option.strip()}': use TYPE "
+                                       "{LOGICAL | DISTRIBUTED | VALIDATE | IO} or FORMAT {TEXT}", 1, 1)
+        kind, fmt = options.get("TYPE", "LOGICAL"), options.get("FORMAT", "TEXT")
+        if kind not in ("LOGICAL", "DISTRIBUTED", "VALIDATE", "IO") or (analyze and kind != "DISTRIBUTED"
+                                                                         and "TYPE" in options):
+            raise AthenaQueryError("NOT_SUPPORTED", f"EXPLAIN {'ANALYZE ' if analyze else ''}TYPE {kind} "
+                                   "is not supported", 1, 1)
+        if fmt != "TEXT":
+            raise AthenaQueryError("NOT_SUPPORTED", f"EXPLAIN FORMAT {fmt} is not supported by the local "
+                                   "Athena (it gives FORMAT TEXT)", 1, 1)
+        athena_dialect.check_trino_sql(inner)
+        tree = athena_sql.parse(inner)
+        if not isinstance(tree, exp.Query):
+            raise AthenaQueryError("NOT_SUPPORTED", "The local Athena explains queries (SELECT, WITH, "
+                                   "VALUES) only", 1, 1)
+        stream = self.run_query(tree, inner, ctx)
+        try:
+            if kind == "VALIDATE":
+                answer = pa.table({"Valid": pa.array([True])})
+            else:
+                answer = pa.table({"Query Plan": pa.array([stream.explain(analyze)])})
+        finally:
+            stream.close()
+        cursor = self._duckdb.cursor()
+        try:
+            relation = cursor.from_arrow(answer)
+            rows = ResultStream(relation, [str(t) for t in relation.types], 16, ctx, lambda err: err,
+                                cursor.close, keep_names=True)
+            columns = _result_columns(rows.schema)
+        except BaseException:
+            cursor.close()
+            raise
+        return StatementResult("DML", "SELECT", stream=rows, columns=columns, output="csv",
+                               bytes_scanned=stream.bytes_scanned if analyze else 0)
 
     # ----------------------------------------------------------------- CTAS
 
@@ -878,6 +986,7 @@ class AthenaEngine:
         serde: dict[str, Any] = json.loads(json.dumps(_TEXT_SERDE))
         location = ""
         parameters: dict[str, str] = {"EXTERNAL": "TRUE"}
+        bucketing: dict[str, Any] = {}
         properties = tree.args.get("properties")
         for prop in properties.expressions if properties else []:
             if isinstance(prop, exp.PartitionedByProperty):
@@ -900,13 +1009,16 @@ class AthenaEngine:
                         for p in serde_props.expressions}
             elif isinstance(prop, exp.LocationProperty):
                 location = athena_sql.literal_value(prop.this)
+            elif isinstance(prop, exp.ClusteredByProperty):  # CLUSTERED BY (c) INTO n BUCKETS
+                bucketing = {"BucketColumns": [c.name.lower() for c in prop.expressions],
+                             "NumberOfBuckets": int(athena_sql.literal_value(prop.args.get("buckets")))}
             elif isinstance(prop, exp.Property):
                 value = athena_sql.literal_value(prop.args.get("value"))
                 parameters[athena_sql.literal_value(prop.this)] = value
         if not location:
             raise AthenaQueryError("SYNTAX_ERROR", "External tables need a LOCATION 's3://bucket/prefix/'")
         storage = {"Columns": columns, "Location": location, "Compressed": False,
-                   "NumberOfBuckets": -1, "StoredAsSubDirectories": False, **serde}
+                   "NumberOfBuckets": -1, "StoredAsSubDirectories": False, **serde, **bucketing}
         ctx.commit()
         glue.put_table(database, {"Name": name, "TableType": "EXTERNAL_TABLE", "StorageDescriptor": storage,
                                   "PartitionKeys": partition_keys, "Parameters": parameters})
@@ -1049,32 +1161,147 @@ class AthenaEngine:
         return _ddl("MSCK_REPAIR_TABLE", lines, ["result"] if lines else [])
 
     def _alter_table(self, text: str, ctx: QueryContext) -> StatementResult:
-        match = re.match(rf"^\s*ALTER\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s+ADD\s+(IF\s+NOT\s+EXISTS\s+)?"
-                         r"(PARTITION.*)$", text, re.IGNORECASE | re.DOTALL)
+        """Athena's ALTER TABLE (Hive DDL): ADD/DROP/RENAME PARTITION, SET LOCATION, SET TBLPROPERTIES,
+        ADD/REPLACE COLUMNS, CHANGE COLUMN. Only the catalog changes; data stays where it is."""
+        match = re.match(rf"^\s*ALTER\s+TABLE\s+({athena_sql.QUALIFIED_NAME})\s+(.*)$", text,
+                         re.IGNORECASE | re.DOTALL)
         if not match:
-            raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports ALTER TABLE ... ADD PARTITION "
-                                   "only", 1, 1)
+            raise AthenaQueryError("SYNTAX_ERROR", "line 1:1: ALTER TABLE needs a table name and an action, "
+                                   "e.g. ALTER TABLE t ADD PARTITION (dt='2024-01-01')")
+        action = match.group(2).strip()
+        words = action.upper().split()
+        kind = " ".join(words[:2])
         database, name, table_def = self._named_table(match.group(1), text, ctx, match.start(1))
+        glue = self.glue()
+        if words[:1] == ["ADD"] and re.match(r"ADD\s+(IF\s+NOT\s+EXISTS\s+)?PARTITION", action, re.I):
+            return self._add_partitions(database, name, table_def, action, ctx, glue)
+        if words[:1] == ["DROP"] and re.match(r"DROP\s+(IF\s+EXISTS\s+)?PARTITION", action, re.I):
+            missing_ok = bool(re.match(r"DROP\s+IF\s+EXISTS", action, re.I))
+            existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
+            wanted = [self._partition_values(spec, table_def)
+                      for spec, _ in _partition_clauses(action)]
+            for values in wanted:
+                if tuple(values) not in existing and not missing_ok:
+                    raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition not found: {values}")
+            ctx.commit()
+            for values in wanted:
+                if tuple(values) in existing:
+                    glue.delete_partition(database, name, values)
+            return _ddl("ALTER_TABLE_DROP_PARTITION")
+        if kind == "SET LOCATION" or re.match(r"PARTITION\s*\(.*\)\s*SET\s+LOCATION", action, re.I | re.S):
+            return self._set_location(database, name, table_def, action, ctx, glue)
+        if kind in ("SET TBLPROPERTIES", "UNSET TBLPROPERTIES"):
+            props = dict(table_def.get("Parameters") or {})
+            body = action[len(words[0]) + 1:].strip()[len("TBLPROPERTIES"):].strip()
+            if words[0] == "SET":
+                props.update(_key_values(body))
+            else:
+                for key in re.findall(r"'([^']*)'", body):
+                    props.pop(key, None)
+            ctx.commit()
+            glue.put_table(database, {**_table_input(table_def), "Parameters": props})
+            return _ddl("ALTER_TABLE_SET_TBLPROPERTIES")
+        if kind in ("ADD COLUMNS", "REPLACE COLUMNS"):
+            columns = _column_list(action)
+            storage = dict(table_def.get("StorageDescriptor") or {})
+            current = list(storage.get("Columns") or [])
+            if kind == "ADD COLUMNS":
+                taken = {c["Name"].lower() for c in current + (table_def.get("PartitionKeys") or [])}
+                for col in columns:
+                    if col["Name"] in taken:
+                        raise AthenaQueryError("HIVE_METASTORE_ERROR",
+                                               f"Duplicate column name: {col['Name']}")
+                current += columns
+            else:
+                current = columns
+            storage["Columns"] = current
+            ctx.commit()
+            glue.put_table(database, {**_table_input(table_def), "StorageDescriptor": storage})
+            return _ddl("ALTER_TABLE_ADD_COLUMNS" if kind == "ADD COLUMNS" else "ALTER_TABLE_REPLACE_COLUMNS")
+        if words[:1] == ["CHANGE"]:
+            found = re.match(r"CHANGE\s+(?:COLUMN\s+)?(\S+)\s+(\S+)\s+(.+?)(?:\s+COMMENT\s+'([^']*)')?"
+                             r"(?:\s+(FIRST|AFTER\s+\S+))?$", action, re.I | re.S)
+            if not found:
+                raise AthenaQueryError("SYNTAX_ERROR", "ALTER TABLE ... CHANGE COLUMN old_name new_name type")
+            old, new = athena_sql.unquote(found.group(1)), athena_sql.unquote(found.group(2))
+            storage = dict(table_def.get("StorageDescriptor") or {})
+            columns = [dict(c) for c in storage.get("Columns") or []]
+            index = next((i for i, c in enumerate(columns) if c["Name"].lower() == old), None)
+            if index is None:
+                raise AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{old}' does not exist")
+            column = {"Name": new, "Type": _hive_type_text(found.group(3))}
+            if found.group(4) is not None:
+                column["Comment"] = found.group(4)
+            columns[index] = column
+            storage["Columns"] = columns
+            ctx.commit()
+            glue.put_table(database, {**_table_input(table_def), "StorageDescriptor": storage})
+            return _ddl("ALTER_TABLE_CHANGE_COLUMN")
+        if re.match(r"PARTITION\s*\(.*\)\s*RENAME\s+TO\s+PARTITION", action, re.I | re.S):
+            (old_spec, _), (new_spec, _) = _partition_clauses(action)[:2]
+            old_values = self._partition_values(old_spec, table_def)
+            new_values = self._partition_values(new_spec, table_def)
+            partition = next((p for p in glue.partitions(database, name) if p["Values"] == old_values), None)
+            if partition is None:
+                raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition not found: {old_values}")
+            ctx.commit()
+            glue.delete_partition(database, name, old_values)
+            glue.put_partition(database, name, {"Values": new_values,
+                                                "StorageDescriptor": partition["StorageDescriptor"]})
+            return _ddl("ALTER_TABLE_RENAME_PARTITION")
+        raise AthenaQueryError("NOT_SUPPORTED", f"ALTER TABLE ... {' '.join(words[:2])}: Athena's ALTER "
+                               "TABLE takes ADD/DROP/RENAME PARTITION, SET LOCATION, SET TBLPROPERTIES, "
+                               "ADD/REPLACE COLUMNS or CHANGE COLUMN", 1, 1)
+
+    def _partition_values(self, spec_text: str, table_def: dict[str, Any]) -> list[str]:
+        _, part_cols = table_columns(table_def)
+        spec = {k.strip().strip('`"').lower(): v.strip().strip("'\"") for k, v in
+                (item.split("=", 1) for item in spec_text.split(",") if "=" in item)}
+        unknown = sorted(set(spec) - {c.name for c in part_cols})
+        if unknown or not part_cols:
+            raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition spec {spec} does not match the "
+                                   f"table's partition keys {[c.name for c in part_cols]}")
+        return [spec.get(c.name, "") for c in part_cols]
+
+    def _add_partitions(self, database: str, name: str, table_def: dict[str, Any], action: str,
+                        ctx: QueryContext, glue: GlueCatalog) -> StatementResult:
         _, part_cols = table_columns(table_def)
         storage = table_def.get("StorageDescriptor") or {}
-        glue = self.glue()
         existing = {tuple(p["Values"]) for p in glue.partitions(database, name)}
-        clauses = re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", match.group(3),
-                             re.IGNORECASE)
+        if_not_exists = bool(re.match(r"ADD\s+IF\s+NOT\s+EXISTS", action, re.I))
         ctx.commit()
-        for spec_text, location in clauses:
-            spec = {k.strip().strip('`"').lower(): v.strip().strip("'\"") for k, v in
-                    (item.split("=", 1) for item in spec_text.split(",") if "=" in item)}
-            values = [spec.get(c.name, "") for c in part_cols]
+        for spec_text, location in _partition_clauses(action):
+            values = self._partition_values(spec_text, table_def)
             if tuple(values) in existing:
-                if match.group(2):
+                if if_not_exists:
                     continue
-                raise AthenaQueryError("ALREADY_EXISTS", f"Partition already exists: {spec}")
+                raise AthenaQueryError("ALREADY_EXISTS", f"Partition already exists: {values}")
             part_location = location or storage.get("Location", "").rstrip("/") + "/" + "/".join(
                 f"{c.name}={v}" for c, v in zip(part_cols, values, strict=True))
             glue.put_partition(database, name, {"Values": values,
                                                 "StorageDescriptor": {**storage, "Location": part_location}})
         return _ddl("ALTER_TABLE_ADD_PARTITION")
+
+    def _set_location(self, database: str, name: str, table_def: dict[str, Any], action: str,
+                      ctx: QueryContext, glue: GlueCatalog) -> StatementResult:
+        location = re.search(r"SET\s+LOCATION\s+'([^']*)'", action, re.I)
+        if not location or not location.group(1).startswith("s3://"):
+            raise AthenaQueryError("SYNTAX_ERROR", "SET LOCATION takes an S3 location, "
+                                   "e.g. SET LOCATION 's3://bucket/prefix/'")
+        clauses = _partition_clauses(action) if action.upper().startswith("PARTITION") else []
+        ctx.commit()
+        if clauses:
+            values = self._partition_values(clauses[0][0], table_def)
+            partition = next((p for p in glue.partitions(database, name) if p["Values"] == values), None)
+            if partition is None:
+                raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition not found: {values}")
+            glue.delete_partition(database, name, values)
+            glue.put_partition(database, name, {"Values": values, "StorageDescriptor": {
+                **partition["StorageDescriptor"], "Location": location.group(1)}})
+        else:
+            storage = {**(table_def.get("StorageDescriptor") or {}), "Location": location.group(1)}
+            glue.put_table(database, {**_table_input(table_def), "StorageDescriptor": storage})
+        return _ddl("ALTER_TABLE_SET_LOCATION")
 
     def _named_table(self, name_text: str, text: str, ctx: QueryContext,
                      offset: int) -> tuple[str, str, dict[str, Any]]:
@@ -1095,6 +1322,13 @@ class AthenaEngine:
                 raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
             names = sorted(t["Name"] for t in glue.tables(database))
             return _ddl("SHOW_TABLES", [[n] for n in _like(names, m.group(2))], ["tab_name"], "UTILITY")
+        if m := re.match(rf"^\s*SHOW\s+VIEWS(?:\s+(?:IN|FROM)\s+({name}))?(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$",
+                         text, re.IGNORECASE):
+            database = athena_sql.split_name(m.group(1))[-1] if m.group(1) else ctx.database.lower()
+            if not glue.database_exists(database):
+                raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
+            names = sorted(t["Name"] for t in glue.tables(database) if t.get("TableType") == "VIRTUAL_VIEW")
+            return _ddl("SHOW_VIEWS", [[n] for n in _like(names, m.group(2))], ["views"], "UTILITY")
         if m := re.match(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?\s*$", text,
                          re.IGNORECASE):
             names = sorted(glue.databases())
@@ -1115,10 +1349,12 @@ class AthenaEngine:
             return _ddl("SHOW_PARTITIONS", [[s] for s in specs], ["partition"], "UTILITY")
         if m := re.match(rf"^\s*SHOW\s+CREATE\s+TABLE\s+({name})\s*$", text, re.IGNORECASE):
             database, table, table_def = self._named_table(m.group(1), text, ctx, m.start(1))
-            lines = _create_table_text(database, table, table_def)
+            # Hive prints the table name as the statement wrote it: `t` for t, `db.t` for db.t.
+            written = ".".join(athena_sql.split_name(m.group(1)))
+            lines = _create_table_text(written, table_def)
             return _ddl("SHOW_CREATE_TABLE", [[line] for line in lines], ["createtab_stmt"], "UTILITY")
-        raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports SHOW TABLES, SHOW DATABASES, "
-                               "SHOW COLUMNS, SHOW PARTITIONS and SHOW CREATE TABLE", 1, 1)
+        raise AthenaQueryError("NOT_SUPPORTED", "The local Athena supports SHOW TABLES, SHOW VIEWS, SHOW "
+                               "DATABASES, SHOW COLUMNS, SHOW PARTITIONS and SHOW CREATE TABLE", 1, 1)
 
     def _describe(self, text: str, ctx: QueryContext) -> StatementResult:
         m = re.match(rf"^\s*DESC(?:RIBE)?\s+(?:FORMATTED\s+|EXTENDED\s+)?({athena_sql.QUALIFIED_NAME})"
@@ -1451,6 +1687,60 @@ def _column_def(node: exp.ColumnDef) -> dict[str, str]:
     return item
 
 
+_TABLE_INPUT_KEYS = ("Name", "Description", "Owner", "LastAccessTime", "LastAnalyzedTime", "Retention",
+                     "StorageDescriptor", "PartitionKeys", "ViewOriginalText", "ViewExpandedText",
+                     "TableType", "Parameters", "TargetTable")
+
+
+def _table_input(table_def: dict[str, Any]) -> dict[str, Any]:
+    """The TableInput that recreates a Glue table definition (for UpdateTable)."""
+    return {k: table_def[k] for k in _TABLE_INPUT_KEYS if table_def.get(k) is not None}
+
+
+def _partition_clauses(text: str) -> list[tuple[str, str]]:
+    """``PARTITION (a='1', b='x') LOCATION 's3://...'`` clauses: (spec text, location or '')."""
+    return re.findall(r"PARTITION\s*\(([^)]*)\)\s*(?:LOCATION\s*'([^']*)')?", text, re.IGNORECASE)
+
+
+def _key_values(text: str) -> dict[str, str]:
+    """``('k'='v', 'k2'='v2')`` -> a dict."""
+    return dict(re.findall(r"'([^']*)'\s*=\s*'([^']*)'", text))
+
+
+def _hive_type_text(text: str) -> str:
+    return re.sub(r"\s+", "", text.strip()).lower()
+
+
+def _column_list(action: str) -> list[dict[str, str]]:
+    """``ADD COLUMNS (a int COMMENT 'x', b array<string>)`` -> Glue columns."""
+    body = action[action.index("(") + 1:action.rindex(")")] if "(" in action and ")" in action else ""
+    columns = []
+    depth, start = 0, 0
+    items = []
+    for i, char in enumerate(body):
+        if char in "<(":
+            depth += 1
+        elif char in ">)":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(body[start:i])
+            start = i + 1
+    items.append(body[start:])
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        found = re.match(r"(`[^`]+`|\"[^\"]+\"|\S+)\s+(.+?)(?:\s+COMMENT\s+'([^']*)')?$", item, re.I | re.S)
+        if not found:
+            raise AthenaQueryError("SYNTAX_ERROR", f"Column definition '{item}' needs a name and a type")
+        column = {"Name": athena_sql.unquote(found.group(1)), "Type": _hive_type_text(found.group(2))}
+        if found.group(3) is not None:
+            column["Comment"] = found.group(3)
+        columns.append(column)
+    if not columns:
+        raise AthenaQueryError("SYNTAX_ERROR", "ADD/REPLACE COLUMNS needs a column list, e.g. (c int)")
+    return columns
+
+
 def _like(names: list[str], pattern: str | None) -> list[str]:
     """Filter names by a SHOW pattern: ``*`` wildcards, ``|`` alternatives (Hive's)."""
     if not pattern:
@@ -1459,10 +1749,10 @@ def _like(names: list[str], pattern: str | None) -> list[str]:
     return [n for n in names if any(fnmatch.fnmatchcase(n.lower(), o) for o in options)]
 
 
-def _create_table_text(database: str, name: str, table_def: dict[str, Any]) -> list[str]:
+def _create_table_text(written_name: str, table_def: dict[str, Any]) -> list[str]:
     storage = table_def.get("StorageDescriptor") or {}
     cols = storage.get("Columns") or []
-    lines = [f"CREATE EXTERNAL TABLE `{database}`.`{name}`("]
+    lines = [f"CREATE EXTERNAL TABLE `{written_name}`("]
     lines += [f"  `{c['Name']}` {c['Type']}" + ("," if i < len(cols) - 1 else ")")
               for i, c in enumerate(cols)]
     parts = table_def.get("PartitionKeys") or []

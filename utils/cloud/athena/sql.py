@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlglot
@@ -85,7 +86,38 @@ def parse(sql: str) -> exp.Expression:
     if len(statements) > 1:
         raise AthenaQueryError("SYNTAX_ERROR", "Only one sql statement is allowed. Got: "
                                f"{len(statements)}", 1, 1)
-    return statements[0]
+    return _type_decimal_literals(statements[0], sql)
+
+
+def decimal_literal_type(text: str) -> tuple[int, int] | None:
+    """Trino's decimal(p,s) of a decimal literal: ``1.10`` -> (3, 2), ``0.0001`` -> (4, 4)."""
+    match = re.fullmatch(r"\s*[+-]?(\d*)(?:\.(\d*))?\s*", text)
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+    whole, fraction = match.group(1).lstrip("0"), match.group(2) or ""
+    precision = max(len(whole) + len(fraction), 1)
+    return (precision, len(fraction)) if precision <= 38 else None
+
+
+def _type_decimal_literals(tree: exp.Expression, sql: str) -> exp.Expression:
+    """``DECIMAL '1.10'`` is decimal(3,2) in Trino (its digits); sqlglot reads it as
+    ``CAST('1.10' AS DECIMAL)``, which DuckDB would make DECIMAL(18,3). A CAST written as such
+    keeps its own type."""
+    for node in list(tree.find_all(exp.Cast)):
+        literal = node.this
+        if not (node.to.is_type(exp.DataType.Type.DECIMAL) and not node.to.expressions
+                and isinstance(literal, exp.Literal) and literal.is_string):
+            continue
+        start, end = literal.meta.get("start"), literal.meta.get("end")
+        if start is None or end is None or sql[start:end + 1].strip("'") != literal.this:
+            continue
+        before = sql[:start].rstrip()
+        if not before.upper().endswith("DECIMAL") or re.search(r"\bAS\s+DECIMAL$", before, re.IGNORECASE):
+            continue
+        shape = decimal_literal_type(literal.this)
+        if shape is not None:
+            node.set("to", exp.DataType.build(f"DECIMAL({shape[0]}, {shape[1]})"))
+    return tree
 
 
 # What Trino expected where sqlglot stopped, from sqlglot's description of the problem.
@@ -239,31 +271,46 @@ def partition_predicates(ref: TableRef, partition_keys: list[str]) -> dict[str, 
 
     Used to skip whole partitions, as Athena does (less data scanned).
     """
+    found = column_equalities(ref, partition_keys)
+    return {key: {v for v in values if isinstance(v, str)} for key, values in found.items()
+            if all(isinstance(v, str) for v in values)}
+
+
+def column_equalities(ref: TableRef, columns: list[str]) -> dict[str, set[str | bool]]:
+    """The values ``col = literal`` / ``col IN (literals)`` conjuncts of the WHERE that reads this
+    table allow, per column (text of the literal; True/False for a boolean literal)."""
     select = ref.node.parent_select
-    if select is None or not partition_keys or not select.args.get("where"):
+    if select is None or not columns or not select.args.get("where"):
         return {}
     own_tables = {t.alias_or_name.lower() for t in select.find_all(exp.Table)
                   if t.parent_select is select}
     qualifiers = {ref.alias.lower(), ref.name}
-    found: dict[str, set[str]] = {}
+    found: dict[str, set[str | bool]] = {}
     condition = select.args["where"].this
     conjuncts = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+
+    def constant(node: exp.Expression) -> bool:
+        return isinstance(node, (exp.Literal, exp.Boolean))
+
+    def value(node: exp.Expression) -> str | bool:
+        return bool(node.this) if isinstance(node, exp.Boolean) else node.name
+
     for conjunct in conjuncts:
         column, values = None, None
         if isinstance(conjunct, exp.EQ):
             left, right = conjunct.this, conjunct.expression
-            if isinstance(right, exp.Column) and isinstance(left, exp.Literal):
+            if isinstance(right, exp.Column) and constant(left):
                 left, right = right, left
-            if isinstance(left, exp.Column) and isinstance(right, exp.Literal):
-                column, values = left, {right.name}
+            if isinstance(left, exp.Column) and constant(right):
+                column, values = left, {value(right)}
         elif isinstance(conjunct, exp.In) and isinstance(conjunct.this, exp.Column):
             items = conjunct.expressions
-            if items and all(isinstance(i, exp.Literal) for i in items):
-                column, values = conjunct.this, {i.name for i in items}
+            if items and all(constant(i) for i in items):
+                column, values = conjunct.this, {value(i) for i in items}
         if column is None or values is None:
             continue
         key = column.name.lower()
-        if key not in partition_keys:
+        if key not in columns:
             continue
         table = column.table.lower()
         if table and table not in qualifiers:
@@ -289,11 +336,27 @@ def substitute_parameters(tree: exp.Expression, parameters: list[str] | None) ->
             f"{len(parameters)}", 1, 1)
     for number, (node, value) in enumerate(zip(placeholders, parameters, strict=True), start=1):
         try:
-            node.replace(parse(value))
+            node.replace(_parameter_value(value))
         except AthenaQueryError as err:
             raise AthenaQueryError(err.name, f"{err.message} (in execution parameter {number}: "
                                    f"{value})") from None
     return tree
+
+
+def _parameter_value(value: str) -> exp.Expression:
+    """One execution parameter as an expression: a literal (``1``, ``'a'``, ``DATE '2020-01-01'``),
+    or, for a bare word that would otherwise name a column, that word as a varchar.
+
+    Athena sends the values as typed text; a plain word such as ``Washington`` (no quotes) is
+    taken as the string it spells, which is how awswrangler's ``paramstyle="qmark"`` passes
+    strings. A quoted name (``"x"``) or anything else stays an expression.
+    """
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value.strip()):
+        parsed = parse(value)
+        if isinstance(parsed, exp.Column) and not parsed.table:
+            return exp.Literal.string(value.strip())
+        return parsed
+    return parse(value)
 
 
 def outermost_select(query: exp.Expression) -> exp.Select | None:
@@ -402,6 +465,113 @@ def round_integer_casts(tree: exp.Expression, fractional_columns: set[str]) -> e
     return tree
 
 
+# A decimal-typed expression: (precision, scale, whether it is a DECIMAL rather than an integer).
+Shape = tuple[int, int, bool]
+_INTEGER_DIGITS = {exp.DataType.Type.TINYINT: 3, exp.DataType.Type.SMALLINT: 5, exp.DataType.Type.INT: 10,
+                   exp.DataType.Type.BIGINT: 19}
+QUOTIENT_MACRO = "athena_decimal_quotient"
+# round(n / d) half away from zero, n and d HUGEINT (unscaled values); fails on d = 0 as Trino does.
+QUOTIENT_MACRO_SQL = (f"CREATE MACRO {QUOTIENT_MACRO}(n, d) AS CASE WHEN d = 0 THEN "
+                      "error('DIVISION_BY_ZERO: Division by zero') "
+                      "ELSE sign(n) * sign(d) * ((abs(n) * 2 + abs(d)) // (2 * abs(d))) END")
+
+
+def decimal_shape(node: exp.Expression | None, columns: dict[str, Shape | None]) -> Shape | None:
+    """The Trino decimal(p,s) of an expression when it follows from its parts' declared types
+    (decimal/integer columns, casts, integer literals); None when unknown or not exact."""
+    if node is None:
+        return None
+    if isinstance(node, (exp.Paren, exp.Neg, exp.Max, exp.Min)):
+        return decimal_shape(node.this, columns)
+    if isinstance(node, exp.Cast):
+        if node.to.is_type(exp.DataType.Type.DECIMAL) and len(node.to.expressions) == 2:
+            p, sc = (int(e.name) for e in node.to.expressions)
+            return p, sc, True
+        digits = next((d for t, d in _INTEGER_DIGITS.items() if node.to.is_type(t)), None)
+        return (digits, 0, False) if digits else None
+    if isinstance(node, exp.Column):
+        return columns.get(node.name.lower())
+    if isinstance(node, exp.Literal):
+        if node.is_string or not node.name.isdigit():
+            return None
+        return (10, 0, False) if int(node.name) <= 2**31 - 1 else (19, 0, False)
+    if isinstance(node, exp.Count):
+        return 19, 0, False
+    if isinstance(node, exp.Sum):
+        inner = decimal_shape(node.this, columns)
+        return None if inner is None else (38 if inner[2] else 19, inner[1], inner[2])
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
+        left, right = decimal_shape(node.this, columns), decimal_shape(node.expression, columns)
+        if left is None or right is None:
+            return None
+        (p1, s1, d1), (p2, s2, d2) = left, right
+        if not (d1 or d2):
+            return None  # integer arithmetic: not ours
+        if isinstance(node, exp.Mul):
+            return min(38, p1 + p2), s1 + s2, True
+        scale = max(s1, s2)
+        if isinstance(node, exp.Div):
+            return min(38, p1 + s2 + max(0, s2 - s1)), scale, True
+        return min(38, 1 + scale + max(p1 - s1, p2 - s2)), scale, True
+    return None
+
+
+def _unscaled(node: exp.Expression, scale: int) -> exp.Expression:
+    """The exact integer value * 10^scale of a decimal/integer expression, as HUGEINT."""
+    scaled = exp.Mul(this=exp.Paren(this=node.copy()), expression=exp.Literal.number(10 ** scale)) \
+        if scale else exp.Paren(this=node.copy())
+    return exp.Cast(this=scaled, to=exp.DataType.build("HUGEINT"))
+
+
+def _quotient(numerator: exp.Expression, denominator: exp.Expression, left: Shape, right: Shape,
+              target: tuple[int, int]) -> exp.Expression:
+    """``numerator / denominator`` as Trino divides decimals: exact, rounded half up to the
+    result's scale, typed decimal(p,s)."""
+    (_, s1, _), (_, s2, _) = left, right
+    precision, scale = target
+    hugeint = exp.DataType.build("HUGEINT")
+    n = exp.Mul(this=_unscaled(numerator, s1), expression=exp.Cast(
+        this=exp.Literal.number(10 ** (s2 + scale)), to=hugeint))
+    d = exp.Mul(this=_unscaled(denominator, s2), expression=exp.Cast(
+        this=exp.Literal.number(10 ** s1), to=hugeint))
+    value: exp.Expression = exp.Cast(this=exp.Anonymous(this=QUOTIENT_MACRO, expressions=[n, d]),
+                                     to=exp.DataType.build("DECIMAL(38, 0)"))
+    if scale:
+        unit = exp.Cast(this=exp.Literal.string(f"{Decimal(1).scaleb(-scale):f}"),
+                        to=exp.DataType.build(f"DECIMAL({scale}, {scale})"))
+        value = exp.Mul(this=value, expression=unit)
+    return exp.Cast(this=value, to=exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+
+
+def exact_decimals(tree: exp.Expression, columns: dict[str, Shape | None]) -> exp.Expression:
+    """Trino's exact decimal semantics where DuckDB switches to DOUBLE:
+
+    - ``x / y`` with a decimal operand is decimal(min(38, xp + ys + max(0, ys - xs)), max(xs, ys)),
+      rounded half up (DuckDB: a double);
+    - ``avg(x)`` of a decimal(p,s) is decimal(p,s) (DuckDB: a double);
+    - ``round(x, n)`` of a decimal(p,s) keeps decimal(p,s) (DuckDB: decimal(p,n)).
+
+    Only where every operand's type is known (see :func:`decimal_shape`)."""
+    for node in reversed(list(tree.dfs())):
+        if isinstance(node, exp.Div):
+            left, right = decimal_shape(node.this, columns), decimal_shape(node.expression, columns)
+            shape = decimal_shape(node, columns)
+            if left and right and shape:
+                node.replace(_quotient(node.this, node.expression, left, right, shape[:2]))
+        elif isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
+            shape = decimal_shape(node.this, columns)
+            if shape and shape[2]:
+                total = exp.Sum(this=node.this.copy())
+                node.replace(_quotient(total, exp.Count(this=node.this.copy()), (38, shape[1], True),
+                                       (19, 0, False), shape[:2]))
+        elif isinstance(node, exp.Round):
+            shape = decimal_shape(node.this, columns)
+            if shape and shape[2]:
+                node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build(
+                    f"DECIMAL({shape[0]}, {shape[1]})")))
+    return tree
+
+
 def to_duckdb(tree: exp.Expression) -> str:
     """The DuckDB SQL of a (rewritten) Athena query."""
     return tree.sql(dialect="duckdb")
@@ -410,6 +580,9 @@ def to_duckdb(tree: exp.Expression) -> str:
 # ------------------------------------------------------------- error wording
 
 _QUOTED = re.compile(r'"([^"]+)"')
+# Error names the rewritten SQL raises itself at run time (DuckDB's error('NAME: message')).
+RAISED_ERRORS = frozenset({"INVALID_FUNCTION_ARGUMENT", "INVALID_CAST_ARGUMENT",
+                           "NUMERIC_VALUE_OUT_OF_RANGE"})
 
 
 def _find_identifier(tree: exp.Expression | None, name: str) -> int | None:
@@ -450,6 +623,10 @@ def duckdb_error(err: Exception, sql: str, tree: exp.Expression | None,
     def at(name: str | None) -> tuple[int | None, int | None]:
         return position(sql, _find_identifier(tree, name) if name else None)
 
+    # error('NAME: ...') of a rewritten function, or a Trino function's (Python) failure
+    raised = re.search(rf"\b({'|'.join(sorted(RAISED_ERRORS))}): (.+)$", first)
+    if raised:
+        return AthenaQueryError(raised.group(1), raised.group(2))
     quoted = _QUOTED.findall(first)
     if "Referenced column" in first and quoted:
         name = quoted[0]

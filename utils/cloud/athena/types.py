@@ -223,3 +223,69 @@ def family(dtype: pa.DataType) -> str:
     if pa.types.is_null(dtype):
         return "null"
     return "nested"
+
+
+# ------------------------------------------------------- typeof() spelling
+
+_DUCK_SCALAR_NAMES: dict[str, str] = {
+    "BOOLEAN": "boolean", "TINYINT": "tinyint", "SMALLINT": "smallint", "INTEGER": "integer",
+    "BIGINT": "bigint", "HUGEINT": "decimal(38,0)", "UTINYINT": "smallint", "USMALLINT": "integer",
+    "UINTEGER": "bigint", "UBIGINT": "decimal(20,0)", "FLOAT": "real", "DOUBLE": "double",
+    "VARCHAR": "varchar", "BLOB": "varbinary", "DATE": "date", "TIME": "time(3)",
+    # Athena's timestamps (table columns, current_timestamp) have millisecond precision.
+    "TIMESTAMP": "timestamp(3)", "TIMESTAMP_MS": "timestamp(3)", "TIMESTAMP_S": "timestamp(0)",
+    "TIMESTAMP_NS": "timestamp(9)", "TIMESTAMP WITH TIME ZONE": "timestamp(3) with time zone",
+    "TIME WITH TIME ZONE": "time(3) with time zone", "INTERVAL": "interval day to second",
+    "JSON": "json", "UUID": "uuid", '"NULL"': "unknown", "NULL": "unknown",
+}
+
+
+def _split_top(text: str) -> list[str]:
+    """``a INTEGER, b MAP(VARCHAR, INTEGER)`` -> the two top-level items."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def duck_to_trino_type(duck_type: str | None) -> str | None:
+    """Trino's ``typeof`` spelling of a DuckDB type name: ``INTEGER[]`` -> ``array(integer)``,
+    ``MAP(VARCHAR, INTEGER)`` -> ``map(varchar, integer)``, ``DECIMAL(4,2)`` -> ``decimal(4,2)``."""
+    if duck_type is None:
+        return None
+    text = duck_type.strip()
+    if text.endswith("[]"):
+        return f"array({duck_to_trino_type(text[:-2])})"
+    if re.fullmatch(r".+\[\d+\]", text):  # fixed-size ARRAY
+        return f"array({duck_to_trino_type(text[:text.rindex('[')])})"
+    upper = text.upper()
+    if upper in _DUCK_SCALAR_NAMES:
+        return _DUCK_SCALAR_NAMES[upper]
+    match = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", upper)
+    if match:
+        return f"decimal({match.group(1)},{match.group(2)})"
+    match = re.fullmatch(r"VARCHAR\((\d+)\)", upper)
+    if match:
+        return f"varchar({match.group(1)})"
+    match = re.fullmatch(r"(MAP|STRUCT|UNION)\((.*)\)", text, re.IGNORECASE | re.DOTALL)
+    if match:
+        items = _split_top(match.group(2))
+        if match.group(1).upper() == "MAP":
+            return f"map({', '.join(str(duck_to_trino_type(i)) for i in items)})"
+        fields = []
+        for item in items:
+            if item.startswith('"'):
+                end = item.index('"', 1)
+                name, inner = item[1:end], item[end + 1:]
+            else:
+                name, _, inner = item.partition(" ")
+            fields.append(f"{name} {duck_to_trino_type(inner)}")
+        return f"row({', '.join(fields)})"
+    return text.lower()
