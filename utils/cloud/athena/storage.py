@@ -357,9 +357,7 @@ class TableReader:
     @staticmethod
     def _text_batches(body: Any, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
                       chosen: list[Column], obj: StoredObject) -> Iterator[pa.Table]:
-        stream: Any = pa.PythonFile(body, mode="r")
-        if obj.key.endswith(".gz"):
-            stream = pa.CompressedInputStream(stream, "gzip")
+        stream = _decompressed(pa.PythonFile(body, mode="r"), obj)
         if fmt == "json":
             import pyarrow.json as pajson
 
@@ -397,9 +395,7 @@ class TableReader:
 
     def _decode_text(self, raw: bytes, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
                      obj: StoredObject) -> dict[str, pa.ChunkedArray]:
-        stream: Any = pa.BufferReader(raw)
-        if obj.key.endswith(".gz"):
-            stream = pa.CompressedInputStream(stream, "gzip")
+        stream = _decompressed(pa.BufferReader(raw), obj)
         table = _read_json(stream) if fmt == "json" else _read_csv(stream, table_def, data_cols)
         out = {}
         for col in data_cols:
@@ -512,6 +508,8 @@ def _coerce(values: pa.ChunkedArray, col: Column, obj: StoredObject, fmt: str) -
             if fmt != "parquet" and family(source) == "string" and family(target) != "string":
                 # Text formats: an empty field is NULL for non-string columns.
                 values = pc.if_else(pc.equal(values, ""), pa.scalar(None, source), values)
+                if pa.types.is_timestamp(target):
+                    return _text_timestamps(values, target)
             return values.cast(target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
@@ -520,6 +518,28 @@ def _coerce(values: pa.ChunkedArray, col: Column, obj: StoredObject, fmt: str) -
         "HIVE_BAD_DATA", f"Field {col.name}'s type {physical} in {fmt} file {obj.uri} is "
         f"incompatible with type {col.hive_type} defined in table schema. Fix the table's column "
         "type (e.g. re-run the crawler) or rewrite the file.")
+
+
+# Text objects are decompressed by their name's extension, as Hadoop's codecs are chosen.
+TEXT_CODECS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+
+
+def _decompressed(stream: Any, obj: StoredObject) -> Any:
+    """A text object's bytes, decompressed if its name says it is compressed."""
+    for suffix, codec in TEXT_CODECS.items():
+        if obj.key.lower().endswith(suffix):
+            return pa.CompressedInputStream(stream, codec)
+    return stream
+
+
+def _text_timestamps(values: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    """Text timestamps as Hive's text SerDes read them: ``yyyy-MM-dd HH:mm:ss[.fffffffff]``
+    (up to nanoseconds in the file), kept at the table's precision (Athena: milliseconds)."""
+    digits = {"s": 0, "ms": 3, "us": 6, "ns": 9}[target.unit]
+    # Arrow refuses more fractional digits than the unit holds: drop the excess (Athena
+    # truncates to its precision), without a detour through nanoseconds (years 1677-2262 only).
+    pattern, keep = (r"\.\d*$", "") if digits == 0 else (rf"(\.\d{{{digits}}})\d+$", r"\1")
+    return pc.replace_substring_regex(values, pattern, keep).cast(target)
 
 
 def _csv_options(table_def: dict[str, Any], data_cols: list[Column]) -> tuple[Any, Any, Any]:
