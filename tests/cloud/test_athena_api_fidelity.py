@@ -9,8 +9,9 @@ import uuid
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from tests.cloud.athena_helpers import BUCKET, ensure_lake, run_query
+from tests.cloud.athena_helpers import BUCKET, RESULTS, ensure_lake, run_query, wait
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +94,71 @@ def test_compressed_text_objects_are_read_by_extension(lake: dict, suffix: str) 
     packed = {".gz": gzip.compress, ".bz2": bz2.compress, "": bytes}[suffix](body)
     put(location + f"part-0.csv{suffix}", packed)
     assert query_rows("SELECT count(*), sum(n), max(word) FROM numbers", database) == [["100", "4950", "w99"]]
+
+
+# ------------------------------------------------------------ API shapes
+
+
+def start(sql: str, **kwargs: object) -> str:
+    return boto3.client("athena").start_query_execution(QueryString=sql, **kwargs)["QueryExecutionId"]
+
+
+def test_managed_results_have_no_output_location(lake: dict) -> None:
+    athena = boto3.client("athena")
+    name = f"managed-{uuid.uuid4().hex[:8]}"
+    athena.create_work_group(Name=name, Configuration={
+        "ManagedQueryResultsConfiguration": {"Enabled": True}, "EnforceWorkGroupConfiguration": True})
+    config = athena.get_work_group(WorkGroup=name)["WorkGroup"]["Configuration"]
+    assert config["ManagedQueryResultsConfiguration"] == {"Enabled": True}
+    assert "OutputLocation" not in config["ResultConfiguration"]
+    query_id = start("SELECT 1 AS c UNION ALL SELECT 2", WorkGroup=name)
+    execution = wait(query_id)
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    assert "OutputLocation" not in execution["ResultConfiguration"]
+    assert execution["ManagedQueryResultsConfiguration"]["Enabled"] is True
+    assert sorted(rows(query_id)) == [["1"], ["2"]]
+    # Nothing was written to any bucket for it.
+    s3 = boto3.client("s3")
+    for bucket in s3.list_buckets()["Buckets"]:
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])]
+        assert not any(query_id in key for key in keys)
+
+
+def test_managed_results_refuse_an_output_location(lake: dict) -> None:
+    athena = boto3.client("athena")
+    with pytest.raises(ClientError, match="OutputLocation"):
+        athena.create_work_group(Name=f"managed-{uuid.uuid4().hex[:8]}", Configuration={
+            "ManagedQueryResultsConfiguration": {"Enabled": True},
+            "ResultConfiguration": {"OutputLocation": RESULTS}})
+
+
+def test_result_encryption_is_echoed(lake: dict) -> None:
+    encryption = {"EncryptionOption": "SSE_KMS", "KmsKey": "arn:aws:kms:us-east-1:123456789012:key/k1"}
+    query_id = start("SELECT 1", ResultConfiguration={"OutputLocation": RESULTS,
+                                                       "EncryptionConfiguration": encryption})
+    execution = wait(query_id)
+    assert execution["ResultConfiguration"]["EncryptionConfiguration"] == encryption
+    assert execution["ResultConfiguration"]["OutputLocation"].startswith(RESULTS)
+
+
+def test_result_reuse_answers_with_the_previous_result(lake: dict) -> None:
+    reuse = {"ResultReuseByAgeConfiguration": {"Enabled": True, "MaxAgeInMinutes": 5}}
+    sql = f"SELECT count(*) AS n, '{uuid.uuid4().hex}' AS tag FROM fact_orders"
+    config = {"QueryExecutionContext": {"Database": "athena_test_db"},
+              "ResultConfiguration": {"OutputLocation": RESULTS}, "ResultReuseConfiguration": reuse}
+    first = wait(start(sql, **config))
+    second = wait(start(sql, **config))
+    plain = wait(start(sql, **{k: v for k, v in config.items() if k != "ResultReuseConfiguration"}))
+    assert first["ResultReuseConfiguration"] == reuse
+    assert first["Statistics"]["ResultReuseInformation"]["ReusedPreviousResult"] is False
+    assert second["Statistics"]["ResultReuseInformation"]["ReusedPreviousResult"] is True
+    assert second["QueryExecutionId"] != first["QueryExecutionId"]
+    assert second["ResultConfiguration"]["OutputLocation"] == first["ResultConfiguration"]["OutputLocation"]
+    assert rows(second["QueryExecutionId"]) == rows(first["QueryExecutionId"])
+    assert plain["Statistics"]["ResultReuseInformation"]["ReusedPreviousResult"] is False
+    # A deleted result file is not reused.
+    for execution in (first, plain):
+        bucket, key = execution["ResultConfiguration"]["OutputLocation"][5:].split("/", 1)
+        boto3.client("s3").delete_object(Bucket=bucket, Key=key)
+    third = wait(start(sql, **config))
+    assert third["Statistics"]["ResultReuseInformation"]["ReusedPreviousResult"] is False

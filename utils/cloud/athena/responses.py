@@ -58,7 +58,8 @@ def start_query_execution(backend: AthenaBackend, body: dict[str, Any]) -> dict[
     query_id = backend.start_query_execution(
         query=body.get("QueryString", ""), database=context.get("Database"), catalog=context.get("Catalog"),
         output_location=result_config.get("OutputLocation"), workgroup=body.get("WorkGroup"),
-        parameters=body.get("ExecutionParameters"), token=body.get("ClientRequestToken"))
+        parameters=body.get("ExecutionParameters"), token=body.get("ClientRequestToken"),
+        result_settings=result_config, reuse=body.get("ResultReuseConfiguration"))
     return {"QueryExecutionId": query_id}
 
 
