@@ -162,3 +162,58 @@ def test_result_reuse_answers_with_the_previous_result(lake: dict) -> None:
         boto3.client("s3").delete_object(Bucket=bucket, Key=key)
     third = wait(start(sql, **config))
     assert third["Statistics"]["ResultReuseInformation"]["ReusedPreviousResult"] is False
+
+
+# ------------------------------------------------------- prepared statements
+
+
+def test_prepared_statement_api_lifecycle(lake: dict) -> None:
+    athena = boto3.client("athena")
+    name = f"ps_{uuid.uuid4().hex[:8]}"
+    athena.create_prepared_statement(StatementName=name, WorkGroup="primary", QueryStatement="SELECT 1")
+    with pytest.raises(ClientError, match="already exists"):
+        athena.create_prepared_statement(StatementName=name, WorkGroup="primary", QueryStatement="SELECT 2")
+    athena.update_prepared_statement(StatementName=name, WorkGroup="primary", QueryStatement="SELECT ?")
+    got = athena.get_prepared_statement(StatementName=name, WorkGroup="primary")["PreparedStatement"]
+    assert (got["StatementName"], got["QueryStatement"]) == (name, "SELECT ?")
+    assert got["WorkGroupName"] == "primary"
+    listed = athena.list_prepared_statements(WorkGroup="primary")["PreparedStatements"]
+    assert name in [s["StatementName"] for s in listed]
+    athena.delete_prepared_statement(StatementName=name, WorkGroup="primary")
+    for call in (lambda: athena.get_prepared_statement(StatementName=name, WorkGroup="primary"),
+                 lambda: athena.delete_prepared_statement(StatementName=name, WorkGroup="primary"),
+                 lambda: athena.update_prepared_statement(StatementName=name, WorkGroup="primary",
+                                                          QueryStatement="SELECT 3")):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_execute_prepared_statement_with_using_and_parameters(lake: dict) -> None:
+    athena = boto3.client("athena")
+    name = f"ps_{uuid.uuid4().hex[:8]}"
+    athena.create_prepared_statement(
+        StatementName=name, WorkGroup="primary",
+        QueryStatement="SELECT customer_id FROM dim_customers WHERE country = ? AND customer_id > ? "
+                       "ORDER BY customer_id")
+    expected = sorted(i for i in range(1, 11) if ["France", "USA", "Spain"][i % 3] == "USA" and i > 2)
+    using = query_rows(f"EXECUTE \"{name}\" USING 'USA', 2", "athena_test_db")
+    assert [int(r[0]) for r in using] == expected
+    query_id = start(f"EXECUTE {name}", QueryExecutionContext={"Database": "athena_test_db"},
+                     ResultConfiguration={"OutputLocation": RESULTS}, ExecutionParameters=["'USA'", "2"])
+    assert [int(r[0]) for r in rows(wait(query_id)["QueryExecutionId"])] == expected
+    missing = run_query("EXECUTE no_such_statement USING 1", database="athena_test_db")
+    assert missing["Status"]["State"] == "FAILED"
+    assert missing["Status"]["StateChangeReason"].startswith("NOT_FOUND")
+
+
+def test_prepare_and_deallocate_in_sql(lake: dict) -> None:
+    athena = boto3.client("athena")
+    name = f"ps_{uuid.uuid4().hex[:8]}"
+    assert run_query(f"PREPARE {name} FROM SELECT ? + 1 AS n")["Status"]["State"] == "SUCCEEDED"
+    assert athena.get_prepared_statement(StatementName=name, WorkGroup="primary")[
+        "PreparedStatement"]["QueryStatement"] == "SELECT ? + 1 AS n"
+    assert query_rows(f"EXECUTE {name} USING 41", "athena_test_db") == [["42"]]
+    assert run_query(f"DEALLOCATE PREPARE {name}")["Status"]["State"] == "SUCCEEDED"
+    with pytest.raises(ClientError):
+        athena.get_prepared_statement(StatementName=name, WorkGroup="primary")

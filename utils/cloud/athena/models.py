@@ -56,7 +56,7 @@ from typing import Any
 import duckdb
 
 from utils.cloud import persistence
-from utils.cloud.athena import results
+from utils.cloud.athena import prepared, results
 from utils.cloud.athena.engine import AthenaEngine, HashingFile, QueryContext, StatementResult
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object, put_file, spool_file
@@ -71,6 +71,7 @@ MAX_HISTORY_TEXT_BYTES = 64 * 2**20
 MAX_QUERY_BYTES = 262_144
 ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+NAME_OK = prepared.NAME_PATTERN.fullmatch
 # ResultConfiguration's members besides OutputLocation (echoed in GetQueryExecution).
 RESULT_SETTINGS = ("EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration")
 
@@ -346,6 +347,8 @@ class AthenaBackend:
         self.executions: OrderedDict[str, QueryExecution] = OrderedDict()
         self.tokens: dict[str, str] = {}
         self.named_queries: dict[str, dict[str, Any]] = {}
+        # workgroup -> statement name -> PreparedStatement document
+        self.prepared: dict[str, dict[str, dict[str, Any]]] = {}
         self._lock = threading.RLock()
         self._sequence = itertools.count(1)
         self._history_text = 0
@@ -426,6 +429,7 @@ class AthenaBackend:
             raise AthenaApiError("InvalidRequestException", "Cannot delete the primary workgroup")
         self.workgroup(name)
         del self.workgroups[name]
+        self.prepared.pop(name, None)
         persistence.changed(PERSISTENCE_NAME)
 
     def tag_workgroup(self, name: str, tags: dict[str, str], remove: list[str]) -> None:
@@ -627,7 +631,7 @@ class AthenaBackend:
             store = ObjectStore()
             if execution.managed is None:
                 self._check_output_bucket(store, execution.result_base or "")
-            result = self.engine.execute(execution.query, ctx)
+            result = self._execute(execution, ctx)
             self._write_results(store, execution, result, ctx, started)
         except AthenaQueryError as err:
             self._finish(execution, "FAILED", err.reason, err)
@@ -649,6 +653,44 @@ class AthenaBackend:
             if result is not None and result.stream is not None:
                 result.stream.close()  # already closed unless writing the results failed early
         self._finish(execution, "SUCCEEDED", None)
+
+    def _execute(self, execution: QueryExecution, ctx: QueryContext) -> StatementResult:
+        """Run the query: PREPARE / DEALLOCATE PREPARE here, EXECUTE as its prepared statement
+        with the USING values (or the ExecutionParameters), anything else in the engine."""
+        statement = prepared.parse(execution.query)
+        if statement is None:
+            return self.engine.execute(execution.query, ctx)
+        if statement.kind == "EXECUTE":
+            with self._lock:
+                doc = self._find_prepared(execution.workgroup, statement.name)
+            if doc is None:
+                raise prepared.not_found(statement.name)
+            if statement.using is not None:
+                ctx.parameters = statement.using
+            return self.engine.execute(doc["QueryStatement"], ctx)
+        ctx.commit()
+        if statement.kind == "PREPARE":
+            try:
+                self.put_prepared_statement(execution.workgroup, statement.name, statement.body, None,
+                                            create=None)
+            except AthenaApiError as err:
+                raise AthenaQueryError("GENERIC_USER_ERROR", err.message, 1, 1) from None
+        else:
+            with self._lock:
+                doc = self._find_prepared(execution.workgroup, statement.name)
+            if doc is None:
+                raise prepared.not_found(statement.name)
+            self.delete_prepared_statement(execution.workgroup, doc["StatementName"])
+        return StatementResult("UTILITY", statement.kind if statement.kind == "PREPARE" else "DEALLOCATE",
+                               output="txt")
+
+    def _find_prepared(self, workgroup: str, name: str) -> dict[str, Any] | None:
+        """A workgroup's prepared statement by its name in SQL (exact, else case-insensitive)."""
+        statements = self.prepared.get(workgroup) or {}
+        if name in statements:
+            return statements[name]
+        matches = [doc for key, doc in statements.items() if key.lower() == name.lower()]
+        return matches[0] if len(matches) == 1 else None
 
     @staticmethod
     def _check_output_bucket(store: ObjectStore, base: str) -> None:
@@ -840,6 +882,51 @@ class AthenaBackend:
         del self.named_queries[query_id]
         persistence.changed(PERSISTENCE_NAME)
 
+    # ------------------------------------------------------- prepared statements
+
+    def put_prepared_statement(self, workgroup: str, name: str, query: str, description: str | None,
+                               create: bool | None) -> None:
+        """Create (``create`` True), update (False: must exist) or set (None) a prepared statement."""
+        group = self.workgroup(workgroup).name
+        if not NAME_OK(name):
+            raise AthenaApiError("InvalidRequestException", f"Invalid StatementName {name!r}: use 1-256 "
+                                 "letters, digits, '_', '@' or ':'")
+        if not query or not query.strip():
+            raise AthenaApiError("InvalidRequestException", "QueryStatement must not be empty")
+        with self._lock:
+            statements = self.prepared.setdefault(group, {})
+            if create and name in statements:
+                raise AthenaApiError("InvalidRequestException",
+                                     f"Prepared statement {name} already exists in WorkGroup {group}")
+            if create is False and name not in statements:
+                raise AthenaApiError("ResourceNotFoundException",
+                                     f"Prepared statement {name} was not found in WorkGroup {group}")
+            statements[name] = prepared.document(group, name, query, description)
+        persistence.changed(PERSISTENCE_NAME)
+
+    def prepared_statement(self, workgroup: str, name: str) -> dict[str, Any]:
+        """A prepared statement (ResourceNotFoundException when the workgroup has none by that name)."""
+        group = self.workgroup(workgroup).name
+        with self._lock:
+            doc = (self.prepared.get(group) or {}).get(name)
+        if doc is None:
+            raise AthenaApiError("ResourceNotFoundException",
+                                 f"Prepared statement {name} was not found in WorkGroup {group}")
+        return doc
+
+    def delete_prepared_statement(self, workgroup: str, name: str) -> None:
+        """Delete a prepared statement."""
+        group = self.prepared_statement(workgroup, name)["WorkGroupName"]
+        with self._lock:
+            (self.prepared.get(group) or {}).pop(name, None)
+        persistence.changed(PERSISTENCE_NAME)
+
+    def prepared_statements(self, workgroup: str) -> list[dict[str, Any]]:
+        """A workgroup's prepared statements, by name."""
+        group = self.workgroup(workgroup).name
+        with self._lock:
+            return [doc for _, doc in sorted((self.prepared.get(group) or {}).items())]
+
     # ------------------------------------------------------------- durability
 
     def snapshot(self) -> dict[str, Any]:
@@ -848,6 +935,7 @@ class AthenaBackend:
             executions = [e.snapshot or _execution_state(e) for e in self.executions.values()]
             return {"workgroups": [dataclasses.asdict(g) for g in self.workgroups.values()],
                     "named_queries": [dict(q) for q in self.named_queries.values()],
+                    "prepared": [dict(doc) for group in self.prepared.values() for doc in group.values()],
                     "executions": executions, "tokens": dict(self.tokens)}
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -857,6 +945,8 @@ class AthenaBackend:
                 self.workgroups[item["name"]] = WorkGroup(**item)
             for item in state.get("named_queries") or []:
                 self.named_queries[item["NamedQueryId"]] = dict(item)
+            for item in state.get("prepared") or []:
+                self.prepared.setdefault(item["WorkGroupName"], {})[item["StatementName"]] = dict(item)
             current = list(self.executions.values())
             self.executions.clear()
             self._history_text = 0
