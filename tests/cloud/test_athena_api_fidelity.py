@@ -217,3 +217,29 @@ def test_prepare_and_deallocate_in_sql(lake: dict) -> None:
     assert run_query(f"DEALLOCATE PREPARE {name}")["Status"]["State"] == "SUCCEEDED"
     with pytest.raises(ClientError):
         athena.get_prepared_statement(StatementName=name, WorkGroup="primary")
+
+
+# ------------------------------------------------------------ Glue catalog
+
+
+def test_glue_update_table_skip_archive_keeps_no_version(lake: dict) -> None:
+    glue = boto3.client("glue")
+    database = fresh_database()
+    table = {"Name": "t", "StorageDescriptor": {"Columns": [{"Name": "a", "Type": "int"}]}}
+    glue.create_table(DatabaseName=database, TableInput=table)
+
+    def versions() -> list[str]:
+        return [v["VersionId"] for v in glue.get_table_versions(DatabaseName=database, TableName="t")[
+            "TableVersions"]]
+
+    table["StorageDescriptor"]["Columns"] = [{"Name": "b", "Type": "string"}]
+    glue.update_table(DatabaseName=database, TableInput=table, SkipArchive=True)
+    assert len(versions()) == 1
+    got = glue.get_table(DatabaseName=database, Name="t")["Table"]
+    assert got["StorageDescriptor"]["Columns"] == [{"Name": "b", "Type": "string"}]
+    table["StorageDescriptor"]["Columns"] = [{"Name": "c", "Type": "bigint"}]
+    glue.update_table(DatabaseName=database, TableInput=table)  # SkipArchive defaults to false
+    assert len(versions()) == 2
+    with pytest.raises(ClientError) as err:
+        glue.update_table(DatabaseName=database, TableInput={"Name": "missing"}, SkipArchive=True)
+    assert err.value.response["Error"]["Code"] == "EntityNotFoundException"
