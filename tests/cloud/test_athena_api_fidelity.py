@@ -341,3 +341,9 @@ def test_projected_table_reads_partitions_not_in_glue(lake: dict) -> None:
             "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}}})
     assert query_rows("SELECT year, count(*), sum(n) FROM p GROUP BY year ORDER BY year", database) == [
         ["2023", "2", str(20231 + 20232)], ["2024", "2", str(20241 + 20242)]]
+
+
+def test_default_database_exists_for_queries(lake: dict) -> None:
+    assert query_rows("SELECT 1 AS one", "default") == [["1"]]
+    names = [d["Name"] for d in boto3.client("glue").get_databases()["DatabaseList"]]
+    assert "default" in names
