@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from tests.cloud.athena_helpers import BUCKET, RESULTS, ensure_lake, run_query, wait
 from utils.cloud.athena import projection
 from utils.cloud.athena.errors import AthenaQueryError
+from utils.cloud.athena.storage import wanted_buckets
 
 
 @pytest.fixture(scope="module")
@@ -347,3 +348,37 @@ def test_default_database_exists_for_queries(lake: dict) -> None:
     assert query_rows("SELECT 1 AS one", "default") == [["1"]]
     names = [d["Name"] for d in boto3.client("glue").get_databases()["DatabaseList"]]
     assert "default" in names
+
+
+# ------------------------------------------------------------- bucketing
+
+
+def test_hive_bucket_numbers() -> None:
+    def table(columns: list[tuple[str, str]], buckets: int) -> dict:
+        return {"StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in columns],
+                                      "BucketColumns": [n for n, _ in columns], "NumberOfBuckets": buckets}}
+
+    # Hive's hash: an int is itself, a string Java's hashCode of its UTF-8 bytes, a bigint
+    # Long.hashCode; the bucket is (hash & Integer.MAX_VALUE) % buckets.
+    assert wanted_buckets(table([("c", "int")], 10), {"c": {"13", "20"}}) == {3, 0}
+    assert wanted_buckets(table([("c", "string")], 10), {"c": {"a"}}) == {97 % 10}
+    assert wanted_buckets(table([("c", "string")], 7), {"c": {"ab"}}) == {(97 * 31 + 98) % 7}
+    assert wanted_buckets(table([("c", "bigint")], 5), {"c": {str(2**40)}}) == {(2**40 >> 32) % 5}
+    assert wanted_buckets(table([("c", "int"), ("d", "int")], 4), {"c": {"1"}, "d": {"2"}}) == {(31 + 2) % 4}
+    assert wanted_buckets(table([("c", "int")], 10), {}) is None  # no filter: every file
+
+
+def test_bucketed_table_reads_only_the_bucket_of_the_value(lake: dict) -> None:
+    database = fresh_database()
+    location = text_table(database, "b", [("c0", "int")], delimiter=",")
+    table = boto3.client("glue").get_table(DatabaseName=database, Name="b")["Table"]
+    storage = {**table["StorageDescriptor"], "BucketColumns": ["c0"], "NumberOfBuckets": 4}
+    boto3.client("glue").update_table(DatabaseName=database, TableInput={
+        "Name": "b", "StorageDescriptor": storage, "Parameters": table["Parameters"]})
+    for bucket in range(4):
+        values = [v for v in range(40) if v % 4 == bucket]
+        put(f"{location}part_bucket-{bucket:05d}.csv", "".join(f"{v}\n" for v in values).encode())
+    everything = run_query("SELECT count(*) FROM b", database=database)
+    one = run_query("SELECT c0 FROM b WHERE c0 = 6", database=database)
+    assert rows(one["QueryExecutionId"]) == [["6"]]
+    assert one["Statistics"]["DataScannedInBytes"] * 3 < everything["Statistics"]["DataScannedInBytes"]
