@@ -404,3 +404,23 @@ def test_boolean_bucket_and_partition_filters(lake: dict) -> None:
             "Values": [flag], "StorageDescriptor": {"Location": f"{location}flag={flag}/"}})
     assert query_rows("SELECT sum(n) FROM flags WHERE flag = TRUE", database) == [["3"]]
     assert query_rows("SELECT sum(n) FROM flags WHERE flag = false", database) == [["30"]]
+
+
+@pytest.mark.parametrize("fmt", ["ORC", "JSON", "TEXTFILE"])
+def test_insert_into_writes_the_tables_own_format(lake: dict, fmt: str) -> None:
+    database = fresh_database()
+    created = run_query(f"CREATE TABLE {database}.t WITH (format = '{fmt}', external_location = "
+                        f"'s3://{BUCKET}/fidelity/{database}/t/') AS SELECT 1 AS n, 'a' AS s",
+                        database=database)
+    assert created["Status"]["State"] == "SUCCEEDED", created["Status"].get("StateChangeReason")
+    inserted = run_query("INSERT INTO t SELECT 2, 'b,c'", database=database)
+    assert inserted["Status"]["State"] == "SUCCEEDED", inserted["Status"].get("StateChangeReason")
+    assert query_rows("SELECT n, s FROM t ORDER BY n", database) == [["1", "a"], ["2", "b,c"]]
+
+
+def test_insert_into_a_text_table_keeps_its_delimiter(lake: dict) -> None:
+    database = fresh_database()
+    location = text_table(database, "csv", [("n", "int"), ("s", "string")], delimiter="|")
+    put(location + "part-0.csv", b"1|x\n")
+    assert run_query("INSERT INTO csv VALUES (2, 'y')", database=database)["Status"]["State"] == "SUCCEEDED"
+    assert query_rows("SELECT n, s FROM csv ORDER BY n", database) == [["1", "x"], ["2", "y"]]

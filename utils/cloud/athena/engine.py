@@ -849,7 +849,9 @@ class AthenaEngine:
                 raise AthenaQueryError("TYPE_MISMATCH", f"Insert query has {width} columns, target "
                                        f"table '{ref.qualified}' has {len(listed)}", 1, 1)
             position_of = {column: index for index, column in enumerate(listed)}
-            files = self._data_files(location, target_schema, [c.name for c in part_cols], "snappy", ctx)
+            fmt, codec, delimiter = formats.table_writer(table_def)  # the table's own format
+            files = self._data_files(location, target_schema, [c.name for c in part_cols], codec, ctx, fmt,
+                                     delimiter)
             with files:
                 for batch in stream:
                     files.write(_insert_batch(batch, all_cols, position_of, target_schema))

@@ -109,6 +109,30 @@ def file_suffix(fmt: str, codec: str) -> str:
     return TEXT_SUFFIX[codec] if fmt in ("JSON", "TEXTFILE") else ""
 
 
+def table_writer(table_def: dict[str, Any]) -> tuple[str, str, str]:
+    """(format, codec, field delimiter) an INSERT INTO writes a table's new files in: the
+    table's own format, so its readers read them."""
+    from utils.cloud.athena.storage import table_format
+
+    kind = table_format(table_def)
+    storage = table_def.get("StorageDescriptor") or {}
+    serde = storage.get("SerdeInfo") or {}
+    params = {**(serde.get("Parameters") or {}), **(table_def.get("Parameters") or {})}
+    fmt = {"parquet": "PARQUET", "orc": "ORC", "avro": "AVRO", "json": "JSON", "csv": "TEXTFILE"}.get(kind)
+    library = (serde.get("SerializationLibrary") or "").lower()
+    if fmt is None or (fmt == "TEXTFILE" and library and "lazysimple" not in library):
+        raise AthenaQueryError("NOT_SUPPORTED", f"INSERT INTO a table of SerDe '{library or kind}' is not "
+                               "supported by the local Athena: insert into a PARQUET, ORC, AVRO, JSON or "
+                               "LazySimpleSerDe text table", 1, 1)
+    delimiter = params.get("field.delim", params.get("serialization.format", "\x01"))
+    if delimiter == "1" or len(delimiter) != 1:
+        delimiter = "\x01"
+    given = params.get("write.compression") or params.get("parquet.compression") or \
+        params.get("orc.compress") or DEFAULT_COMPRESSION[fmt]
+    codec = _ALIASES.get(given.lower(), given.lower())
+    return fmt, codec if codec in _ACCEPTED[fmt] else DEFAULT_COMPRESSION[fmt], delimiter
+
+
 # --------------------------------------------------------------------- writers
 
 
