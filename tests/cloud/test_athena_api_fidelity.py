@@ -384,28 +384,6 @@ def test_bucketed_table_reads_only_the_bucket_of_the_value(lake: dict) -> None:
     assert one["Statistics"]["DataScannedInBytes"] * 3 < everything["Statistics"]["DataScannedInBytes"]
 
 
-def test_boolean_bucket_and_partition_filters(lake: dict) -> None:
-    assert wanted_buckets({"StorageDescriptor": {
-        "Columns": [{"Name": "b", "Type": "boolean"}], "BucketColumns": ["b"], "NumberOfBuckets": 2}},
-        {"b": {"true"}}) == {1}
-    database = fresh_database()
-    location = f"s3://{BUCKET}/fidelity/{database}/flags/"
-    for flag in ("True", "False"):
-        put(f"{location}flag={flag}/data.csv", b"1\n2\n" if flag == "True" else b"30\n")
-    glue = boto3.client("glue")
-    glue.create_table(DatabaseName=database, TableInput={
-        "Name": "flags", "PartitionKeys": [{"Name": "flag", "Type": "boolean"}],
-        "Parameters": {"classification": "csv"},
-        "StorageDescriptor": {
-            "Columns": [{"Name": "n", "Type": "int"}], "Location": location,
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}}})
-    for flag in ("True", "False"):
-        glue.create_partition(DatabaseName=database, TableName="flags", PartitionInput={
-            "Values": [flag], "StorageDescriptor": {"Location": f"{location}flag={flag}/"}})
-    assert query_rows("SELECT sum(n) FROM flags WHERE flag = TRUE", database) == [["3"]]
-    assert query_rows("SELECT sum(n) FROM flags WHERE flag = false", database) == [["30"]]
-
-
 @pytest.mark.parametrize("fmt", ["ORC", "JSON", "TEXTFILE"])
 def test_insert_into_writes_the_tables_own_format(lake: dict, fmt: str) -> None:
     database = fresh_database()

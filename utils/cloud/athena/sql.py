@@ -252,12 +252,10 @@ def partition_predicates(ref: TableRef, partition_keys: list[str]) -> dict[str, 
         column, values = None, None
         if isinstance(conjunct, exp.EQ):
             left, right = conjunct.this, conjunct.expression
-            if isinstance(right, exp.Column) and isinstance(left, (exp.Literal, exp.Boolean)):
+            if isinstance(right, exp.Column) and isinstance(left, exp.Literal):
                 left, right = right, left
             if isinstance(left, exp.Column) and isinstance(right, exp.Literal):
                 column, values = left, {right.name}
-            elif isinstance(left, exp.Column) and isinstance(right, exp.Boolean):
-                column, values = left, {"true" if right.this else "false"}
         elif isinstance(conjunct, exp.In) and isinstance(conjunct.this, exp.Column):
             items = conjunct.expressions
             if items and all(isinstance(i, exp.Literal) for i in items):

@@ -563,9 +563,6 @@ def _partition_matches(values: dict[str, str], part_cols: list[Column],
         accepted = wanted[col.name]
         if value in accepted:
             continue
-        if pa.types.is_boolean(col.arrow_type) and value is not None and \
-                value.lower() in {a.lower() for a in accepted}:  # 'True' = TRUE
-            continue
         if family(col.arrow_type) == "number":
             try:
                 if float(value) in {float(v) for v in accepted}:  # '01' = 1
