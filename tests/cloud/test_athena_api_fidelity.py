@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 from tests.cloud.athena_helpers import BUCKET, RESULTS, ensure_lake, run_query, wait
 from utils.cloud.athena import projection
 from utils.cloud.athena.errors import AthenaQueryError
-from utils.cloud.athena.storage import wanted_buckets
 
 
 @pytest.fixture(scope="module")
@@ -351,21 +350,6 @@ def test_default_database_exists_for_queries(lake: dict) -> None:
 
 
 # ------------------------------------------------------------- bucketing
-
-
-def test_hive_bucket_numbers() -> None:
-    def table(columns: list[tuple[str, str]], buckets: int) -> dict:
-        return {"StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in columns],
-                                      "BucketColumns": [n for n, _ in columns], "NumberOfBuckets": buckets}}
-
-    # Hive's hash: an int is itself, a string Java's hashCode of its UTF-8 bytes, a bigint
-    # Long.hashCode; the bucket is (hash & Integer.MAX_VALUE) % buckets.
-    assert wanted_buckets(table([("c", "int")], 10), {"c": {"13", "20"}}) == {3, 0}
-    assert wanted_buckets(table([("c", "string")], 10), {"c": {"a"}}) == {97 % 10}
-    assert wanted_buckets(table([("c", "string")], 7), {"c": {"ab"}}) == {(97 * 31 + 98) % 7}
-    assert wanted_buckets(table([("c", "bigint")], 5), {"c": {str(2**40)}}) == {(2**40 >> 32) % 5}
-    assert wanted_buckets(table([("c", "int"), ("d", "int")], 4), {"c": {"1"}, "d": {"2"}}) == {(31 + 2) % 4}
-    assert wanted_buckets(table([("c", "int")], 10), {}) is None  # no filter: every file
 
 
 def test_bucketed_table_reads_only_the_bucket_of_the_value(lake: dict) -> None:

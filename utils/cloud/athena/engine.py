@@ -48,14 +48,7 @@ from utils.cloud.athena import formats, memory
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled, position
 from utils.cloud.athena.objects import put_file, spool_file
-from utils.cloud.athena.storage import (
-    ColumnCache,
-    Scan,
-    TableReader,
-    choose_columns,
-    pruning_columns,
-    table_columns,
-)
+from utils.cloud.athena.storage import ColumnCache, Scan, TableReader, choose_columns, table_columns
 from utils.cloud.athena.types import arrow_to_hive, column_info, hive_to_arrow, text_column_info
 from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
 
@@ -518,7 +511,7 @@ class AthenaEngine:
                 ref.registered_as = f"__athena_{index}_{ref.name}"
                 plan.registrations[ref.registered_as] = self._information_schema(ref, glue)
                 continue
-            ref.partition_filter = athena_sql.partition_predicates(ref, pruning_columns(table_def))
+            ref.partition_filter = athena_sql.partition_predicates(ref, [c.name for c in part_cols])
             planned = plan.reader.plan(table_def, list(glue.iter_locations(ref.database, ref.name)),
                                        ref.partition_filter)
             chosen, chosen_parts = choose_columns(table_def, wanted)

@@ -19,8 +19,6 @@ size of the column chunks read, for text formats the whole object.
 from __future__ import annotations
 
 import io
-import itertools
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -223,10 +221,6 @@ class TableReader:
             prefix = location.split("://", 1)[1].partition("/")[2]
             prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
             planned += [(obj, values) for obj in objects if is_data_object(obj, prefix)]
-        buckets = wanted_buckets(table_def, partition_filter or {})
-        if buckets is not None:  # bucketed table, bucket columns fixed by the WHERE: read those files
-            planned = [(obj, values) for obj, values in planned
-                       if _bucket_of(obj.key) is None or _bucket_of(obj.key) in buckets]
         return planned
 
     def schema(self, table_def: dict[str, Any], wanted: set[str] | None) -> pa.Schema:
@@ -486,72 +480,6 @@ def _describe_parquet(meta: Any) -> _Entry:
             plain_bytes[top] = plain_bytes.get(top, 0) + chunk.total_uncompressed_size
     return _Entry(num_rows=meta.num_rows, file_columns=file_columns, chunk_bytes=chunk_bytes,
                   plain_bytes=plain_bytes)
-
-
-# A bucket file's number in its name: Athena's ``..._bucket-00003...``, Hive's ``000003_0``.
-_BUCKET_NAME = [re.compile(r"bucket-(\d+)"), re.compile(r"^(\d+)_\d+")]
-
-
-def _bucket_of(key: str) -> int | None:
-    name = key.rsplit("/", 1)[-1]
-    for pattern in _BUCKET_NAME:
-        match = pattern.search(name)
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
-
-
-def _hive_hash(value: str, hive_type: str) -> int | None:
-    """Hive's bucketing hash (version 1) of a literal's text for a column type; None: unknown."""
-    kind = hive_type.lower()
-    if kind in ("tinyint", "smallint", "int", "integer", "bigint"):
-        try:
-            number = int(value)
-        except ValueError:
-            return None
-        if kind == "bigint":  # Java's Long.hashCode
-            return _int32(((number & 0xFFFFFFFFFFFFFFFF) >> 32) ^ number)
-        return _int32(number)
-    if kind == "string" or kind.startswith(("varchar", "char")):
-        result = 0
-        for byte in value.encode():
-            result = _int32(result * 31 + byte)
-        return result
-    if kind == "boolean":
-        return {"true": 1, "false": 0}.get(value.lower())
-    return None
-
-
-def pruning_columns(table_def: dict[str, Any]) -> list[str]:
-    """Columns whose WHERE equalities skip files: partition keys, then bucket columns."""
-    _, part_cols = table_columns(table_def)
-    buckets = (table_def.get("StorageDescriptor") or {}).get("BucketColumns") or []
-    return [c.name for c in part_cols] + [c.lower() for c in buckets]
-
-
-def wanted_buckets(table_def: dict[str, Any], wanted: dict[str, set[str]]) -> set[int] | None:
-    """The bucket numbers a query's equality filter on every bucket column can read (None: all)."""
-    storage = table_def.get("StorageDescriptor") or {}
-    columns = [c.lower() for c in storage.get("BucketColumns") or []]
-    count = int(storage.get("NumberOfBuckets") or 0)
-    if not columns or count <= 0 or any(c not in wanted for c in columns):
-        return None
-    types = {c["Name"].lower(): c["Type"] for c in storage.get("Columns") or []}
-    buckets: set[int] = set()
-    for combo in itertools.product(*[sorted(wanted[c]) for c in columns]):
-        result = 0
-        for column, value in zip(columns, combo, strict=True):
-            hashed = _hive_hash(value, types.get(column, ""))
-            if hashed is None:
-                return None
-            result = _int32(31 * result + hashed)
-        buckets.add((result & 0x7FFFFFFF) % count)
-    return buckets
 
 
 def _partition_matches(values: dict[str, str], part_cols: list[Column],
