@@ -60,7 +60,7 @@ from utils.cloud.athena import prepared, results
 from utils.cloud.athena.engine import AthenaEngine, HashingFile, QueryContext, StatementResult
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object, put_file, spool_file
-from utils.cloud.backends import GlueCatalog, NoSuchBucket, ObjectStore, split_s3_uri
+from utils.cloud.backends import NoSuchBucket, ObjectStore, split_s3_uri
 from utils.config import LOCAL_ACCOUNT_ID
 
 STATUS_WAIT_S = float(os.environ.get("DELAB_ATHENA_STATUS_WAIT_S", "2.0"))
@@ -349,7 +349,6 @@ class AthenaBackend:
         self.named_queries: dict[str, dict[str, Any]] = {}
         # workgroup -> statement name -> PreparedStatement document
         self.prepared: dict[str, dict[str, dict[str, Any]]] = {}
-        self._default_database_ready = False
         self._lock = threading.RLock()
         self._sequence = itertools.count(1)
         self._history_text = 0
@@ -658,11 +657,6 @@ class AthenaBackend:
     def _execute(self, execution: QueryExecution, ctx: QueryContext) -> StatementResult:
         """Run the query: PREPARE / DEALLOCATE PREPARE here, EXECUTE as its prepared statement
         with the USING values (or the ExecutionParameters), anything else in the engine."""
-        if not self._default_database_ready:
-            # The Data Catalog's ``default`` database is there from an account's first Athena
-            # query on (the query context every client defaults to).
-            GlueCatalog(self.region).create_database("default", "Default Hive database")
-            self._default_database_ready = True
         statement = prepared.parse(execution.query)
         if statement is None:
             return self.engine.execute(execution.query, ctx)
