@@ -12,8 +12,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.cloud.athena_helpers import BUCKET, RESULTS, ensure_lake, run_query, wait
-from utils.cloud.athena import projection
-from utils.cloud.athena.errors import AthenaQueryError
 
 
 @pytest.fixture(scope="module")
@@ -300,30 +298,6 @@ def test_unknown_output_format_is_not_supported(lake: dict) -> None:
 
 
 # ------------------------------------------------------- partition projection
-
-
-def projected(params: dict[str, str], keys: list[str], where: dict[str, set[str]] | None = None) -> list:
-    table = {"Parameters": {"projection.enabled": "true", **params},
-             "PartitionKeys": [{"Name": k, "Type": "string"} for k in keys],
-             "StorageDescriptor": {"Location": "s3://b/t/"}}
-    return projection.locations(table, where)
-
-
-def test_projection_computes_partitions_from_table_properties() -> None:
-    ints = projected({"projection.n.type": "integer", "projection.n.range": "0,200",
-                      "projection.n.interval": "100", "projection.n.digits": "3"}, ["n"])
-    assert [loc for _, loc in ints] == ["s3://b/t/n=000", "s3://b/t/n=100", "s3://b/t/n=200"]
-    days = projected({"projection.d.type": "date", "projection.d.range": "2020-01-30,2020-02-02",
-                      "projection.d.format": "yyyy-MM-dd"}, ["d"])
-    assert [v["d"] for v, _ in days] == ["2020-01-30", "2020-01-31", "2020-02-01", "2020-02-02"]
-    enum = projected({"projection.a.type": "enum", "projection.a.values": "x,y",
-                      "projection.b.type": "injected",
-                      "storage.location.template": "s3://b/data/${a}/${b}/"}, ["a", "b"], {"b": {"7"}})
-    assert enum == [({"a": "x", "b": "7"}, "s3://b/data/x/7/"), ({"a": "y", "b": "7"}, "s3://b/data/y/7/")]
-    narrowed = projected({"projection.n.type": "integer", "projection.n.range": "1,9"}, ["n"], {"n": {"03"}})
-    assert narrowed == [({"n": "3"}, "s3://b/t/n=3")]
-    with pytest.raises(AthenaQueryError, match="CONSTRAINT_VIOLATION"):
-        projected({"projection.b.type": "injected"}, ["b"])
 
 
 def test_projected_table_reads_partitions_not_in_glue(lake: dict) -> None:

@@ -30,7 +30,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from utils.cloud.athena import projection
 from utils.cloud.athena.errors import AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object
 from utils.cloud.athena.types import family, hive_to_arrow
@@ -206,8 +205,6 @@ class TableReader:
                 "(it reads PARQUET, ORC, AVRO, CSV and JSON). Convert the data with a CTAS ... "
                 "format='PARQUET'.")
         _, part_cols = table_columns(table_def)
-        if projection.enabled(table_def):  # partitions computed from the table's properties
-            locations = projection.locations(table_def, partition_filter)
         planned = []
         for values, location in locations:
             if not _partition_matches(values, part_cols, partition_filter or {}):
