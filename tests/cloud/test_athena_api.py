@@ -348,8 +348,8 @@ def test_catalog_operations(lake: dict) -> None:
 
 
 def test_unknown_operation_is_a_clear_error(lake: dict) -> None:
-    with pytest.raises(ClientError, match="does not implement ListPreparedStatements"):
-        boto3.client("athena").list_prepared_statements(WorkGroup="primary")
+    with pytest.raises(ClientError, match="does not implement ListCapacityReservations"):
+        boto3.client("athena").list_capacity_reservations()
 
 
 def test_results_distinguish_null_from_empty(lake: dict) -> None:

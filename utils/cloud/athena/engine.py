@@ -41,10 +41,9 @@ from typing import Any, BinaryIO
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from sqlglot import exp
 
-from utils.cloud.athena import buckets, memory, projection
+from utils.cloud.athena import buckets, formats, memory, projection
 from utils.cloud.athena import dialect as athena_dialect
 from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena import sql as athena_sql
@@ -835,10 +834,7 @@ class AthenaEngine:
                 return StatementResult("DDL", "CREATE_TABLE_AS_SELECT", output="ctas")
             raise AthenaQueryError("TABLE_ALREADY_EXISTS",
                                    f"Table '{DEFAULT_CATALOG}.{database}.{name}' already exists", 1, 1)
-        fmt = str(props.get("format", "PARQUET")).upper()
-        if fmt != "PARQUET":
-            raise AthenaQueryError("NOT_SUPPORTED", f"CTAS format '{fmt}' is not supported by the local "
-                                   "Athena: use format = 'PARQUET'")
+        fmt = formats.check_format(str(props.get("format", "PARQUET")), "CTAS")
         location = props.get("external_location")
         if not location:
             if not ctx.output_location:
@@ -849,10 +845,11 @@ class AthenaEngine:
         store = self.store()
         _require_empty(store, location, f"{database}.{name}")
         partitioned_by = [c.strip().lower() for c in props.get("partitioned_by", "").split(",") if c.strip()]
-        compression = _compression(props)
+        compression = formats.compression_of(fmt, props)
+        delimiter = formats.field_delimiter(props)
         with self.run_query(tree.expression, text, ctx, for_table=True) as stream:
             schema = stream.schema
-            files = self._data_files(location, schema, partitioned_by, compression, ctx)
+            files = self._data_files(location, schema, partitioned_by, compression, ctx, fmt, delimiter)
             with files:
                 if not props.get("with_no_data"):
                     for batch in stream:
@@ -865,12 +862,14 @@ class AthenaEngine:
         part_keys = [{"Name": f.name, "Type": arrow_to_hive(f.type)} for f in schema
                      if f.name in partitioned_by]
         storage = {"Columns": columns, "Location": location, "Compressed": False,
-                   "NumberOfBuckets": 0, "StoredAsSubDirectories": False, **_PARQUET_SERDE}
+                   "NumberOfBuckets": 0, "StoredAsSubDirectories": False,
+                   **formats.storage_descriptor(fmt, delimiter)}
         glue.put_table(database, {
             "Name": name, "TableType": "EXTERNAL_TABLE", "StorageDescriptor": storage,
             "PartitionKeys": part_keys,
-            "Parameters": {"EXTERNAL": "TRUE", "has_encrypted_data": "false",
-                           "parquet.compression": compression.upper()},
+            "Parameters": {"EXTERNAL": "TRUE", "has_encrypted_data": "false", "classification": fmt.lower(),
+                           "write.compression": compression.upper(),
+                           **({"parquet.compression": compression.upper()} if fmt == "PARQUET" else {})},
         })
         for values, part_location in partitions:
             glue.put_partition(database, name, {
@@ -881,15 +880,16 @@ class AthenaEngine:
                                rows_read=stream.rows_read, planning_ms=stream.planning_ms)
 
     def _data_files(self, location: str, schema: pa.Schema, partitioned_by: list[str], compression: str,
-                    ctx: QueryContext) -> DataFiles:
-        """Parquet data files for a CTAS/INSERT/UNLOAD, written locally until published."""
+                    ctx: QueryContext, fmt: str = "PARQUET", delimiter: str = "\x01") -> DataFiles:
+        """Data files (Parquet unless ``fmt`` says otherwise) for a CTAS/INSERT/UNLOAD, written
+        locally until published."""
         names = schema.names
         if partitioned_by and names[-len(partitioned_by):] != partitioned_by:
             raise AthenaQueryError(
                 "HIVE_COLUMN_ORDER_MISMATCH", "Partition keys must be the last columns in the table and "
                 f"in the same order as the table properties: {partitioned_by}")
         stem = f"{ctx.engine_query_id or ctx.query_id}_{uuid.uuid4()}"
-        return DataFiles(self.spool_dir, location, stem, schema, partitioned_by, compression)
+        return DataFiles(self.spool_dir, location, stem, schema, partitioned_by, compression, fmt, delimiter)
 
     # --------------------------------------------------------- UNLOAD/INSERT
 
@@ -902,17 +902,17 @@ class AthenaEngine:
             raise AthenaQueryError("SYNTAX_ERROR", "Expected UNLOAD (SELECT ...) TO 's3://...' WITH "
                                    "(format = 'PARQUET')", 1, 1)
         props = _properties(athena_sql.parse(f"CREATE TABLE x WITH ({match.group('props')}) AS SELECT 1"))
-        fmt = str(props.get("format", "TEXTFILE")).upper()
-        if fmt != "PARQUET":
-            raise AthenaQueryError("NOT_SUPPORTED", f"UNLOAD format '{fmt}' is not supported by the local "
-                                   "Athena: use format = 'PARQUET'")
+        fmt = formats.check_format(str(props.get("format", "TEXTFILE")), "UNLOAD")
+        compression = formats.compression_of(fmt, props)
+        delimiter = formats.field_delimiter(props)
         location = match.group("to").rstrip("/")
         store = self.store()
         _require_empty(store, location, location)
         tree = athena_sql.parse_query(text, match.start("query"), match.end("query"))
         partitioned_by = [c.strip().lower() for c in props.get("partitioned_by", "").split(",") if c.strip()]
         with self.run_query(tree, text, ctx, for_table=True) as stream:
-            files = self._data_files(location, stream.schema, partitioned_by, _compression(props), ctx)
+            files = self._data_files(location, stream.schema, partitioned_by, compression, ctx, fmt,
+                                     delimiter)
             with files:
                 for batch in stream:
                     files.write(batch)
@@ -950,7 +950,9 @@ class AthenaEngine:
                 raise AthenaQueryError("TYPE_MISMATCH", f"Insert query has {width} columns, target "
                                        f"table '{ref.qualified}' has {len(listed)}", 1, 1)
             position_of = {column: index for index, column in enumerate(listed)}
-            files = self._data_files(location, target_schema, [c.name for c in part_cols], "snappy", ctx)
+            fmt, codec, delimiter = formats.table_writer(table_def)  # the table's own format
+            files = self._data_files(location, target_schema, [c.name for c in part_cols], codec, ctx, fmt,
+                                     delimiter)
             with files:
                 for batch in stream:
                     files.write(_insert_batch(batch, all_cols, position_of, target_schema))
@@ -1569,7 +1571,9 @@ class DataFiles:
     """
 
     def __init__(self, folder: Path, location: str, stem: str, schema: pa.Schema, partitioned_by: list[str],
-                 compression: str) -> None:
+                 compression: str, fmt: str = "PARQUET", delimiter: str = "\x01") -> None:
+        self.fmt = fmt
+        self.delimiter = delimiter
         self.folder = folder
         self.location = location
         self.stem = stem
@@ -1588,11 +1592,9 @@ class DataFiles:
                     "HIVE_TOO_MANY_OPEN_PARTITIONS", f"Exceeded limit of {MAX_OPEN_PARTITIONS} open writers "
                     "for partitions/buckets: write at most 100 partitions per query (split it with WHERE, "
                     "then add the rest with INSERT INTO)")
-            path, handle = spool_file(self.folder, ".parquet")
+            path, handle = spool_file(self.folder, f".{self.fmt.lower()}")
             sink = HashingFile(handle)
-            # INT96 timestamps, as Athena's Hive writer produces them (readers map them to ns).
-            writer = pq.ParquetWriter(sink, self.data_schema, compression=self.compression,
-                                      use_deprecated_int96_timestamps=True)
+            writer = formats.open_writer(self.fmt, sink, self.data_schema, self.compression, self.delimiter)
             folder = "/".join(f"{c}={v}" for c, v in zip(self.partitioned_by, values, strict=True))
             where = f"{self.location}/{folder}" if folder else self.location
             self._writers[values] = (writer, sink, path, where)
@@ -1604,7 +1606,7 @@ class DataFiles:
             return
         self.rows += batch.num_rows
         if not self.partitioned_by:
-            self._writer(()).write_batch(batch)
+            self._writer(()).write(pa.Table.from_batches([batch]))
             return
         table = pa.Table.from_batches([batch])
         keys = table.select(self.partitioned_by).group_by(self.partitioned_by).aggregate([])
@@ -1617,7 +1619,7 @@ class DataFiles:
                 mask = cond if mask is None else pc.and_(mask, cond)
             values = tuple("__HIVE_DEFAULT_PARTITION__" if key_row[c] is None else _partition_text(key_row[c])
                            for c in self.partitioned_by)
-            self._writer(values).write_table(table.filter(mask).select(data_names))
+            self._writer(values).write(table.filter(mask).select(data_names))
 
     def publish(self, store: ObjectStore) -> tuple[list[str], list[tuple[list[str], str]]]:
         """Put every file in S3; return (data file URIs, (partition values, location) pairs)."""
@@ -1628,7 +1630,7 @@ class DataFiles:
         partitions: list[tuple[list[str], str]] = []
         try:
             for values, (_, sink, path, folder) in self._writers.items():
-                uri = f"{folder}/{self.stem}"
+                uri = f"{folder}/{self.stem}{formats.file_suffix(self.fmt, self.compression)}"
                 bucket, key = split_s3_uri(uri)
                 put_file(store, bucket, key, path, sink.md5.hexdigest())
                 files.append(uri)

@@ -39,21 +39,24 @@ import dataclasses
 import itertools
 import os
 import random
+import shutil
 import string
 import sys
 import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from utils.cloud import persistence
-from utils.cloud.athena import results
+from utils.cloud.athena import prepared, results
 from utils.cloud.athena.engine import AthenaEngine, HashingFile, QueryContext, StatementResult
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object, put_file, spool_file
@@ -68,6 +71,9 @@ MAX_HISTORY_TEXT_BYTES = 64 * 2**20
 MAX_QUERY_BYTES = 262_144
 ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
+NAME_OK = prepared.NAME_PATTERN.fullmatch
+# ResultConfiguration's members besides OutputLocation (echoed in GetQueryExecution).
+RESULT_SETTINGS = ("EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration")
 
 
 class AthenaApiError(Exception):
@@ -77,6 +83,15 @@ class AthenaApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _check_managed(group: WorkGroup) -> None:
+    """A workgroup with managed query results has no OutputLocation (as on AWS)."""
+    if group.managed is not None and group.output_location:
+        raise AthenaApiError(
+            "InvalidRequestException", f"WorkGroup {group.name}: ManagedQueryResultsConfiguration is "
+            "enabled, so ResultConfiguration.OutputLocation must not be set (Athena keeps the "
+            "results). Remove one of them.")
 
 
 def _now() -> datetime:
@@ -100,12 +115,25 @@ class WorkGroup:
     tags: dict[str, str] = field(default_factory=dict)
     created: datetime = field(default_factory=_now)
 
+    @property
+    def result_settings(self) -> dict[str, Any]:
+        """ResultConfiguration's settings other than OutputLocation (encryption, bucket owner, ACL)."""
+        settings = self.extra.get("ResultConfiguration") or {}
+        return {k: settings[k] for k in RESULT_SETTINGS if settings.get(k)}
+
+    @property
+    def managed(self) -> dict[str, Any] | None:
+        """The ManagedQueryResultsConfiguration when managed query results are enabled."""
+        managed = self.extra.get("ManagedQueryResultsConfiguration") or {}
+        return managed if managed.get("Enabled") else None
+
     def configuration(self) -> dict[str, Any]:
         """The ``Configuration`` document GetWorkGroup returns."""
         result_configuration: dict[str, Any] = {}
         if self.output_location:
             result_configuration["OutputLocation"] = self.output_location
-        return {
+        result_configuration.update(self.result_settings)
+        doc: dict[str, Any] = {
             "ResultConfiguration": result_configuration,
             "EnforceWorkGroupConfiguration": self.enforce,
             "PublishCloudWatchMetricsEnabled": bool(self.extra.get("PublishCloudWatchMetricsEnabled", False)),
@@ -113,6 +141,11 @@ class WorkGroup:
             "EngineVersion": ENGINE_VERSION,
             "EnableMinimumEncryptionConfiguration": False,
         }
+        if "ManagedQueryResultsConfiguration" in self.extra:
+            doc["ManagedQueryResultsConfiguration"] = self.extra["ManagedQueryResultsConfiguration"]
+        if self.extra.get("BytesScannedCutoffPerQuery"):
+            doc["BytesScannedCutoffPerQuery"] = self.extra["BytesScannedCutoffPerQuery"]
+        return doc
 
     def describe(self) -> dict[str, Any]:
         """The ``WorkGroup`` document."""
@@ -161,6 +194,11 @@ class QueryExecution:
     output_kind: str = "csv"  # csv, txt, or the kind of a statement that writes data (no result file)
     header_row: bool = True
     reused: bool = False
+    # ResultConfiguration's settings besides OutputLocation (encryption...), echoed.
+    result_settings: dict[str, Any] = field(default_factory=dict)
+    # The workgroup's ManagedQueryResultsConfiguration: results kept by Athena, no OutputLocation.
+    managed: dict[str, Any] | None = None
+    reuse: dict[str, Any] | None = None  # ResultReuseConfiguration as requested
     cancel_requested: bool = False
     committing: bool = False
     cursor: Any = None
@@ -187,6 +225,14 @@ class QueryExecution:
             stats["DataManifestLocation"] = self.manifest_location
         return stats
 
+    def result_configuration(self) -> dict[str, Any]:
+        """The ``ResultConfiguration`` document (no OutputLocation with managed results)."""
+        doc: dict[str, Any] = {}
+        if self.output_location and self.managed is None:
+            doc["OutputLocation"] = self.output_location
+        doc.update(self.result_settings)
+        return doc
+
     def describe(self) -> dict[str, Any]:
         """The ``QueryExecution`` document."""
         status: dict[str, Any] = {"State": self.state, "SubmissionDateTime": self.submitted}
@@ -201,14 +247,16 @@ class QueryExecution:
             "QueryExecutionId": self.id,
             "Query": self.query,
             "StatementType": self.statement_type,
-            "ResultConfiguration": {"OutputLocation": self.output_location} if self.output_location else {},
-            "ResultReuseConfiguration": {"ResultReuseByAgeConfiguration": {"Enabled": False}},
+            "ResultConfiguration": self.result_configuration(),
+            "ResultReuseConfiguration": self.reuse or {"ResultReuseByAgeConfiguration": {"Enabled": False}},
             "QueryExecutionContext": {"Database": self.database, "Catalog": self.catalog},
             "Status": status,
             "Statistics": self.statistics(),
             "WorkGroup": self.workgroup,
             "EngineVersion": ENGINE_VERSION,
         }
+        if self.managed is not None:
+            doc["ManagedQueryResultsConfiguration"] = self.managed
         if self.substatement_type:
             doc["SubstatementType"] = self.substatement_type
         if self.parameters:
@@ -256,6 +304,19 @@ def _execution_from_state(state: dict[str, Any]) -> QueryExecution:
     return execution
 
 
+def _reuse_minutes(reuse: dict[str, Any] | None) -> int | None:
+    """MaxAgeInMinutes of an enabled ResultReuseConfiguration (None: no reuse)."""
+    by_age = (reuse or {}).get("ResultReuseByAgeConfiguration") or {}
+    if not by_age.get("Enabled"):
+        return None
+    minutes = by_age.get("MaxAgeInMinutes", 60)
+    if not isinstance(minutes, int) or not 0 <= minutes <= 10080:
+        raise AthenaApiError("InvalidRequestException", f"1 validation error detected: Value '{minutes}' "
+                             "at 'resultReuseConfiguration.resultReuseByAgeConfiguration.maxAgeInMinutes' "
+                             "failed to satisfy constraint: Member must have value between 0 and 10080")
+    return minutes
+
+
 def _statement_type(sql: str) -> tuple[str, str | None]:
     """Athena's (StatementType, SubstatementType) guessed from the text before running."""
     from utils.cloud.athena.sql import leading_keywords
@@ -286,6 +347,8 @@ class AthenaBackend:
         self.executions: OrderedDict[str, QueryExecution] = OrderedDict()
         self.tokens: dict[str, str] = {}
         self.named_queries: dict[str, dict[str, Any]] = {}
+        # workgroup -> statement name -> PreparedStatement document
+        self.prepared: dict[str, dict[str, dict[str, Any]]] = {}
         self._lock = threading.RLock()
         self._sequence = itertools.count(1)
         self._history_text = 0
@@ -308,21 +371,50 @@ class AthenaBackend:
         if name in self.workgroups:
             raise AthenaApiError("InvalidRequestException", f"WorkGroup {name} is already created")
         result_config = configuration.get("ResultConfiguration") or {}
-        self.workgroups[name] = WorkGroup(
+        group = WorkGroup(
             name, description, output_location=result_config.get("OutputLocation"),
             enforce=bool(configuration.get("EnforceWorkGroupConfiguration", True)),
-            extra=configuration, tags={t["Key"]: t.get("Value", "") for t in tags})
+            extra=dict(configuration), tags={t["Key"]: t.get("Value", "") for t in tags})
+        _check_managed(group)
+        self.workgroups[name] = group
         persistence.changed(PERSISTENCE_NAME)
 
     def update_workgroup(self, name: str, updates: dict[str, Any], description: str | None,
                          state: str | None) -> None:
         """Apply UpdateWorkGroup's ConfigurationUpdates."""
         group = self.workgroup(name)
+        extra = dict(group.extra)
+        output_location = group.output_location
         result_updates = updates.get("ResultConfigurationUpdates") or {}
         if "OutputLocation" in result_updates:
-            group.output_location = result_updates["OutputLocation"]
+            output_location = result_updates["OutputLocation"]
         if result_updates.get("RemoveOutputLocation"):
-            group.output_location = None
+            output_location = None
+        settings = dict(extra.get("ResultConfiguration") or {})
+        for key in RESULT_SETTINGS:
+            if key in result_updates:
+                settings[key] = result_updates[key]
+            if result_updates.get(f"Remove{key}"):
+                settings.pop(key, None)
+        extra["ResultConfiguration"] = settings
+        managed_updates = updates.get("ManagedQueryResultsConfigurationUpdates") or {}
+        if managed_updates:
+            managed = dict(extra.get("ManagedQueryResultsConfiguration") or {"Enabled": False})
+            if "Enabled" in managed_updates:
+                managed["Enabled"] = bool(managed_updates["Enabled"])
+            if "EncryptionConfiguration" in managed_updates:
+                managed["EncryptionConfiguration"] = managed_updates["EncryptionConfiguration"]
+            if managed_updates.get("RemoveEncryptionConfiguration"):
+                managed.pop("EncryptionConfiguration", None)
+            extra["ManagedQueryResultsConfiguration"] = managed
+        for key in ("PublishCloudWatchMetricsEnabled", "RequesterPaysEnabled", "BytesScannedCutoffPerQuery"):
+            if key in updates:
+                extra[key] = updates[key]
+        if updates.get("RemoveBytesScannedCutoffPerQuery"):
+            extra.pop("BytesScannedCutoffPerQuery", None)
+        changed = dataclasses.replace(group, output_location=output_location, extra=extra)
+        _check_managed(changed)
+        group.output_location, group.extra = output_location, extra
         if "EnforceWorkGroupConfiguration" in updates:
             group.enforce = bool(updates["EnforceWorkGroupConfiguration"])
         if description is not None:
@@ -337,6 +429,7 @@ class AthenaBackend:
             raise AthenaApiError("InvalidRequestException", "Cannot delete the primary workgroup")
         self.workgroup(name)
         del self.workgroups[name]
+        self.prepared.pop(name, None)
         persistence.changed(PERSISTENCE_NAME)
 
     def tag_workgroup(self, name: str, tags: dict[str, str], remove: list[str]) -> None:
@@ -351,8 +444,10 @@ class AthenaBackend:
 
     def start_query_execution(self, query: str, database: str | None, catalog: str | None,
                               output_location: str | None, workgroup: str | None,
-                              parameters: list[str] | None, token: str | None) -> str:
-        """Queue a query; return its QueryExecutionId."""
+                              parameters: list[str] | None, token: str | None,
+                              result_settings: dict[str, Any] | None = None,
+                              reuse: dict[str, Any] | None = None) -> str:
+        """Queue a query (or answer it with a previous result it may reuse); return its id."""
         if not query or not query.strip():
             raise AthenaApiError("InvalidRequestException", "QueryString must not be empty")
         if len(query.encode()) > MAX_QUERY_BYTES:
@@ -363,33 +458,85 @@ class AthenaBackend:
         group = self.workgroup(workgroup)
         if group.state != "ENABLED":
             raise AthenaApiError("InvalidRequestException", f"WorkGroup {group.name} is disabled.")
+        max_age = _reuse_minutes(reuse)
         with self._lock:
             if token and token in self.tokens:
                 return self.tokens[token]
-        if group.enforce and group.output_location:
-            output_location = group.output_location
-        output_location = output_location or group.output_location
-        if not output_location:
-            raise AthenaApiError(
-                "InvalidRequestException",
-                "No output location provided. An output location is required either through the Workgroup "
-                "result configuration setting or as an API input.")
-        if not output_location.startswith("s3://"):
-            raise AthenaApiError("InvalidRequestException", f"Invalid OutputLocation {output_location!r}: "
-                                 "expected s3://bucket/prefix/")
+        client_settings = {k: v for k, v in (result_settings or {}).items() if k in RESULT_SETTINGS and v}
+        settings = group.result_settings if group.enforce else {**group.result_settings, **client_settings}
+        managed = group.managed
+        if managed is not None:
+            if output_location and not group.enforce:
+                raise AthenaApiError(
+                    "InvalidRequestException", f"WorkGroup {group.name} uses managed query results: do "
+                    "not pass ResultConfiguration.OutputLocation (Athena keeps the results).")
+            output_location = None
+        else:
+            if group.enforce and group.output_location:
+                output_location = group.output_location
+            output_location = output_location or group.output_location
+            if not output_location:
+                raise AthenaApiError(
+                    "InvalidRequestException",
+                    "No output location provided. An output location is required either through the "
+                    "Workgroup result configuration setting or as an API input.")
+            if not output_location.startswith("s3://"):
+                raise AthenaApiError("InvalidRequestException",
+                                     f"Invalid OutputLocation {output_location!r}: expected s3://bucket/prefix/")
         statement_type, substatement = _statement_type(query)
         execution = QueryExecution(
             id=str(uuid.uuid4()), query=query, database=database or "default",
             catalog=catalog or "AwsDataCatalog", workgroup=group.name,
-            result_base=output_location.rstrip("/"), parameters=parameters,
+            result_base=output_location.rstrip("/") if output_location else None, parameters=parameters,
             engine_query_id=self._engine_query_id(), statement_type=statement_type,
-            substatement_type=substatement)
+            substatement_type=substatement, result_settings=settings, managed=managed, reuse=reuse)
         with self._lock:
+            previous = self._reusable(execution, max_age) if max_age is not None else None
+            if previous is not None:
+                self._reuse(execution, previous)
             self._remember(execution, token)
         # Known after a crash too: a query cut by a kill -9 comes back FAILED, never "not found".
-        persistence.changed(PERSISTENCE_NAME, wait=False)
-        self._pool.submit(self._run, execution)
+        persistence.changed(PERSISTENCE_NAME, wait=previous is not None)
+        if previous is None:
+            self._pool.submit(self._run, execution)
         return execution.id
+
+    def _reusable(self, execution: QueryExecution, max_age_minutes: int) -> QueryExecution | None:
+        """The newest earlier result this SELECT may reuse (Athena's query result reuse): the same
+        query text, catalog, database and parameters, succeeded within ``max_age_minutes``, its
+        result file still there. Called under the lock."""
+        if execution.substatement_type != "SELECT" or execution.managed is not None:
+            return None
+        oldest = _now().timestamp() - max_age_minutes * 60
+        for earlier in reversed(self.executions.values()):
+            if earlier.completed is None or earlier.completed.timestamp() < oldest:
+                continue
+            if (earlier.state, earlier.output_kind, earlier.managed) != ("SUCCEEDED", "csv", None) or \
+                    (earlier.query, earlier.catalog, earlier.database, earlier.parameters) != \
+                    (execution.query, execution.catalog, execution.database, execution.parameters) or \
+                    not earlier.output_location or not earlier.columns:
+                continue
+            bucket, key = split_s3_uri(earlier.output_location)
+            try:
+                open_object(ObjectStore(), bucket, key).close()
+            except (KeyError, NoSuchBucket):
+                continue  # its result file was deleted: run the query again
+            return earlier
+        return None
+
+    @staticmethod
+    def _reuse(execution: QueryExecution, previous: QueryExecution) -> None:
+        """Finish ``execution`` at once with ``previous``'s result (nothing scanned, no new file)."""
+        for name in ("statement_type", "substatement_type", "output_location", "columns", "output_kind",
+                     "header_row", "output_rows", "output_bytes", "engine_query_id"):
+            setattr(execution, name, getattr(previous, name))
+        execution.reused = True
+        execution.state = "SUCCEEDED"
+        execution.completed = _now()
+        now = time.perf_counter()
+        execution.started_clock = execution.engine_done_clock = execution.completed_clock = now
+        execution.snapshot = _execution_state(execution)
+        execution.done.set()
 
     def _remember(self, execution: QueryExecution, token: str | None) -> None:
         """Add to the history, forgetting the oldest finished executions beyond its bounds."""
@@ -482,8 +629,9 @@ class AthenaBackend:
         result: StatementResult | None = None
         try:
             store = ObjectStore()
-            self._check_output_bucket(store, execution.result_base or "")
-            result = self.engine.execute(execution.query, ctx)
+            if execution.managed is None:
+                self._check_output_bucket(store, execution.result_base or "")
+            result = self._execute(execution, ctx)
             self._write_results(store, execution, result, ctx, started)
         except AthenaQueryError as err:
             self._finish(execution, "FAILED", err.reason, err)
@@ -505,6 +653,44 @@ class AthenaBackend:
             if result is not None and result.stream is not None:
                 result.stream.close()  # already closed unless writing the results failed early
         self._finish(execution, "SUCCEEDED", None)
+
+    def _execute(self, execution: QueryExecution, ctx: QueryContext) -> StatementResult:
+        """Run the query: PREPARE / DEALLOCATE PREPARE here, EXECUTE as its prepared statement
+        with the USING values (or the ExecutionParameters), anything else in the engine."""
+        statement = prepared.parse(execution.query)
+        if statement is None:
+            return self.engine.execute(execution.query, ctx)
+        if statement.kind == "EXECUTE":
+            with self._lock:
+                doc = self._find_prepared(execution.workgroup, statement.name)
+            if doc is None:
+                raise prepared.not_found(statement.name)
+            if statement.using is not None:
+                ctx.parameters = statement.using
+            return self.engine.execute(doc["QueryStatement"], ctx)
+        ctx.commit()
+        if statement.kind == "PREPARE":
+            try:
+                self.put_prepared_statement(execution.workgroup, statement.name, statement.body, None,
+                                            create=None)
+            except AthenaApiError as err:
+                raise AthenaQueryError("GENERIC_USER_ERROR", err.message, 1, 1) from None
+        else:
+            with self._lock:
+                doc = self._find_prepared(execution.workgroup, statement.name)
+            if doc is None:
+                raise prepared.not_found(statement.name)
+            self.delete_prepared_statement(execution.workgroup, doc["StatementName"])
+        return StatementResult("UTILITY", statement.kind if statement.kind == "PREPARE" else "DEALLOCATE",
+                               output="txt")
+
+    def _find_prepared(self, workgroup: str, name: str) -> dict[str, Any] | None:
+        """A workgroup's prepared statement by its name in SQL (exact, else case-insensitive)."""
+        statements = self.prepared.get(workgroup) or {}
+        if name in statements:
+            return statements[name]
+        matches = [doc for key, doc in statements.items() if key.lower() == name.lower()]
+        return matches[0] if len(matches) == 1 else None
 
     @staticmethod
     def _check_output_bucket(store: ObjectStore, base: str) -> None:
@@ -539,9 +725,7 @@ class AthenaBackend:
         A SELECT's rows stream into a local file (rendered batch by batch), which
         becomes the ``.csv`` object at the commit point.
         """
-        base = execution.result_base or ""
-        bucket, prefix = split_s3_uri(base)
-        key_base = f"{prefix}/{execution.id}" if prefix else execution.id
+        put_path, put_bytes, location = self._result_sink(store, execution)
         execution.statement_type = result.statement_type
         execution.substatement_type = result.substatement_type
         execution.columns = result.columns
@@ -553,11 +737,11 @@ class AthenaBackend:
             execution.engine_ms = int((execution.engine_done_clock - started) * 1000)
             try:
                 ctx.commit()
-                put_file(store, bucket, f"{key_base}.csv", path, sink.md5.hexdigest())
+                put_path(".csv", path, sink.md5.hexdigest())
             finally:
                 path.unlink(missing_ok=True)
-            store.put(bucket, f"{key_base}.csv.metadata", metadata)
-            execution.output_location = f"s3://{bucket}/{key_base}.csv"
+            put_bytes(".csv.metadata", metadata)
+            execution.output_location = location(".csv")
             execution.header_row = True
             execution.output_bytes = sink.size
             execution.output_rows = result.stream.rows
@@ -569,17 +753,18 @@ class AthenaBackend:
                 rows = [[str(v) if v is not None else "" for v in row.values()]
                         for row in result.table.to_pylist()] if result.table is not None else []
                 data = results.text_bytes(rows)
-                store.put(bucket, f"{key_base}.txt", data)
-                store.put(bucket, f"{key_base}.txt.metadata", metadata)
-                execution.output_location = f"s3://{bucket}/{key_base}.txt"
+                put_bytes(".txt", data)
+                put_bytes(".txt.metadata", metadata)
+                execution.output_location = location(".txt")
                 execution.header_row = False
                 execution.output_rows = len(rows)
             else:  # ctas, unload, insert: a data manifest lists the files written
                 data = "".join(f"{uri}\n" for uri in result.data_files).encode()
-                store.put(bucket, f"{key_base}-manifest.csv", data)
-                store.put(bucket, f"{key_base}.metadata", metadata)
-                execution.output_location = f"s3://{bucket}/{key_base}"
-                execution.manifest_location = f"s3://{bucket}/{key_base}-manifest.csv"
+                put_bytes("-manifest.csv", data)
+                put_bytes(".metadata", metadata)
+                execution.output_location = location("")
+                if execution.managed is None:
+                    execution.manifest_location = location("-manifest.csv")
                 execution.header_row = False
                 execution.update_count = result.table["rows"][0].as_py() if result.table is not None else 0
                 execution.output_rows = 1 if result.table is not None else 0
@@ -587,6 +772,31 @@ class AthenaBackend:
         execution.bytes_scanned = result.bytes_scanned
         execution.rows_read = result.rows_read
         execution.planning_ms = result.planning_ms
+
+    def _result_sink(self, store: ObjectStore, execution: QueryExecution) -> tuple[
+            Callable[[str, Path, str], None], Callable[[str, bytes], None], Callable[[str], str]]:
+        """Where a query's result files go: (put a finished local file, put bytes, the location of
+        a file), each by its suffix (``.csv``...). Under the OutputLocation, or, with managed
+        query results, in Athena's own storage (local files no S3 request can see)."""
+        if execution.managed is not None:
+            folder = managed_results_dir(self.engine.work_dir)
+
+            def put_managed(suffix: str, path: Path, _md5: str) -> None:
+                target = folder / f"{execution.id}{suffix}"
+                shutil.move(path, target.with_name(target.name + ".tmp"))
+                os.replace(target.with_name(target.name + ".tmp"), target)
+
+            def put_managed_bytes(suffix: str, data: bytes) -> None:
+                target = folder / f"{execution.id}{suffix}"
+                target.with_name(target.name + ".tmp").write_bytes(data)
+                os.replace(target.with_name(target.name + ".tmp"), target)
+
+            return put_managed, put_managed_bytes, lambda suffix: str(folder / f"{execution.id}{suffix}")
+        bucket, prefix = split_s3_uri(execution.result_base or "")
+        key_base = f"{prefix}/{execution.id}" if prefix else execution.id
+        return (lambda suffix, path, md5: put_file(store, bucket, f"{key_base}{suffix}", path, md5),
+                lambda suffix, data: store.put(bucket, f"{key_base}{suffix}", data),
+                lambda suffix: f"s3://{bucket}/{key_base}{suffix}")
 
     def _spool_csv(self, execution: QueryExecution, result: StatementResult) -> tuple[Any, HashingFile]:
         """Render a SELECT's rows, batch by batch, into a local ``.csv`` file (removed on failure)."""
@@ -630,12 +840,17 @@ class AthenaBackend:
             return execution, rows[offset:offset + max_rows], None
         if not execution.output_location or not execution.columns:
             return execution, [], None
-        bucket, key = split_s3_uri(execution.output_location)
         try:
-            body = open_object(ObjectStore(), bucket, key)
-        except (KeyError, NoSuchBucket):
-            raise AthenaApiError("InvalidRequestException", f"Unable to read the query result file "
-                                 f"{execution.output_location}: it was deleted") from None
+            if execution.managed is not None:
+                body: Any = open(execution.output_location, "rb")  # noqa: SIM115 - closed below
+            else:
+                bucket, key = split_s3_uri(execution.output_location)
+                body = open_object(ObjectStore(), bucket, key)
+        except (KeyError, NoSuchBucket, FileNotFoundError):
+            where = "managed query results expire after 24 hours" if execution.managed is not None \
+                else f"{execution.output_location} was deleted"
+            raise AthenaApiError("InvalidRequestException", f"Unable to read the query result file: "
+                                 f"{where}. Run the query again.") from None
         with body:
             page, next_offset = results.read_rows(body, offset, max_rows, execution.output_kind == "csv",
                                                   len(execution.columns))
@@ -667,6 +882,51 @@ class AthenaBackend:
         del self.named_queries[query_id]
         persistence.changed(PERSISTENCE_NAME)
 
+    # ------------------------------------------------------- prepared statements
+
+    def put_prepared_statement(self, workgroup: str, name: str, query: str, description: str | None,
+                               create: bool | None) -> None:
+        """Create (``create`` True), update (False: must exist) or set (None) a prepared statement."""
+        group = self.workgroup(workgroup).name
+        if not NAME_OK(name):
+            raise AthenaApiError("InvalidRequestException", f"Invalid StatementName {name!r}: use 1-256 "
+                                 "letters, digits, '_', '@' or ':'")
+        if not query or not query.strip():
+            raise AthenaApiError("InvalidRequestException", "QueryStatement must not be empty")
+        with self._lock:
+            statements = self.prepared.setdefault(group, {})
+            if create and name in statements:
+                raise AthenaApiError("InvalidRequestException",
+                                     f"Prepared statement {name} already exists in WorkGroup {group}")
+            if create is False and name not in statements:
+                raise AthenaApiError("ResourceNotFoundException",
+                                     f"Prepared statement {name} was not found in WorkGroup {group}")
+            statements[name] = prepared.document(group, name, query, description)
+        persistence.changed(PERSISTENCE_NAME)
+
+    def prepared_statement(self, workgroup: str, name: str) -> dict[str, Any]:
+        """A prepared statement (ResourceNotFoundException when the workgroup has none by that name)."""
+        group = self.workgroup(workgroup).name
+        with self._lock:
+            doc = (self.prepared.get(group) or {}).get(name)
+        if doc is None:
+            raise AthenaApiError("ResourceNotFoundException",
+                                 f"Prepared statement {name} was not found in WorkGroup {group}")
+        return doc
+
+    def delete_prepared_statement(self, workgroup: str, name: str) -> None:
+        """Delete a prepared statement."""
+        group = self.prepared_statement(workgroup, name)["WorkGroupName"]
+        with self._lock:
+            (self.prepared.get(group) or {}).pop(name, None)
+        persistence.changed(PERSISTENCE_NAME)
+
+    def prepared_statements(self, workgroup: str) -> list[dict[str, Any]]:
+        """A workgroup's prepared statements, by name."""
+        group = self.workgroup(workgroup).name
+        with self._lock:
+            return [doc for _, doc in sorted((self.prepared.get(group) or {}).items())]
+
     # ------------------------------------------------------------- durability
 
     def snapshot(self) -> dict[str, Any]:
@@ -675,6 +935,7 @@ class AthenaBackend:
             executions = [e.snapshot or _execution_state(e) for e in self.executions.values()]
             return {"workgroups": [dataclasses.asdict(g) for g in self.workgroups.values()],
                     "named_queries": [dict(q) for q in self.named_queries.values()],
+                    "prepared": [dict(doc) for group in self.prepared.values() for doc in group.values()],
                     "executions": executions, "tokens": dict(self.tokens)}
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -684,6 +945,8 @@ class AthenaBackend:
                 self.workgroups[item["name"]] = WorkGroup(**item)
             for item in state.get("named_queries") or []:
                 self.named_queries[item["NamedQueryId"]] = dict(item)
+            for item in state.get("prepared") or []:
+                self.prepared.setdefault(item["WorkGroupName"], {})[item["StatementName"]] = dict(item)
             current = list(self.executions.values())
             self.executions.clear()
             self._history_text = 0
@@ -714,6 +977,28 @@ def decode_token(token: str | None, kind: str) -> int:
         return int(offset)
     except (ValueError, UnicodeDecodeError):
         raise AthenaApiError("InvalidRequestException", "The NextToken is not valid") from None
+
+
+# Athena keeps managed query results for 24 hours.
+MANAGED_RESULTS_TTL_S = 24 * 3600
+_MANAGED_PRUNED = [0.0]
+
+
+def managed_results_dir(work_dir: Path) -> Path:
+    """Athena's own storage for managed query results: the durable state's blob folder (or this
+    process's work folder when nothing is persisted). Results older than 24 hours are removed."""
+    folder = persistence.blob_dir("athena-managed-results")
+    if folder is None:
+        folder = work_dir / "managed-results"
+        folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    if now - _MANAGED_PRUNED[0] > 3600:
+        _MANAGED_PRUNED[0] = now
+        for path in folder.iterdir():
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > MANAGED_RESULTS_TTL_S:
+                    path.unlink()
+    return folder
 
 
 _BACKENDS: dict[str, AthenaBackend] = {}

@@ -58,7 +58,8 @@ def start_query_execution(backend: AthenaBackend, body: dict[str, Any]) -> dict[
     query_id = backend.start_query_execution(
         query=body.get("QueryString", ""), database=context.get("Database"), catalog=context.get("Catalog"),
         output_location=result_config.get("OutputLocation"), workgroup=body.get("WorkGroup"),
-        parameters=body.get("ExecutionParameters"), token=body.get("ClientRequestToken"))
+        parameters=body.get("ExecutionParameters"), token=body.get("ClientRequestToken"),
+        result_settings=result_config, reuse=body.get("ResultReuseConfiguration"))
     return {"QueryExecutionId": query_id}
 
 
@@ -312,6 +313,57 @@ def delete_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str
     return {}
 
 
+# ------------------------------------------------------- prepared statements
+
+
+def _prepared_workgroup(body: dict[str, Any]) -> str:
+    return body.get("WorkGroup") or "primary"
+
+
+def create_prepared_statement(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """CreatePreparedStatement."""
+    backend.put_prepared_statement(_prepared_workgroup(body), body["StatementName"], body["QueryStatement"],
+                                   body.get("Description"), create=True)
+    return {}
+
+
+def update_prepared_statement(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """UpdatePreparedStatement (the statement must exist)."""
+    backend.put_prepared_statement(_prepared_workgroup(body), body["StatementName"], body["QueryStatement"],
+                                   body.get("Description"), create=False)
+    return {}
+
+
+def get_prepared_statement(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetPreparedStatement."""
+    return {"PreparedStatement": backend.prepared_statement(_prepared_workgroup(body), body["StatementName"])}
+
+
+def batch_get_prepared_statement(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetPreparedStatement."""
+    found, missing = [], []
+    for name in body.get("PreparedStatementNames") or []:
+        try:
+            found.append(backend.prepared_statement(_prepared_workgroup(body), name))
+        except AthenaApiError as err:
+            missing.append({"StatementName": name, "ErrorCode": err.code, "ErrorMessage": err.message})
+    return {"PreparedStatements": found, "UnprocessedPreparedStatementNames": missing}
+
+
+def delete_prepared_statement(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """DeletePreparedStatement."""
+    backend.delete_prepared_statement(_prepared_workgroup(body), body["StatementName"])
+    return {}
+
+
+def list_prepared_statements(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListPreparedStatements (up to 50 a page)."""
+    summaries = [{"StatementName": d["StatementName"], "LastModifiedTime": d["LastModifiedTime"]}
+                 for d in backend.prepared_statements(_prepared_workgroup(body))]
+    chunk, token = _page(summaries, body, "prepared", 50, 50)
+    return _with_token({"PreparedStatements": chunk}, token)
+
+
 OPERATIONS: dict[str, Callable[[AthenaBackend, dict[str, Any]], dict[str, Any]]] = {
     "StartQueryExecution": start_query_execution,
     "GetQueryExecution": get_query_execution,
@@ -339,6 +391,12 @@ OPERATIONS: dict[str, Callable[[AthenaBackend, dict[str, Any]], dict[str, Any]]]
     "BatchGetNamedQuery": batch_get_named_query,
     "ListNamedQueries": list_named_queries,
     "DeleteNamedQuery": delete_named_query,
+    "CreatePreparedStatement": create_prepared_statement,
+    "UpdatePreparedStatement": update_prepared_statement,
+    "GetPreparedStatement": get_prepared_statement,
+    "BatchGetPreparedStatement": batch_get_prepared_statement,
+    "DeletePreparedStatement": delete_prepared_statement,
+    "ListPreparedStatements": list_prepared_statements,
 }
 
 

@@ -199,10 +199,11 @@ class TableReader:
              partition_filter: dict[str, set[str]] | None = None) -> Planned:
         """The data objects to read, with their partition values (pruned partitions skipped)."""
         fmt = table_format(table_def)
-        if fmt not in ("parquet", "csv", "json"):
+        if fmt not in ("parquet", "csv", "json", "orc", "avro"):
             raise AthenaQueryError(
                 "NOT_SUPPORTED", f"Table format '{fmt}' is not supported by the local Athena "
-                "(it reads PARQUET, CSV and JSON). Convert the data with a CTAS ... format='PARQUET'.")
+                "(it reads PARQUET, ORC, AVRO, CSV and JSON). Convert the data with a CTAS ... "
+                "format='PARQUET'.")
         _, part_cols = table_columns(table_def)
         planned = []
         for values, location in locations:
@@ -357,9 +358,10 @@ class TableReader:
     @staticmethod
     def _text_batches(body: Any, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
                       chosen: list[Column], obj: StoredObject) -> Iterator[pa.Table]:
-        stream: Any = pa.PythonFile(body, mode="r")
-        if obj.key.endswith(".gz"):
-            stream = pa.CompressedInputStream(stream, "gzip")
+        if fmt in ("orc", "avro"):
+            yield from _binary_pieces(body, fmt, data_cols, chosen, obj)
+            return
+        stream = _decompressed(pa.PythonFile(body, mode="r"), obj)
         if fmt == "json":
             import pyarrow.json as pajson
 
@@ -397,9 +399,13 @@ class TableReader:
 
     def _decode_text(self, raw: bytes, fmt: str, table_def: dict[str, Any], data_cols: list[Column],
                      obj: StoredObject) -> dict[str, pa.ChunkedArray]:
-        stream: Any = pa.BufferReader(raw)
-        if obj.key.endswith(".gz"):
-            stream = pa.CompressedInputStream(stream, "gzip")
+        if fmt in ("orc", "avro"):
+            pieces = list(_binary_pieces(io.BytesIO(raw), fmt, data_cols, data_cols, obj))
+            if not pieces:
+                return {c.name: pa.chunked_array([], type=c.arrow_type) for c in data_cols}
+            whole = pa.concat_tables(pieces, promote_options="permissive")
+            return {c.name: whole.column(c.name) for c in data_cols}
+        stream = _decompressed(pa.BufferReader(raw), obj)
         table = _read_json(stream) if fmt == "json" else _read_csv(stream, table_def, data_cols)
         out = {}
         for col in data_cols:
@@ -504,14 +510,17 @@ def _coerce(values: pa.ChunkedArray, col: Column, obj: StoredObject, fmt: str) -
             return values
     if pa.types.is_timestamp(source) and pa.types.is_timestamp(target) and source.tz == target.tz:
         return values  # keep the file's precision: no loss, no copy
-    compatible = family(source) == family(target) or family(source) == "null" or fmt != "parquet"
+    text = fmt in ("csv", "json")
+    compatible = family(source) == family(target) or family(source) == "null" or text
     if family(source) == "number" and pa.types.is_floating(source) and pa.types.is_integer(target):
         compatible = False
     if compatible:
         try:
-            if fmt != "parquet" and family(source) == "string" and family(target) != "string":
+            if text and family(source) == "string" and family(target) != "string":
                 # Text formats: an empty field is NULL for non-string columns.
                 values = pc.if_else(pc.equal(values, ""), pa.scalar(None, source), values)
+                if pa.types.is_timestamp(target):
+                    return _text_timestamps(values, target)
             return values.cast(target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
@@ -520,6 +529,52 @@ def _coerce(values: pa.ChunkedArray, col: Column, obj: StoredObject, fmt: str) -
         "HIVE_BAD_DATA", f"Field {col.name}'s type {physical} in {fmt} file {obj.uri} is "
         f"incompatible with type {col.hive_type} defined in table schema. Fix the table's column "
         "type (e.g. re-run the crawler) or rewrite the file.")
+
+
+def _binary_pieces(body: Any, fmt: str, data_cols: list[Column], chosen: list[Column],
+                   obj: StoredObject) -> Iterator[pa.Table]:
+    """An ORC or Avro object's chosen columns through the table's types, a stripe or a
+    block of rows at a time (a column missing from the file is NULL)."""
+    from utils.cloud.athena import formats
+
+    names = [c.name for c in chosen]
+    try:
+        pieces = formats.orc_batches(body) if fmt == "orc" else \
+            formats.avro_batches(body, [c.name for c in data_cols], STREAM_BATCH_ROWS)
+        for piece in pieces:
+            arrays = []
+            for col in chosen:
+                values = piece.column(col.name) if col.name in piece.column_names else \
+                    pa.chunked_array([pa.nulls(piece.num_rows, col.arrow_type)])
+                arrays.append(_coerce(values, col, obj, fmt))
+            yield pa.table(arrays, names=names) if chosen else \
+                pa.table({"__rows": pa.nulls(piece.num_rows)}).drop_columns(["__rows"])
+    except (pa.ArrowInvalid, OSError, ValueError, EOFError) as err:
+        raise AthenaQueryError(
+            "HIVE_CANNOT_OPEN_SPLIT", f"Error opening Hive split {obj.uri}: not a valid {fmt.upper()} "
+            f"file ({err}). Remove the object or fix the table's format.") from None
+
+
+# Text objects are decompressed by their name's extension, as Hadoop's codecs are chosen.
+TEXT_CODECS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+
+
+def _decompressed(stream: Any, obj: StoredObject) -> Any:
+    """A text object's bytes, decompressed if its name says it is compressed."""
+    for suffix, codec in TEXT_CODECS.items():
+        if obj.key.lower().endswith(suffix):
+            return pa.CompressedInputStream(stream, codec)
+    return stream
+
+
+def _text_timestamps(values: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    """Text timestamps as Hive's text SerDes read them: ``yyyy-MM-dd HH:mm:ss[.fffffffff]``
+    (up to nanoseconds in the file), kept at the table's precision (Athena: milliseconds)."""
+    digits = {"s": 0, "ms": 3, "us": 6, "ns": 9}[target.unit]
+    # Arrow refuses more fractional digits than the unit holds: drop the excess (Athena
+    # truncates to its precision), without a detour through nanoseconds (years 1677-2262 only).
+    pattern, keep = (r"\.\d*$", "") if digits == 0 else (rf"(\.\d{{{digits}}})\d+$", r"\1")
+    return pc.replace_substring_regex(values, pattern, keep).cast(target)
 
 
 def _csv_options(table_def: dict[str, Any], data_cols: list[Column]) -> tuple[Any, Any, Any]:

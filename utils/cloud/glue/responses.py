@@ -100,6 +100,26 @@ def search_tables(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def update_table(body: dict[str, Any]) -> dict[str, Any]:
+    """UpdateTable: a new table version, archiving the current one, unless ``SkipArchive`` is
+    true (then the current version is replaced and no new version is kept), as AWS Glue does."""
+    database = _require(body, "DatabaseName")
+    table_input = _require(body, "TableInput")
+    name = table_input.get("Name") if isinstance(table_input, dict) else None
+    if not name:
+        raise InvalidInput("TableInput.Name is required.")
+    backend = jobs_model.runner().catalog.backend
+    if not body.get("SkipArchive"):
+        backend.update_table(database, name, table_input)
+        return {}
+    from moto.core.utils import utcnow
+
+    table = backend.get_table(database, name)  # EntityNotFoundException when absent
+    table.versions[str(table._current_version)] = table_input
+    table.updated_time = utcnow()
+    return {}
+
+
 # -- crawlers -----------------------------------------------------------------------
 
 
@@ -157,6 +177,7 @@ _HANDLERS: dict[str, Handler] = {
     "BatchStopJobRun": batch_stop_job_run,
     "UpdateJob": update_job,
     "SearchTables": search_tables,
+    "UpdateTable": update_table,
     "StartCrawler": start_crawler,
     "StopCrawler": stop_crawler,
     "GetCrawler": get_crawler,
