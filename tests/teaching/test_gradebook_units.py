@@ -9,6 +9,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -262,6 +263,84 @@ def test_stale_staging_of_dead_workers_is_removed(tmp_path):
     sandbox.remove_stale(tmp_path)
     assert not dead.exists() and alive.exists()
     assert Path(sandbox.__file__).read_text().count("import ") < 40  # the launcher stays light
+
+
+_FAKE_WORKER = """
+import subprocess, sys, time
+from utils.teaching.sandbox import join_cgroup
+join_cgroup(sys.argv[1])  # what _init_worker does first
+# No parent-death signal, own session: what a signal armed too late (bwrap's clone) leaves behind.
+orphan = subprocess.Popen(["sleep", "600"], start_new_session=True)
+print("orphan", orphan.pid, flush=True)
+time.sleep(600)
+"""
+_FAKE_GRADER = """
+import subprocess, sys, time
+from utils.teaching import sandbox
+reaper = sandbox.Reaper.start()
+worker = subprocess.Popen([sys.executable, "-c", sys.argv[1], reaper.join])
+reaper.register([worker.pid])
+print("worker", worker.pid, flush=True)
+print("cgroup", reaper.cgroup or "-", flush=True)
+time.sleep(600)
+"""
+
+
+def _gone(path: Path, timeout: float) -> bool:
+    """True once ``path`` (/proc/PID or a cgroup) is gone, or the process a zombie, within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if (path / "stat").exists() and (path / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except OSError:
+            pass
+        if not path.exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_reaper_kills_what_escaped_the_parent_death_signals_when_the_grader_is_killed():
+    import signal
+    import subprocess
+    import sys
+
+    grader = subprocess.Popen([sys.executable, "-c", _FAKE_GRADER, _FAKE_WORKER], cwd=sample.ROOT,  # noqa: S603
+                              stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(sample.ROOT)})
+    seen = {}
+    try:
+        while len(seen) < 3:
+            key, value = grader.stdout.readline().decode().split()
+            seen[key] = value
+        os.kill(grader.pid, signal.SIGKILL)
+        grader.wait()
+        assert _gone(Path(f"/proc/{seen['worker']}"), 10), "the registered worker outlived the grader"
+        if seen["cgroup"] == "-":  # no root or no v1 pids hierarchy: parent-death signals only
+            os.kill(int(seen["orphan"]), signal.SIGKILL)
+            pytest.skip("no batch cgroup here: only registered processes are reaped")
+        assert _gone(Path(f"/proc/{seen['orphan']}"), 10), "a process of the batch cgroup outlived the grader"
+        assert _gone(Path(seen["cgroup"]), 10), "the reaper left its cgroup behind"
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+
+
+def test_after_a_normal_batch_the_reaper_kills_nothing_and_removes_its_cgroup():
+    import subprocess
+
+    from utils.teaching import sandbox
+
+    reaper = sandbox.Reaper.start()
+    sleeper = subprocess.Popen(["sleep", "60"])  # noqa: S607
+    try:
+        reaper.register([sleeper.pid])
+        reaper.close()
+        assert reaper.process.returncode == 0 and sleeper.poll() is None
+        assert reaper.cgroup is None or not reaper.cgroup.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 # --- learner functions called from the grading side -----------------------------------------------

@@ -666,12 +666,13 @@ class _WorkerState:
 _WORKER: _WorkerState | None = None
 
 
-def _init_worker(batch: BatchContext, parent: int, modules: Sequence[str]) -> None:
-    """Worker start: die with the grader (PR_SET_PDEATHSIG), load the grader modules."""
+def _init_worker(batch: BatchContext, parent: int, modules: Sequence[str], join: str = "") -> None:
+    """Worker start: join the batch cgroup, die with the grader (PR_SET_PDEATHSIG), load the graders."""
     import importlib
 
-    from utils.teaching.sandbox import die_with_parent
+    from utils.teaching.sandbox import die_with_parent, join_cgroup
 
+    join_cgroup(join)  # first: whatever this worker starts is born in the reaper's cgroup
     die_with_parent()
     if os.getppid() != parent:  # the grader died before the signal was armed
         os._exit(1)
@@ -1201,7 +1202,9 @@ def grade_all(
 ) -> list[SubmissionGrade]:
     """Grade every submission in parallel worker processes; results in submission order.
 
-    Workers die with this process (PR_SET_PDEATHSIG), and their kernels with them.
+    Workers die with this process (PR_SET_PDEATHSIG), and their kernels with them; should a
+    parent-death signal miss (see :class:`~utils.teaching.sandbox.Reaper`), the reaper started
+    first kills every process of the batch once this process is gone.
     ``csv_path``, when given, is rewritten after every finished submission. One bad
     submission never stops the batch: if a worker process itself dies, the submissions it
     took down are re-graded one at a time in fresh processes.
@@ -1222,30 +1225,47 @@ def grade_all(
         if on_done:
             on_done(done, len(submissions), grade)
 
+    from utils.teaching.sandbox import Reaper
+
     context = multiprocessing.get_context("spawn")
-    init = (batch, os.getpid(), tuple(options.grader_modules))
+    reaper = Reaper.start()  # before any worker: it kills what they start if this process dies
+    init = (batch, os.getpid(), tuple(options.grader_modules), reaper.join)
     broken: list[int] = []
     workers = min(jobs, max(1, len(submissions)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=init) as pool:
-        futures: dict[Future[SubmissionGrade], int] = {
-            pool.submit(grade_submission, submissions[i], options): i for i in range(len(submissions))
-        }
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                finished(index, future.result())
-            except BrokenProcessPool:
-                broken.append(index)
-            except Exception as error:
-                finished(index, _crashed(submissions[index], error))
-    for index in sorted(broken):  # isolate the culprit: one fresh process each
-        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init_worker,
+
+    def watched(pool: ProcessPoolExecutor) -> None:
+        """Register the pool's workers and the resource tracker with the reaper."""
+        from multiprocessing import resource_tracker
+
+        tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+        reaper.register([*getattr(pool, "_processes", {}), *([tracker] if tracker else [])])
+
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                  initargs=init) as pool:
-            try:
-                finished(index, pool.submit(grade_submission, submissions[index], options).result())
-            except Exception as error:
-                finished(index, _crashed(submissions[index], error))
+            futures: dict[Future[SubmissionGrade], int] = {
+                pool.submit(grade_submission, submissions[i], options): i for i in range(len(submissions))
+            }
+            watched(pool)
+            for future in as_completed(futures):
+                index = futures[future]
+                try:
+                    finished(index, future.result())
+                except BrokenProcessPool:
+                    broken.append(index)
+                except Exception as error:
+                    finished(index, _crashed(submissions[index], error))
+        for index in sorted(broken):  # isolate the culprit: one fresh process each
+            with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init_worker,
+                                     initargs=init) as pool:
+                future = pool.submit(grade_submission, submissions[index], options)
+                watched(pool)
+                try:
+                    finished(index, future.result())
+                except Exception as error:
+                    finished(index, _crashed(submissions[index], error))
+    finally:
+        reaper.close()
     return [grades[i] for i in range(len(submissions))]
 
 
