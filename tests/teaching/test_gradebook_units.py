@@ -13,6 +13,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,6 +119,32 @@ def test_notebooks_are_identified_by_metadata_name_or_grader_cells():
     assert notebook == "sample_lab" and "call 1 grader(s)" in how
     notebook, how = registry.identify({}, "final (2)", ["def check_total_revenue(x):\n    pass"])
     assert notebook is None and "no cell calls a declared grader" in how
+    # A course notebook without graded exercises is still recognised, by metadata or file name.
+    course = {"00_getting_started"}
+    assert registry.identify({"delab": {"notebook": "00_getting_started"}}, "x (1)", [], course)[0] == (
+        "00_getting_started")
+    assert registry.identify({}, "00_getting_started", [], course)[0] == "00_getting_started"
+    assert registry.identify({"delab": {"notebook": "not_ours"}}, "x (1)", [], course)[0] is None
+
+
+def test_a_course_notebook_without_exercises_is_no_graded_exercises_not_needs_review(tmp_path):
+    from utils.teaching import gradebook
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    pristine = sample.lab()
+    pristine.metadata["delab"] = {"notebook": "00_welcome"}
+    nbformat.write(pristine, notebooks / "00_welcome.ipynb")
+    (tmp_path / "alice").mkdir()
+    nbformat.write(pristine, tmp_path / "alice" / "renamed copy.ipynb")
+    options = gradebook.GradingOptions(labs_dir=None, notebooks_dir=notebooks)
+    grade = gradebook.grade_submission(gradebook.Submission(tmp_path / "alice" / "renamed copy.ipynb",
+                                                            "alice", "renamed copy"), options)
+    assert (grade.status, grade.reason, grade.max_score) == (
+        "no graded exercises", "00_welcome has no graded exercises", 0)
+    gradebook.write_csv([grade], tmp_path / "grades.csv")
+    total = (tmp_path / "grades.csv").read_text().splitlines()[-1]
+    assert total == "alice,,TOTAL,0,0,False,graded,", total
 
 
 def test_protect_cells_matches_by_id_or_by_grader_call():

@@ -88,6 +88,9 @@ OUTPUT_TOO_LARGE = "output too large"
 KERNEL_DIED = "kernel died"
 INVALID = "invalid notebook"
 ERROR = "not graded"
+NO_EXERCISES = "no graded exercises"
+"""A course notebook that declares no graded exercise: 0 of 0, not a problem."""
+_FINE = {GRADED, NO_EXERCISES}
 
 
 @dataclass(frozen=True)
@@ -553,6 +556,15 @@ def protect_cells(
     return nb, protection
 
 
+def course_notebooks(options: GradingOptions) -> set[str]:
+    """Names of the course's notebooks (the pristine copies' file stems), declared or not."""
+    names = {Path(options.lab).stem} if options.lab is not None else set()
+    for folder in (options.labs_dir, options.notebooks_dir):
+        if folder is not None and Path(folder).is_dir():
+            names |= {path.stem for path in Path(folder).glob("*.ipynb")}
+    return names
+
+
 def _find_pristine(notebook: str, options: GradingOptions) -> tuple[nbformat.NotebookNode | None, str]:
     """The learner copy the notebook was handed out as (labs/, notebooks/ or --lab), and its path."""
     import nbformat
@@ -761,7 +773,8 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
         grade.seconds = time.monotonic() - started
         return grade
     code_cells = [c.source for c in nb.cells if c.cell_type == "code"]
-    notebook, how = registry.identify(dict(nb.metadata), submission.path.stem, code_cells)
+    notebook, how = registry.identify(dict(nb.metadata), submission.path.stem, code_cells,
+                                      course_notebooks(options))
     if notebook is None:
         grade.status = NEEDS_REVIEW
         grade.reason = f"not graded: could not tell which notebook this is ({how})"
@@ -771,6 +784,11 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
     if how != "file name" or notebook != submission.path.stem:
         grade.notes.append(f"graded as {notebook} (matched by {how})")
     exercises = registry.exercises_for(notebook)
+    if not exercises:  # a course notebook without graded exercises: nothing to run, nothing to review
+        grade.status = NO_EXERCISES
+        grade.reason = f"{notebook} has no graded exercises"
+        grade.seconds = time.monotonic() - started
+        return grade
     try:
         pristine, _ = _find_pristine(notebook, options)
         if pristine is None:
@@ -1315,12 +1333,12 @@ def write_csv(grades: Sequence[SubmissionGrade], path: Path) -> Path:
             score = sum(g.score for g in learner_grades)
             max_score = sum(g.max_score for g in learner_grades)
             problems = "; ".join(
-                f"{g.lab or g.learner}: {g.reason}" for g in learner_grades if g.status != GRADED
+                f"{g.lab or g.learner}: {g.reason}" for g in learner_grades if g.status not in _FINE
             )
             status = (
                 GRADED
                 if not problems
-                else ", ".join(sorted({g.status for g in learner_grades if g.status != GRADED}))
+                else ", ".join(sorted({g.status for g in learner_grades if g.status not in _FINE}))
             )
             passed = bool(max_score) and score >= max_score and not problems
             writer.writerow([learner, "", "TOTAL", f"{score:g}", f"{max_score:g}", passed, status, problems])
@@ -1354,7 +1372,7 @@ def write_html(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
         f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>",
     ]
-    graded = sum(1 for g in grades if g.status == GRADED)
+    graded = sum(1 for g in grades if g.status in _FINE)
     sandboxed = sum(1 for g in grades if g.sandboxed)
     parts.append(
         f"<p>{len(grades)} submission(s): {graded} graded, {len(grades) - graded} with a problem. "
@@ -1404,7 +1422,7 @@ def write_html(
 
 
 def _badge(status: str) -> str:
-    kind = "graded" if status == GRADED else "problem"
+    kind = "graded" if status in _FINE else "problem"
     return f"<span class='badge {kind}'>{html.escape(status)}</span>"
 
 
@@ -1423,7 +1441,7 @@ def _parameter_value(text: str) -> Any:
 
 def _progress_line(done: int, total: int, grade: SubmissionGrade) -> None:
     label = f"{grade.learner}/{grade.lab}" if grade.lab else grade.learner
-    detail = grade.status if grade.status == GRADED else f"{grade.status}: {grade.reason}"
+    detail = grade.status if grade.status in _FINE else f"{grade.status}: {grade.reason}"
     print(
         f"[{done:>{len(str(total))}}/{total}] {label}: {grade.score:g}/{grade.max_score:g} ({detail}, "
         f"{grade.seconds:.1f} s)",
