@@ -212,6 +212,54 @@ def test_the_cloud_policy_lets_reads_and_the_labs_needs_pass_only(request_, allo
     assert (POLICY.refusal(*request_) is None) == allowed, POLICY.refusal(*request_)
 
 
+_SQL = b"SELECT 1 AS orderNumber"
+_SHA = __import__("hashlib").sha256(_SQL).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(("request_", "why"), [
+    (("PUT", f"/lake/transforms/fact_orders-{_SHA}.sql", {}, _SQL), None),
+    (("PUT", f"/lake/transforms/dim_products-{_SHA}.sql", {}, _SQL), None),
+    (("PUT", f"/lake/transforms/fact_orders-{_SHA}.sql", {}, b"SELECT 2"), "SHA-256 of its content"),
+    (("PUT", f"/lake/transforms/secrets-{_SHA}.sql", {}, _SQL), "only Athena results"),
+    (("PUT", f"/lake/transforms/fact_orders-{_SHA}.sql?acl", {}, _SQL), "only Athena results"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://lake/transforms/fact_orders-{_SHA}.sql"}}), None),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://lake/transforms/dim_products-{_SHA}.sql"}}), "--fact_orders_sql_uri"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://evil/transforms/fact_orders-{_SHA}.sql"}}), "--fact_orders_sql_uri"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://lake/transforms/fact_orders-{_SHA}.sql", "--target_path": "s3://lake/gold"}}),
+     "--target_path"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {"--db_secret": "other"}}), "--db_secret"),
+])
+def test_the_lab_part_2_transforms_pass_the_gateway_and_nothing_else(request_, why):
+    refusal = POLICY.refusal(*request_)
+    assert refusal is None if why is None else why in refusal, refusal
+
+
+def test_a_job_run_started_while_grading_publishes_to_the_submissions_scratch_target(tmp_path):
+    import dataclasses
+
+    from utils.teaching.gateway import Gateway, _aws_chunked
+
+    gateway = Gateway(tmp_path, cloud=("127.0.0.1", 1), policy=POLICY, scratch="123-job-1-ab")
+    try:
+        policy = gateway.policy
+        assert policy.scratch_target == "s3://lake/grading/123-job-1-ab/gold"
+        assert POLICY.scratch_target is None  # the batch's policy is not changed
+        run = {"JobName": "job", "Arguments": {"--x_sql_uri": "u"}}
+        _, _, headers, body = _json("AWSGlue.StartJobRun", run)
+        assert json.loads(policy.rewritten(headers, body))["Arguments"] == {
+            "--x_sql_uri": "u", "--target_path": "s3://lake/grading/123-job-1-ab/gold"}
+        assert policy.rewritten({"X-Amz-Target": "AWSGlue.GetJob"}, b"{}") == b"{}"
+        assert dataclasses.replace(policy, scratch_target=None).rewritten(headers, body) == body
+    finally:
+        gateway.close()
+    chunked = b"5;chunk-signature=ab\r\nSELEC\r\n2\r\nT1\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n"
+    assert _aws_chunked(chunked) == b"SELECT1"
+
+
 def test_the_etl_job_runs_only_while_its_script_is_the_shipped_one():
     class Pinned(CloudPolicy):
         script = b"print('shipped')"

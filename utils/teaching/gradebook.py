@@ -859,7 +859,8 @@ def _run_and_collect(
             from utils.teaching.gateway import Gateway
 
             gateway = Gateway(job.dir / "gw", db=services.db, db_user=services.db_user,
-                              cloud=services.cloud, policy=services.policy)
+                              cloud=services.cloud, policy=services.policy,
+                              scratch=f"{os.getpid()}-{job.dir.name}-{os.urandom(4).hex()}")
         run.km = _kernel_manager(job, options, gateway)
         grade.sandboxed = job.isolated or (options.sandbox and landlock_abi() > 0)
         config = Path(env.get("AWS_CONFIG_FILE", ""))
@@ -908,6 +909,9 @@ def _run_and_collect(
         if gateway is not None:
             gateway.close()
             notes.extend(f"refused: {why}" for why in dict.fromkeys(gateway.refused))
+            if gateway.policy is not None:  # the job runs' scratch output, once graded
+                with contextlib.suppress(Exception):
+                    gateway.policy.remove_scratch()
         job.close()
     return notes
 
