@@ -460,3 +460,40 @@ def test_the_sandbox_can_grade_an_exercise_itself(tmp_path):
     finally:
         runner.close()
     assert data["passed"] and data["score"] == 1 and data["exercise"] == "ex1_total_revenue"
+
+
+# --- nbclient's Output-widget mimic while grading -----------------------------------------------
+
+
+def test_output_widgets_never_write_to_the_kernels_shell_channel_while_grading():
+    """The send that raced the wait for execute_reply (lesson 06 hung until its timeout) is gone."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_notebook
+
+    from utils.teaching.gradebook import _quiet_output_widgets
+
+    class Shell:
+        sent: list = []
+
+        def send(self, msg):
+            self.sent.append(msg)
+
+    class Client:
+        shell_channel = Shell()
+        session = type("Session", (), {"msg": staticmethod(lambda *a, **k: {"a": a, "k": k})})()
+
+    client = NotebookClient(new_notebook())
+    client.kc = Client()
+    _quiet_output_widgets(client)
+    state = {"_model_module": "@jupyter-widgets/output", "_model_name": "OutputModel", "outputs": []}
+    opened = {"msg_type": "comm_open", "content": {"comm_id": "c1", "target_name": "jupyter.widget",
+                                                   "data": {"state": state}}, "parent_header": {}}
+    client.handle_comm_msg([], opened, 0)
+    widget = client.comm_objects["c1"]
+    printed = {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": "m"},
+               "content": {"name": "stdout", "text": "ranked\n"}}
+    widget.output([], printed, None, 0)
+    widget.clear_output([], {"parent_header": {}, "content": {"wait": False}}, 0)
+    widget.output([], printed, None, 0)
+    assert Client.shell_channel.sent == []
+    assert client.widget_state["c1"]["outputs"][0]["text"] == "ranked\n"  # the executed notebook keeps it

@@ -69,6 +69,12 @@ class Exercise:
         return tuple(p.name for p in params if p.kind == p.KEYWORD_ONLY and p.default is p.empty)
 
     @property
+    def submission_names(self) -> tuple[str, ...]:
+        """Keyword-only parameters the gradebook fills per submission (see :data:`SUBMISSION_CONTEXT`)."""
+        params = inspect.signature(self.grader).parameters.values()
+        return tuple(p.name for p in params if p.kind == p.KEYWORD_ONLY and p.name in SUBMISSION_CONTEXT)
+
+    @property
     def grader_name(self) -> str:
         """The name a notebook's grader cell calls (``grade_dim_locations``)."""
         return getattr(self.grader, "__name__", self.exercise)
@@ -77,6 +83,10 @@ class Exercise:
 _DECLARED: dict[str, dict[str, Exercise]] = {}
 
 METADATA_KEY = "delab"
+SUBMISSION_CONTEXT = ("target_path",)
+"""Keyword-only grader parameters (with a default, for use in the notebook) that the gradebook sets
+for each submission: ``target_path``, where the ETL job runs that submission's kernel started
+published (``s3://<lake>/grading/<id>/gold``), so a grader looks at that submission's runs only."""
 """``nb.metadata["delab"]["notebook"]``: the declared notebook a file is a copy of."""
 
 
