@@ -497,3 +497,18 @@ def test_output_widgets_never_write_to_the_kernels_shell_channel_while_grading()
     widget.output([], printed, None, 0)
     assert Client.shell_channel.sent == []
     assert client.widget_state["c1"]["outputs"][0]["text"] == "ranked\n"  # the executed notebook keeps it
+
+
+def test_the_summary_table_has_a_row_per_learner_and_notebook_with_points_and_time():
+    from utils.teaching.gradebook import SubmissionGrade, summary_table
+    from utils.teaching.grading import GradeResult
+
+    a = SubmissionGrade("alice", "C1W2_1_source_system", "a.ipynb", "graded", seconds=12.34,
+                        results=[GradeResult("ex1", True, 2, 2, "ok"), GradeResult("ex2", False, 0, 2, "no")],
+                        notebook="C1W2_1_source_system")
+    b = SubmissionGrade("alice", "00_getting_started", "b.ipynb", "no graded exercises", seconds=0.01)
+    lines = summary_table([a, b]).splitlines()
+    assert lines[0].split() == ["learner", "notebook", "points", "status", "time"]
+    assert lines[2].split() == ["alice", "00_getting_started", "0/0", "no", "graded", "exercises", "0.0", "s"]
+    assert lines[3].split() == ["alice", "C1W2_1_source_system", "2/4", "graded", "12.3", "s"]
+    assert lines[4].split() == ["alice", "TOTAL", "2/4", "12.3", "s"]

@@ -1007,13 +1007,21 @@ class _Sandboxes:
         """``python -m utils.teaching.answers serve`` in the job's sandbox, with the kernel's environment.
 
         ``network``: the gateway's database and cloud, as the kernel had them (for graders that
-        run in the sandbox); a learner function called by a grader outside gets none.
+        run in the sandbox), plus the read-only user's password, so such a grader connects as that
+        user (the gateway lets no other through; kernels read the same password from the lab's
+        Secrets Manager secret anyway); a learner function called by a grader outside gets none.
         """
         forwards = self.gateway.forwards if network and self.gateway is not None else None
+        env = dict(self.env)
+        if forwards and self.options.services.db is not None:
+            with contextlib.suppress(Exception):
+                from utils.config import get_settings
+
+                env["DELAB_DB_ETL_PASSWORD"] = get_settings().db_etl_password or ""
         argv = self.job.launcher_argv([sys.executable, "-I", "-m", "utils.teaching.answers", "serve"],
                                       forwards=forwards, log=self.job.dir / "functions.log", log_stdout=False)
         return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
-                                cwd=self.job.dir, env=dict(self.env))
+                                cwd=self.job.dir, env=env)
 
 
 def _grade_answers(
@@ -1484,6 +1492,24 @@ def _progress_line(done: int, total: int, grade: SubmissionGrade) -> None:
     )
 
 
+def summary_table(grades: Sequence[SubmissionGrade]) -> str:
+    """A plain-text table: one row per learner x notebook (points, status, seconds), then totals."""
+    rows = [("learner", "notebook", "points", "status", "time")]
+    for learner, learner_grades in _by_learner(grades).items():
+        for grade in learner_grades:
+            rows.append((learner, grade.notebook or grade.lab or Path(grade.path).stem,
+                         f"{grade.score:g}/{grade.max_score:g}", grade.status, f"{grade.seconds:.1f} s"))
+        rows.append((learner, "TOTAL", f"{sum(g.score for g in learner_grades):g}/"
+                     f"{sum(g.max_score for g in learner_grades):g}", "",
+                     f"{sum(g.seconds for g in learner_grades):.1f} s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.rjust(width) if i in (2, 4) else cell.ljust(width)
+                       for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (see ``--help``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -1622,6 +1648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     csv_path = write_csv(grades, out / "grades.csv")
     html_path = write_html(grades, out / "report.html", title=f"Grades: {args.submissions.name}",
                            isolation=isolation)
+    print(summary_table(grades))
     print(f"done in {time.monotonic() - started:.1f} s: wrote {csv_path} and {html_path}")
     return 0
 
