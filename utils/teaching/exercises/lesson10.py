@@ -215,7 +215,7 @@ def grade_probe(probe: Callable[[Any, str], str]) -> str:
     finally:
         for _, conn in connections:
             conn.close()
-    accounts = " and ".join(who.removeprefix("the ").removesuffix(" user") for who, _ in connections)
+    accounts = " and as ".join(who for who, _ in connections)
     return (
         f"probe agrees with the server on all {len(security.PROBES)} statements, as {accounts}: "
         "refusals are told apart from other errors, and nothing was changed."
