@@ -401,6 +401,49 @@ def test_the_reaper_kills_what_escaped_the_parent_death_signals_when_the_grader_
             grader.kill()
 
 
+_JOB_GRADER = """
+import os, subprocess, sys, time
+from utils.teaching import sandbox
+reaper = sandbox.Reaper.start()
+worker = subprocess.Popen(["sleep", "600"])  # a worker that died of its parent-death signal, say
+reaper.register([worker.pid], workers=True)
+uid = sandbox.UID_BASE + ((worker.pid & 0x3FFFFF) << 8) + 1  # its first job's uid
+def demote():
+    os.setgid(uid)
+    os.setuid(uid)
+job = subprocess.Popen(["sleep", "600"], preexec_fn=demote, start_new_session=True)  # in no batch cgroup
+print("worker", worker.pid, flush=True)
+print("job", job.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_without_a_batch_cgroup_the_reaper_kills_what_runs_as_the_workers_job_uids():
+    import signal
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        pytest.skip("jobs get their own uid only when the grader is root")
+    grader = subprocess.Popen([sys.executable, "-c", _JOB_GRADER], cwd=sample.ROOT,  # noqa: S603
+                              stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(sample.ROOT)})
+    seen = {}
+    try:
+        while len(seen) < 2:
+            key, value = grader.stdout.readline().decode().split()
+            seen[key] = value
+        os.kill(grader.pid, signal.SIGKILL)
+        grader.wait()
+        assert _gone(Path(f"/proc/{seen['worker']}"), 10)
+        assert _gone(Path(f"/proc/{seen['job']}"), 10), "a process with a job uid of the batch survived"
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+        for pid in seen.values():
+            with __import__("contextlib").suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+
+
 def test_after_a_normal_batch_the_reaper_kills_nothing_and_removes_its_cgroup():
     import subprocess
 

@@ -1299,7 +1299,8 @@ def grade_all(
         from multiprocessing import resource_tracker
 
         tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
-        reaper.register([*getattr(pool, "_processes", {}), *([tracker] if tracker else [])])
+        reaper.register(getattr(pool, "_processes", {}), workers=True)
+        reaper.register([tracker] if tracker else [])
 
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,

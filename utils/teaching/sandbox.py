@@ -495,13 +495,16 @@ class Reaper:
             self.process.stdin.write(line.encode() + b"\n")
             self.process.stdin.flush()
 
-    def register(self, pids: Iterable[int]) -> None:
-        """Processes to kill if the grader dies (checked by start time: a reused pid is spared)."""
+    def register(self, pids: Iterable[int], *, workers: bool = False) -> None:
+        """Processes to kill if the grader dies (checked by start time: a reused pid is spared).
+
+        ``workers``: grading workers, whose jobs' own uids (root) the reaper also sweeps.
+        """
         for pid in pids:
             start = _start_time(pid)
             if pid not in self._registered and start is not None:
                 self._registered.add(pid)
-                self._send(f"kill {pid} {start}")
+                self._send(f"{'worker' if workers else 'kill'} {pid} {start}")
 
     def close(self, timeout: float = 30.0) -> None:
         """The batch ended normally: the reaper removes the batch cgroup and exits."""
@@ -522,12 +525,47 @@ def join_cgroup(procs_file: str) -> None:
             Path(procs_file).write_text(str(os.getpid()))
 
 
+def _job_uid_owner(pid: int) -> int | None:
+    """The worker pid (masked) whose job uid ``pid`` runs as, or None for any other uid."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                uid = int(line.split()[1])
+                return (uid - UID_BASE) >> 8 if uid >= UID_BASE else None
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _kill_job_uids(owners: set[int], timeout: float) -> None:
+    """SIGKILL every process running as a job uid of one of ``owners`` (worker pids), until none is left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [int(entry.name) for entry in Path("/proc").iterdir()
+                 if entry.name.isdigit() and _job_uid_owner(int(entry.name)) in owners]
+        alive = [pid for pid in found if (_read_state(pid) or "Z") != "Z"]
+        if not alive:
+            return
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+def _read_state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def _reap_main(argv: Sequence[str]) -> int:
     """``reap [--cgroup=DIR]``: wait for end-of-file on stdin, then kill what the batch left."""
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):  # a terminal's Ctrl-C must not stop it
         signal.signal(sig, signal.SIG_IGN)
     cgroup = next((Path(a.removeprefix("--cgroup=")) for a in argv if a.startswith("--cgroup=")), None)
     targets: dict[int, str] = {}
+    workers: dict[int, str] = {}
     done = False
     pending = b""
     while chunk := os.read(0, 4096):
@@ -535,8 +573,10 @@ def _reap_main(argv: Sequence[str]) -> int:
         *lines, pending = pending.split(b"\n")
         for line in lines:
             words = line.decode(errors="replace").split()
-            if len(words) == 3 and words[0] == "kill" and words[1].isdigit():
+            if len(words) == 3 and words[0] in ("kill", "worker") and words[1].isdigit():
                 targets[int(words[1])] = words[2]
+                if words[0] == "worker":
+                    workers[int(words[1])] = words[2]
             elif words == ["done"]:
                 done = True
     if not done:
@@ -544,6 +584,11 @@ def _reap_main(argv: Sequence[str]) -> int:
             if _start_time(pid) == start:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+        # Without a batch cgroup (cgroup v2), what escaped still runs as its job's own uid: a worker's
+        # jobs are UID_BASE + (worker pid << 8) + n. A worker pid now another process's is skipped.
+        owners = {pid & 0x3FFFFF for pid, start in workers.items() if _start_time(pid) in (start, None)}
+        if owners and os.geteuid() == 0:
+            _kill_job_uids(owners, timeout=60.0)
     if cgroup is not None:
         # A process in uninterruptible sleep (e.g. while its tmpfs goes away) dies when it wakes.
         Cgroup("v1", {"pids": cgroup}).remove(timeout=60.0)
