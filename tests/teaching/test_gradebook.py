@@ -65,7 +65,7 @@ def _build(root: Path, outside: Path) -> dict[str, Path]:
         "looping": (f"{LAB}.ipynb", sample.with_cell(solution, "while True:\n    pass", at=ex1)),
         "exits": (f"{LAB}.ipynb", sample.with_cell(solution, "import sys\nsys.exit(1)", at=2)),
         "crashes": (f"{LAB}.ipynb", sample.with_cell(solution, "import os\nos._exit(1)", at=ex1)),
-        "chatty": (f"{LAB}.ipynb", sample.with_cell(solution, "print('x' * 50_000_000)", at=ex1)),
+        "chatty": (f"{LAB}.ipynb", sample.with_cell(solution, "print('x' * 6_000_000)", at=ex1)),  # > 5 MB
         "forger": (f"{LAB}.ipynb", forger),
         # issue #15's attacks, each on the unsolved lab unless said otherwise (honest grade 0)
         "hooker": (f"{LAB}.ipynb", sample.with_cell(lab, sample.hook_code(), at=sample.after_setup(lab))),

@@ -488,6 +488,8 @@ def _register_engine() -> None:
                 log=logger,
                 log_output=False,
                 allow_errors=True,
+                # The answers are exported before the end; the sandbox dies next anyway: no 5 s grace.
+                shutdown_kernel="immediate",
                 **kwargs,
             )
             return client.execute()
