@@ -13,10 +13,13 @@ job's folder, served by a :class:`Gateway` in the grading worker (outside the sa
   :meth:`CloudPolicy.refusal` looks at the AWS action: reads pass; changes to what the lab
   and the classmates depend on are refused (``glue:CreateJob``/``UpdateJob``/..., the scripts
   bucket, the data lake outside Athena's results, secret, IAM and RDS changes, Athena DDL)
-  except what the labs need (``StartJobRun`` of the lab's job, with its own arguments and only
-  while its script is the shipped one, checked by SHA-256; its crawler; Athena SELECTs and
-  awswrangler's temporary CTAS tables). The lessons' own scratch resources (other S3
-  buckets, SQS, DynamoDB...) may be created and changed.
+  except what the labs need: part 2's transforms (``PUT transforms/<table>-<sha256[:16]>.sql``,
+  the name checked against the content); ``StartJobRun`` of the lab's job with no arguments
+  but those transforms' ``--<table>_sql_uri``, only while its script is the shipped one
+  (SHA-256), and always rewritten to publish to the submission's scratch ``--target_path``
+  (:attr:`CloudPolicy.scratch_target`), so ``gold/`` never changes while grading; its crawler;
+  Athena SELECTs and awswrangler's temporary CTAS tables. The lessons' own scratch resources
+  (other S3 buckets, SQS, DynamoDB...) may be created and changed.
 
 Refusals are answered the way AWS or MySQL would (``AccessDenied`` / error 1045) and kept in
 :attr:`Gateway.refused` for the report.

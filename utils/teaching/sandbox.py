@@ -31,6 +31,10 @@ the launcher starts the helper ``inside`` first: it listens on ``127.0.0.1:PORT`
 namespace and relays each connection to a unix socket in the job's folder, where the
 grader's gateway (:mod:`utils.teaching.gateway`) decides what may pass.
 
+Should the grader die (``kill -9``), its :class:`Reaper`, a watcher started before any worker,
+kills everything the batch started: by its batch cgroup (every worker joins it first), by the
+jobs' own uids, and by pid; parent-death signals alone leave races.
+
 This module imports only the standard library at the top: the launcher and the helper run
 with ``python -I -S`` and must start fast.
 """
