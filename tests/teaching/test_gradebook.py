@@ -226,6 +226,8 @@ def test_reasons_and_feedback_are_clear(batch):
     assert "no such table: orderz" in _rows(batch, "partial")["ex2_revenue_by_customer"]["feedback"]
     assert f"timed out after {TIMEOUT_S} s" in _rows(batch, "looping")["TOTAL"]["feedback"]
     assert "timed out" in _rows(batch, "looping")["ex2_revenue_by_customer"]["feedback"]
+    # The kernel was interrupted and answered when asked for its answers after the timeout.
+    assert "was never defined" in _rows(batch, "looping")["ex2_revenue_by_customer"]["feedback"]
     assert "kernel died" in _rows(batch, "crashes")["TOTAL"]["feedback"]
     assert "output exceeded 5 MB" in _rows(batch, "chatty")["TOTAL"]["feedback"]
     assert "notebook is not valid JSON" in _rows(batch, "broken")["TOTAL"]["feedback"]

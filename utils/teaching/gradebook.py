@@ -416,13 +416,25 @@ def _register_engine() -> None:
                         pending -= set(names)
             except (CellTimeoutError, TimeoutError):
                 # Interrupt the loop the learner left running, then still ask for the answers.
+                # (The manager is asynchronous: a bare call made a coroutine nobody awaited, so the
+                # kernel kept looping and the export below waited its 10 s for nothing.)
                 with contextlib.suppress(Exception):
-                    self.km.interrupt_kernel()
+                    self._interrupt()
                 if pending:
                     self._export(sorted(pending), timeout=10)
                 raise
             if pending:
                 self._export(sorted(pending))
+
+        def _interrupt(self) -> None:
+            """Interrupt the kernel (an ``interrupt_request`` message: signals cannot enter its sandbox)."""
+            from jupyter_core.utils import run_sync
+            from nbclient.util import ensure_async
+
+            async def interrupt() -> None:
+                await ensure_async(self.km.interrupt_kernel())
+
+            run_sync(interrupt)()
 
         def _export(self, names: Sequence[str], timeout: float = EXTRACT_TIMEOUT_S) -> bool:
             """Have the kernel write ``names`` to ``answers/NNNN.json``; True when it replied in time."""
