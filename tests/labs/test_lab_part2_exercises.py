@@ -179,6 +179,17 @@ def test_sql_that_no_run_used_is_not_graded_right(runs: dict[str, dict[str, Any]
     assert not result.passed and "No run of the job has used this SQL" in result.feedback
 
 
+def test_the_gradebook_looks_only_at_the_runs_of_the_submissions_target(runs: dict[str, Any]) -> None:
+    """In the gradebook each submission's runs publish to its own target (the gateway adds it): another
+    learner's run of the same SQL is not this learner's."""
+    own = f"s3://{get_settings().data_lake_bucket}/part2-tests/gold"
+    assert grade_fact_orders_transform(FACT, target_path=own).passed
+    assert grade_dim_products_fix(FIX, target_path=own).passed
+    elsewhere = f"s3://{get_settings().data_lake_bucket}/grading/x/gold"
+    other = grade_fact_orders_transform(FACT, target_path=elsewhere)
+    assert not other.passed and "No run of the job has used this SQL" in other.feedback
+
+
 def test_a_lab_problem_is_not_blamed_on_the_answer(runs: dict[str, dict[str, Any]],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     def unreachable(*_args: Any, **_kwargs: Any) -> Any:

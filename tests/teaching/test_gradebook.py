@@ -65,7 +65,7 @@ def _build(root: Path, outside: Path) -> dict[str, Path]:
         "looping": (f"{LAB}.ipynb", sample.with_cell(solution, "while True:\n    pass", at=ex1)),
         "exits": (f"{LAB}.ipynb", sample.with_cell(solution, "import sys\nsys.exit(1)", at=2)),
         "crashes": (f"{LAB}.ipynb", sample.with_cell(solution, "import os\nos._exit(1)", at=ex1)),
-        "chatty": (f"{LAB}.ipynb", sample.with_cell(solution, "print('x' * 50_000_000)", at=ex1)),
+        "chatty": (f"{LAB}.ipynb", sample.with_cell(solution, "print('x' * 6_000_000)", at=ex1)),  # > 5 MB
         "forger": (f"{LAB}.ipynb", forger),
         # issue #15's attacks, each on the unsolved lab unless said otherwise (honest grade 0)
         "hooker": (f"{LAB}.ipynb", sample.with_cell(lab, sample.hook_code(), at=sample.after_setup(lab))),
@@ -226,6 +226,8 @@ def test_reasons_and_feedback_are_clear(batch):
     assert "no such table: orderz" in _rows(batch, "partial")["ex2_revenue_by_customer"]["feedback"]
     assert f"timed out after {TIMEOUT_S} s" in _rows(batch, "looping")["TOTAL"]["feedback"]
     assert "timed out" in _rows(batch, "looping")["ex2_revenue_by_customer"]["feedback"]
+    # The kernel was interrupted and answered when asked for its answers after the timeout.
+    assert "was never defined" in _rows(batch, "looping")["ex2_revenue_by_customer"]["feedback"]
     assert "kernel died" in _rows(batch, "crashes")["TOTAL"]["feedback"]
     assert "output exceeded 5 MB" in _rows(batch, "chatty")["TOTAL"]["feedback"]
     assert "notebook is not valid JSON" in _rows(batch, "broken")["TOTAL"]["feedback"]

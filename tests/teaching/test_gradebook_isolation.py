@@ -161,7 +161,8 @@ def test_kill_9_of_the_grader_keeps_the_grades_done_and_leaves_no_process(tmp_pa
     submissions = tmp_path / "submissions"
     fast, slow = sample.solution(), sample.with_cell(sample.solution(), "import time\ntime.sleep(600)",
                                                      at=sample.after_ex1(sample.solution()))
-    for learner, nb in (("a_fast", fast), ("b_fast", fast), ("y_slow", slow), ("z_slow", slow)):
+    # Two workers: one grades the fast notebook, the other is running the slow one's kernel at the kill.
+    for learner, nb in (("a_fast", fast), ("z_slow", slow)):
         (submissions / learner).mkdir(parents=True)
         nbformat.write(nb, submissions / learner / f"{sample.LAB}.ipynb")
     labs = tmp_path / "labs"
@@ -183,7 +184,7 @@ def test_kill_9_of_the_grader_keeps_the_grades_done_and_leaves_no_process(tmp_pa
             names.update({pid: _name(pid) for pid, _ in seen if pid not in names})
             text = (out / "grades.csv").read_text() if (out / "grades.csv").exists() else ""
             kernels_running = sum(1 for pid, _ in _descendants(grader.pid) if b"ipykernel" in _cmdline(pid))
-            if text.count(",TOTAL,") == 2 and kernels_running >= 1:
+            if text.count(",TOTAL,") == 1 and kernels_running >= 1:
                 break
             time.sleep(0.3)
         else:
@@ -210,8 +211,7 @@ def test_kill_9_of_the_grader_keeps_the_grades_done_and_leaves_no_process(tmp_pa
     assert late == [], f"sandboxes started as the grader died are still running: {late}"
     with (out / "grades.csv").open(newline="", encoding="utf-8") as handle:
         totals = {r["learner"]: r for r in csv.DictReader(handle) if r["exercise"] == "TOTAL"}
-    assert {k: (v["score"], v["status"]) for k, v in totals.items()} == {
-        "a_fast": ("3", "graded"), "b_fast": ("3", "graded")}
+    assert {k: (v["score"], v["status"]) for k, v in totals.items()} == {"a_fast": ("3", "graded")}
     sandbox.remove_stale()  # what the next run does first: the killed workers' folders go
     leftovers = [p for p in Path("/tmp").glob(f"{sandbox.STAGING_PREFIX}*")  # noqa: S108
                  if p.name.split("-")[2] in {str(pid) for pid, _ in seen}]

@@ -9,9 +9,11 @@ import os
 import socket
 import struct
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -117,6 +119,32 @@ def test_notebooks_are_identified_by_metadata_name_or_grader_cells():
     assert notebook == "sample_lab" and "call 1 grader(s)" in how
     notebook, how = registry.identify({}, "final (2)", ["def check_total_revenue(x):\n    pass"])
     assert notebook is None and "no cell calls a declared grader" in how
+    # A course notebook without graded exercises is still recognised, by metadata or file name.
+    course = {"00_getting_started"}
+    assert registry.identify({"delab": {"notebook": "00_getting_started"}}, "x (1)", [], course)[0] == (
+        "00_getting_started")
+    assert registry.identify({}, "00_getting_started", [], course)[0] == "00_getting_started"
+    assert registry.identify({"delab": {"notebook": "not_ours"}}, "x (1)", [], course)[0] is None
+
+
+def test_a_course_notebook_without_exercises_is_no_graded_exercises_not_needs_review(tmp_path):
+    from utils.teaching import gradebook
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    pristine = sample.lab()
+    pristine.metadata["delab"] = {"notebook": "00_welcome"}
+    nbformat.write(pristine, notebooks / "00_welcome.ipynb")
+    (tmp_path / "alice").mkdir()
+    nbformat.write(pristine, tmp_path / "alice" / "renamed copy.ipynb")
+    options = gradebook.GradingOptions(labs_dir=None, notebooks_dir=notebooks)
+    grade = gradebook.grade_submission(gradebook.Submission(tmp_path / "alice" / "renamed copy.ipynb",
+                                                            "alice", "renamed copy"), options)
+    assert (grade.status, grade.reason, grade.max_score) == (
+        "no graded exercises", "00_welcome has no graded exercises", 0)
+    gradebook.write_csv([grade], tmp_path / "grades.csv")
+    total = (tmp_path / "grades.csv").read_text().splitlines()[-1]
+    assert total == "alice,,TOTAL,0,0,False,graded,", total
 
 
 def test_protect_cells_matches_by_id_or_by_grader_call():
@@ -182,6 +210,54 @@ def _json(target: str, body: dict) -> tuple[str, str, dict, bytes]:
 ])
 def test_the_cloud_policy_lets_reads_and_the_labs_needs_pass_only(request_, allowed):
     assert (POLICY.refusal(*request_) is None) == allowed, POLICY.refusal(*request_)
+
+
+_SQL = b"SELECT 1 AS orderNumber"
+_SHA = __import__("hashlib").sha256(_SQL).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(("request_", "why"), [
+    (("PUT", f"/lake/transforms/fact_orders-{_SHA}.sql", {}, _SQL), None),
+    (("PUT", f"/lake/transforms/dim_products-{_SHA}.sql", {}, _SQL), None),
+    (("PUT", f"/lake/transforms/fact_orders-{_SHA}.sql", {}, b"SELECT 2"), "SHA-256 of its content"),
+    (("PUT", f"/lake/transforms/secrets-{_SHA}.sql", {}, _SQL), "only Athena results"),
+    (("PUT", f"/lake/transforms/fact_orders-{_SHA}.sql?acl", {}, _SQL), "only Athena results"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://lake/transforms/fact_orders-{_SHA}.sql"}}), None),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://lake/transforms/dim_products-{_SHA}.sql"}}), "--fact_orders_sql_uri"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://evil/transforms/fact_orders-{_SHA}.sql"}}), "--fact_orders_sql_uri"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {
+        "--fact_orders_sql_uri": f"s3://lake/transforms/fact_orders-{_SHA}.sql", "--target_path": "s3://lake/gold"}}),
+     "--target_path"),
+    (_json("AWSGlue.StartJobRun", {"JobName": "job", "Arguments": {"--db_secret": "other"}}), "--db_secret"),
+])
+def test_the_lab_part_2_transforms_pass_the_gateway_and_nothing_else(request_, why):
+    refusal = POLICY.refusal(*request_)
+    assert refusal is None if why is None else why in refusal, refusal
+
+
+def test_a_job_run_started_while_grading_publishes_to_the_submissions_scratch_target(tmp_path):
+    import dataclasses
+
+    from utils.teaching.gateway import Gateway, _aws_chunked
+
+    gateway = Gateway(tmp_path, cloud=("127.0.0.1", 1), policy=POLICY, scratch="123-job-1-ab")
+    try:
+        policy = gateway.policy
+        assert policy.scratch_target == "s3://lake/grading/123-job-1-ab/gold"
+        assert POLICY.scratch_target is None  # the batch's policy is not changed
+        run = {"JobName": "job", "Arguments": {"--x_sql_uri": "u"}}
+        _, _, headers, body = _json("AWSGlue.StartJobRun", run)
+        assert json.loads(policy.rewritten(headers, body))["Arguments"] == {
+            "--x_sql_uri": "u", "--target_path": "s3://lake/grading/123-job-1-ab/gold"}
+        assert policy.rewritten({"X-Amz-Target": "AWSGlue.GetJob"}, b"{}") == b"{}"
+        assert dataclasses.replace(policy, scratch_target=None).rewritten(headers, body) == body
+    finally:
+        gateway.close()
+    chunked = b"5;chunk-signature=ab\r\nSELEC\r\n2\r\nT1\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n"
+    assert _aws_chunked(chunked) == b"SELECT1"
 
 
 def test_the_etl_job_runs_only_while_its_script_is_the_shipped_one():
@@ -264,6 +340,127 @@ def test_stale_staging_of_dead_workers_is_removed(tmp_path):
     assert Path(sandbox.__file__).read_text().count("import ") < 40  # the launcher stays light
 
 
+_FAKE_WORKER = """
+import subprocess, sys, time
+from utils.teaching.sandbox import join_cgroup
+join_cgroup(sys.argv[1])  # what _init_worker does first
+# No parent-death signal, own session: what a signal armed too late (bwrap's clone) leaves behind.
+orphan = subprocess.Popen(["sleep", "600"], start_new_session=True)
+print("orphan", orphan.pid, flush=True)
+time.sleep(600)
+"""
+_FAKE_GRADER = """
+import subprocess, sys, time
+from utils.teaching import sandbox
+reaper = sandbox.Reaper.start()
+worker = subprocess.Popen([sys.executable, "-c", sys.argv[1], reaper.join])
+reaper.register([worker.pid])
+print("worker", worker.pid, flush=True)
+print("cgroup", reaper.cgroup or "-", flush=True)
+time.sleep(600)
+"""
+
+
+def _gone(path: Path, timeout: float) -> bool:
+    """True once ``path`` (/proc/PID or a cgroup) is gone, or the process a zombie, within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if (path / "stat").exists() and (path / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except OSError:
+            pass
+        if not path.exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_reaper_kills_what_escaped_the_parent_death_signals_when_the_grader_is_killed():
+    import signal
+    import subprocess
+    import sys
+
+    grader = subprocess.Popen([sys.executable, "-c", _FAKE_GRADER, _FAKE_WORKER], cwd=sample.ROOT,  # noqa: S603
+                              stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(sample.ROOT)})
+    seen = {}
+    try:
+        while len(seen) < 3:
+            key, value = grader.stdout.readline().decode().split()
+            seen[key] = value
+        os.kill(grader.pid, signal.SIGKILL)
+        grader.wait()
+        assert _gone(Path(f"/proc/{seen['worker']}"), 10), "the registered worker outlived the grader"
+        if seen["cgroup"] == "-":  # no root or no v1 pids hierarchy: parent-death signals only
+            os.kill(int(seen["orphan"]), signal.SIGKILL)
+            pytest.skip("no batch cgroup here: only registered processes are reaped")
+        assert _gone(Path(f"/proc/{seen['orphan']}"), 10), "a process of the batch cgroup outlived the grader"
+        assert _gone(Path(seen["cgroup"]), 10), "the reaper left its cgroup behind"
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+
+
+_JOB_GRADER = """
+import os, subprocess, sys, time
+from utils.teaching import sandbox
+reaper = sandbox.Reaper.start()
+worker = subprocess.Popen(["sleep", "600"])  # a worker that died of its parent-death signal, say
+reaper.register([worker.pid], workers=True)
+uid = sandbox.UID_BASE + ((worker.pid & 0x3FFFFF) << 8) + 1  # its first job's uid
+def demote():
+    os.setgid(uid)
+    os.setuid(uid)
+job = subprocess.Popen(["sleep", "600"], preexec_fn=demote, start_new_session=True)  # in no batch cgroup
+print("worker", worker.pid, flush=True)
+print("job", job.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_without_a_batch_cgroup_the_reaper_kills_what_runs_as_the_workers_job_uids():
+    import signal
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        pytest.skip("jobs get their own uid only when the grader is root")
+    grader = subprocess.Popen([sys.executable, "-c", _JOB_GRADER], cwd=sample.ROOT,  # noqa: S603
+                              stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(sample.ROOT)})
+    seen = {}
+    try:
+        while len(seen) < 2:
+            key, value = grader.stdout.readline().decode().split()
+            seen[key] = value
+        os.kill(grader.pid, signal.SIGKILL)
+        grader.wait()
+        assert _gone(Path(f"/proc/{seen['worker']}"), 10)
+        assert _gone(Path(f"/proc/{seen['job']}"), 10), "a process with a job uid of the batch survived"
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+        for pid in seen.values():
+            with __import__("contextlib").suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+
+
+def test_after_a_normal_batch_the_reaper_kills_nothing_and_removes_its_cgroup():
+    import subprocess
+
+    from utils.teaching import sandbox
+
+    reaper = sandbox.Reaper.start()
+    sleeper = subprocess.Popen(["sleep", "60"])  # noqa: S607
+    try:
+        reaper.register([sleeper.pid])
+        reaper.close()
+        assert reaper.process.returncode == 0 and sleeper.poll() is None
+        assert reaper.cgroup is None or not reaper.cgroup.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 # --- learner functions called from the grading side -----------------------------------------------
 
 
@@ -306,3 +503,55 @@ def test_the_sandbox_can_grade_an_exercise_itself(tmp_path):
     finally:
         runner.close()
     assert data["passed"] and data["score"] == 1 and data["exercise"] == "ex1_total_revenue"
+
+
+# --- nbclient's Output-widget mimic while grading -----------------------------------------------
+
+
+def test_output_widgets_never_write_to_the_kernels_shell_channel_while_grading():
+    """The send that raced the wait for execute_reply (lesson 06 hung until its timeout) is gone."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_notebook
+
+    from utils.teaching.gradebook import _quiet_output_widgets
+
+    class Shell:
+        sent: list = []
+
+        def send(self, msg):
+            self.sent.append(msg)
+
+    class Client:
+        shell_channel = Shell()
+        session = type("Session", (), {"msg": staticmethod(lambda *a, **k: {"a": a, "k": k})})()
+
+    client = NotebookClient(new_notebook())
+    client.kc = Client()
+    _quiet_output_widgets(client)
+    state = {"_model_module": "@jupyter-widgets/output", "_model_name": "OutputModel", "outputs": []}
+    opened = {"msg_type": "comm_open", "content": {"comm_id": "c1", "target_name": "jupyter.widget",
+                                                   "data": {"state": state}}, "parent_header": {}}
+    client.handle_comm_msg([], opened, 0)
+    widget = client.comm_objects["c1"]
+    printed = {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": "m"},
+               "content": {"name": "stdout", "text": "ranked\n"}}
+    widget.output([], printed, None, 0)
+    widget.clear_output([], {"parent_header": {}, "content": {"wait": False}}, 0)
+    widget.output([], printed, None, 0)
+    assert Client.shell_channel.sent == []
+    assert client.widget_state["c1"]["outputs"][0]["text"] == "ranked\n"  # the executed notebook keeps it
+
+
+def test_the_summary_table_has_a_row_per_learner_and_notebook_with_points_and_time():
+    from utils.teaching.gradebook import SubmissionGrade, summary_table
+    from utils.teaching.grading import GradeResult
+
+    a = SubmissionGrade("alice", "C1W2_1_source_system", "a.ipynb", "graded", seconds=12.34,
+                        results=[GradeResult("ex1", True, 2, 2, "ok"), GradeResult("ex2", False, 0, 2, "no")],
+                        notebook="C1W2_1_source_system")
+    b = SubmissionGrade("alice", "00_getting_started", "b.ipynb", "no graded exercises", seconds=0.01)
+    lines = summary_table([a, b]).splitlines()
+    assert lines[0].split() == ["learner", "notebook", "points", "status", "time"]
+    assert lines[2].split() == ["alice", "00_getting_started", "0/0", "no", "graded", "exercises", "0.0", "s"]
+    assert lines[3].split() == ["alice", "C1W2_1_source_system", "2/4", "graded", "12.3", "s"]
+    assert lines[4].split() == ["alice", "TOTAL", "2/4", "12.3", "s"]

@@ -200,7 +200,7 @@ def test_clear_outputs():
     assert out.outputs == [] and out.execution_count is None
 
 
-def test_clean_metadata_keeps_kernelspec_language_info_and_tags():
+def test_clean_metadata_keeps_kernelspec_language_info_delab_and_tags():
     nb = _nb(
         new_code_cell(
             "x", metadata={"tags": ["parameters"], "papermill": {"duration": 1}, "collapsed": True}
@@ -210,9 +210,10 @@ def test_clean_metadata_keeps_kernelspec_language_info_and_tags():
         language_info={"name": "python"},
         papermill={"start_time": "2024-01-01"},
         widgets={"state": {}},
+        delab={"notebook": "01_sample"},
     )
     out = CleanMetadata()(nb)
-    assert set(out.metadata) == {"kernelspec", "language_info"}
+    assert set(out.metadata) == {"kernelspec", "language_info", "delab"}
     assert out.cells[0].metadata == {"tags": ["parameters"]} and out.cells[1].metadata == {}
 
 
@@ -325,6 +326,7 @@ def test_generate_labs_is_deterministic_and_in_sync(tmp_path, sample_solution):
     assert json.loads(first)["metadata"] == {
         "kernelspec": sample_solution.metadata.kernelspec,
         "language_info": {"name": "python"},
+        "delab": {"notebook": "C1_W9_Sample"},  # a renamed submission is still recognised
     }
     assert first.endswith(b"\n") and b'"cells": [' in first  # nbformat's sorted, indented JSON
     assert check_in_sync(solutions, labs) == []
@@ -408,6 +410,21 @@ def test_lesson_learner_copies_are_executed_in_sync_and_left_alone_when_current(
     before = learner.stat().st_mtime_ns
     generate(collection)  # in sync: not re-executed, not rewritten
     assert learner.stat().st_mtime_ns == before
+    assert stored.metadata["delab"] == {"notebook": "01_sample"}
+
+    older = nbformat.read(learner, as_version=4)  # stored before labgen wrote the notebook's name
+    del older.metadata["delab"]
+    older.metadata["widgets"] = {"state": {"model": 1}}  # what a run of a widget cell stores
+    nbformat.write(older, learner)
+    assert check(collection) == ["01_sample.ipynb (out of date)"]
+    logged = []
+    generate(collection, log=logged.append)  # only the metadata differs: rewritten, not re-run
+    assert logged == [f"updating the notebook metadata of {learner} (no run needed)"]
+    updated = nbformat.read(learner, as_version=4)
+    assert updated.metadata["delab"] == {"notebook": "01_sample"}
+    assert updated.metadata["widgets"] == {"state": {"model": 1}}
+    assert [c.get("outputs") for c in updated.cells] == [c.get("outputs") for c in stored.cells]
+    assert check(collection) == []
 
     edited = nbformat.read(collection.solutions / "01_sample.ipynb", as_version=4)
     edited.cells.append(new_markdown_cell("A new closing remark."))
@@ -416,6 +433,7 @@ def test_lesson_learner_copies_are_executed_in_sync_and_left_alone_when_current(
 
     never_run = _nb(new_code_cell("x = 1"))
     nbformat.write(never_run, collection.solutions / "01_sample.ipynb")
+    never_run.metadata["delab"] = {"notebook": "01_sample"}
     nbformat.write(never_run, learner)  # the right cells, but no outputs
     assert check(collection) == ["01_sample.ipynb (not executed: outputs missing)"]
 

@@ -13,10 +13,13 @@ job's folder, served by a :class:`Gateway` in the grading worker (outside the sa
   :meth:`CloudPolicy.refusal` looks at the AWS action: reads pass; changes to what the lab
   and the classmates depend on are refused (``glue:CreateJob``/``UpdateJob``/..., the scripts
   bucket, the data lake outside Athena's results, secret, IAM and RDS changes, Athena DDL)
-  except what the labs need (``StartJobRun`` of the lab's job, with its own arguments and only
-  while its script is the shipped one, checked by SHA-256; its crawler; Athena SELECTs and
-  awswrangler's temporary CTAS tables). The lessons' own scratch resources (other S3
-  buckets, SQS, DynamoDB...) may be created and changed.
+  except what the labs need: part 2's transforms (``PUT transforms/<table>-<sha256[:16]>.sql``,
+  the name checked against the content); ``StartJobRun`` of the lab's job with no arguments
+  but those transforms' ``--<table>_sql_uri``, only while its script is the shipped one
+  (SHA-256), and always rewritten to publish to the submission's scratch ``--target_path``
+  (:attr:`CloudPolicy.scratch_target`), so ``gold/`` never changes while grading; its crawler;
+  Athena SELECTs and awswrangler's temporary CTAS tables. The lessons' own scratch resources
+  (other S3 buckets, SQS, DynamoDB...) may be created and changed.
 
 Refusals are answered the way AWS or MySQL would (``AccessDenied`` / error 1045) and kept in
 :attr:`Gateway.refused` for the report.
@@ -25,6 +28,7 @@ Refusals are answered the way AWS or MySQL would (``AccessDenied`` / error 1045)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -33,6 +37,7 @@ import socket
 import socketserver
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -41,6 +46,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 MAX_BODY = 64 * 1024 * 1024
+JOB_QUEUE_S = 600.0
+"""How long a graded kernel's StartJobRun waits while another submission's run of the job is going on."""
 
 # --- the database ----------------------------------------------------------------------------
 
@@ -148,6 +155,22 @@ _SQL_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _READ_SQL = {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "VALUES"}
 _WRANGLER_CTAS = re.compile(r'^CREATE\s+TABLE\s+("?[\w-]+"?\s*\.\s*)?"?temp_table_[0-9a-f]+"?\s',
                             re.IGNORECASE)
+STAR_TABLES = ("dim_customers", "dim_products", "dim_locations", "dim_dates", "fact_orders")
+"""The star tables whose SELECT a lab may give the ETL job (``--<table>_sql_uri``, see utils/etl/job.py)."""
+_TRANSFORM_KEY = re.compile(rf"^transforms/({'|'.join(STAR_TABLES)})-([0-9a-f]{{16}})\.sql$")
+
+
+def _aws_chunked(body: bytes) -> bytes:
+    """The payload of an ``aws-chunked`` body (``<hex size>[;chunk-signature=...]\\r\\n<data>\\r\\n``...)."""
+    payload, rest = bytearray(), body
+    while rest:
+        line, _, rest = rest.partition(b"\r\n")
+        size = int(line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            break
+        payload += rest[:size]
+        rest = rest[size + 2:]
+    return bytes(payload)
 
 
 def sha256_file(path: Path) -> str:
@@ -168,14 +191,20 @@ class CloudPolicy:
     endpoint_url: str | None = None
     """The local cloud, where the grader itself reads the job's script to check it."""
     region: str = "us-east-1"
+    scratch_target: str | None = None
+    """Where the ETL job publishes when a graded kernel starts it (``s3://<lake>/grading/<id>/gold``):
+    set per submission by the :class:`Gateway`, so the shared ``gold/`` never changes while grading."""
+
+    def _session(self) -> Any:
+        import boto3
+
+        return boto3.session.Session(aws_access_key_id="testing",
+                                     aws_secret_access_key="testing",  # noqa: S106 - local test key
+                                     region_name=self.region)
 
     def running_script(self) -> bytes | None:
         """The script the lab's job would run now, read by the grader (not the kernel) from the cloud."""
-        import boto3
-
-        session = boto3.session.Session(aws_access_key_id="testing",
-                                        aws_secret_access_key="testing",  # noqa: S106 - local test key
-                                        region_name=self.region)
+        session = self._session()
         glue = session.client("glue", endpoint_url=self.endpoint_url)
         location = glue.get_job(JobName=self.job_name)["Job"]["Command"]["ScriptLocation"]
         bucket, _, key = location.removeprefix("s3://").partition("/")
@@ -212,8 +241,13 @@ class CloudPolicy:
             if params.get("JobName") != self.job_name:
                 return (f"glue:StartJobRun of {params.get('JobName')!r}: only the lab's job "
                         f"{self.job_name!r} may run")
-            if params.get("Arguments"):
-                return "glue:StartJobRun with Arguments: the lab's job runs with its own arguments only"
+            for name, value in (params.get("Arguments") or {}).items():
+                table = name.removeprefix("--").removesuffix("_sql_uri")
+                expected = rf"s3://{re.escape(self.data_lake_bucket)}/transforms/{table}-[0-9a-f]{{16}}\.sql"
+                if (table not in STAR_TABLES or not name.endswith("_sql_uri")
+                        or not re.fullmatch(expected, str(value))):
+                    return (f"glue:StartJobRun with the argument {name}: only --<star table>_sql_uri of an "
+                            "uploaded transform may be given; the lab's job keeps its other arguments")
             return self._script_problem()
         if service == "glue" and action == "StartCrawler":
             name = params.get("Name")
@@ -230,6 +264,26 @@ class CloudPolicy:
         if service in SCRATCH_SERVICES:  # lessons make their own queues and tables; no lab resource there
             return None
         return f"{service}:{action} changes the lab's resources"
+
+    def rewritten(self, headers: Any, body: bytes) -> bytes:
+        """The request as relayed: a StartJobRun of the lab's job publishes to :attr:`scratch_target`."""
+        if not self.scratch_target or headers.get("X-Amz-Target", "") != "AWSGlue.StartJobRun":
+            return body
+        params = json.loads(body or b"{}")
+        params["Arguments"] = {**(params.get("Arguments") or {}), "--target_path": self.scratch_target}
+        return json.dumps(params).encode()
+
+    def remove_scratch(self) -> None:
+        """Delete what the submission's job runs published under :attr:`scratch_target` (and staged)."""
+        if not self.scratch_target or not self.endpoint_url:
+            return
+        bucket, _, prefix = self.scratch_target.removeprefix("s3://").partition("/")
+        root = prefix.rsplit("/", 1)[0] + "/"  # grading/<id>/: the target and its staging folder
+        s3 = self._session().client("s3", endpoint_url=self.endpoint_url)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=root):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
 
     def _script_problem(self) -> str | None:
         if not self.shipped_script_sha256 or not self.endpoint_url:
@@ -264,6 +318,12 @@ class CloudPolicy:
             keys = [k.decode("utf-8", "replace") for k in re.findall(rb"<Key>(.*?)</Key>", body or b"")]
         if bucket == self.scripts_bucket:
             return f"s3 {method} on the scripts bucket {bucket!r}: the ETL script cannot change while grading"
+        transform = _TRANSFORM_KEY.match(key)
+        if bucket == self.data_lake_bucket and method == "PUT" and transform and not parts.query:
+            # A lab's transform: named after its content's SHA-256, so it can never replace other SQL.
+            if hashlib.sha256(body).hexdigest()[:16] != transform.group(2):
+                return f"s3 PUT s3://{bucket}/{key}: the file's name must be the SHA-256 of its content"
+            return None
         results_only = keys and all(k.startswith("athena-results/") for k in keys)
         if bucket == self.data_lake_bucket and not results_only:
             return (f"s3 {method} s3://{bucket}/{keys[0] if keys else ''}: in the lab's data lake only "
@@ -323,26 +383,46 @@ class CloudGate:
                 except ValueError as error:
                     self._deny(str(error), 413)
                     return
+                if "aws-chunked" in self.headers.get("Content-Encoding", ""):
+                    body = _aws_chunked(body)  # the object itself, as the policy must see it
+                    encodings = [e for e in self.headers["Content-Encoding"].split(",")
+                                 if e.strip() and e.strip() != "aws-chunked"]
+                    for name in ("Content-Encoding", "x-amz-decoded-content-length", "x-amz-trailer"):
+                        del self.headers[name]
+                    if encodings:
+                        self.headers["Content-Encoding"] = ",".join(encodings)
+                    if self.headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+                        self.headers.replace_header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
                 why = gate.policy.refusal(self.command, self.path, self.headers, body)
                 if why:
                     gate.refused.append(f"cloud: {why}")
                     self._deny(why)
                     return
+                body = gate.policy.rewritten(self.headers, body)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                for attempt in range(2):
-                    if self.upstream is None:
-                        self.upstream = http.client.HTTPConnection(gate.host, gate.port, timeout=600)
-                    try:
-                        self.upstream.request(self.command, self.path, body=body, headers=headers)
-                        response = self.upstream.getresponse()
-                        data = response.read()
+                queued_until = time.monotonic() + JOB_QUEUE_S
+                while True:
+                    for attempt in range(2):
+                        if self.upstream is None:
+                            self.upstream = http.client.HTTPConnection(gate.host, gate.port, timeout=600)
+                        try:
+                            self.upstream.request(self.command, self.path, body=body, headers=headers)
+                            response = self.upstream.getresponse()
+                            data = response.read()
+                            break
+                        except (OSError, http.client.HTTPException):
+                            self.upstream.close()
+                            self.upstream = None
+                            if attempt:
+                                self._deny("the local cloud does not answer", 502)
+                                return
+                    # Submissions graded in parallel share the lab's job (one run at a time): a
+                    # StartJobRun waits for the other submission's run instead of failing.
+                    busy = response.status >= 400 and b"ConcurrentRunsExceeded" in data
+                    if not (busy and self.headers.get("X-Amz-Target") == "AWSGlue.StartJobRun"
+                            and time.monotonic() < queued_until):
                         break
-                    except (OSError, http.client.HTTPException):
-                        self.upstream.close()
-                        self.upstream = None
-                        if attempt:
-                            self._deny("the local cloud does not answer", 502)
-                            return
+                    time.sleep(1.0)
                 self.send_response(response.status, response.reason)
                 for name, value in response.getheaders():
                     if name.lower() not in _HOP_BY_HOP:
@@ -381,8 +461,15 @@ class Gateway:
     """The job's gateway: unix sockets in ``folder`` for the database and the local cloud."""
 
     def __init__(self, folder: Path, *, db: tuple[str, int] | None = None, db_user: str = "",
-                 cloud: tuple[str, int] | None = None, policy: CloudPolicy | None = None) -> None:
+                 cloud: tuple[str, int] | None = None, policy: CloudPolicy | None = None,
+                 scratch: str | None = None) -> None:
+        """``scratch``: a name unique to the submission; the ETL job runs it starts publish to
+        ``s3://<data lake>/grading/<scratch>/gold`` (see :attr:`CloudPolicy.scratch_target`)."""
         self.folder = Path(folder)
+        if policy is not None and scratch:
+            policy = dataclasses.replace(
+                policy, scratch_target=f"s3://{policy.data_lake_bucket}/grading/{scratch}/gold")
+        self.policy = policy
         self.refused: list[str] = []
         self._servers: list[Any] = []
         self._sockets: list[socket.socket] = []

@@ -88,6 +88,9 @@ OUTPUT_TOO_LARGE = "output too large"
 KERNEL_DIED = "kernel died"
 INVALID = "invalid notebook"
 ERROR = "not graded"
+NO_EXERCISES = "no graded exercises"
+"""A course notebook that declares no graded exercise: 0 of 0, not a problem."""
+_FINE = {GRADED, NO_EXERCISES}
 
 
 @dataclass(frozen=True)
@@ -338,6 +341,27 @@ def _kill_process_group(pgid: int | None, pid: int | None) -> None:
                 kill(target, signal.SIGKILL)
 
 
+def _quiet_output_widgets(client: Any) -> None:
+    """Keep nbclient's Output-widget mimic from writing to the kernel's shell channel.
+
+    nbclient mimics a front end's ``Output`` widget: each output captured by ``with out:`` and
+    each ``out.clear_output()`` sends the widget's new state back to the kernel, on the shell
+    channel, from the coroutine reading IOPub, while another coroutine waits on that same
+    zmq socket for the cell's ``execute_reply``. The send can swallow the socket's wake-up, and
+    the reply then sits unread until the cell's timeout (lesson 06's region picker hung that way:
+    measured: 16 of 122 such cells waited their full timeout; see jupyter/nbclient#312). Nobody
+    looks at the kernel-side copy while grading, so the mimic keeps the outputs (for the executed
+    notebook) and sends nothing.
+    """
+    from nbclient.output_widget import OutputWidget
+
+    class QuietOutputWidget(OutputWidget):
+        def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+            return None
+
+    client.widget_registry.setdefault("@jupyter-widgets/output", {})["OutputModel"] = QuietOutputWidget
+
+
 def _register_engine() -> None:
     """Register the ``delab-grading`` papermill engine (imported lazily: papermill is heavy)."""
     from papermill.clientwrap import PapermillNotebookClient
@@ -353,6 +377,7 @@ def _register_engine() -> None:
         def __init__(self, nb_man: Any, run_state: _RunState, **kw: Any) -> None:
             super().__init__(nb_man, **kw)
             self.run_state = run_state
+            _quiet_output_widgets(self)
 
         def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
             state = self.run_state
@@ -391,13 +416,25 @@ def _register_engine() -> None:
                         pending -= set(names)
             except (CellTimeoutError, TimeoutError):
                 # Interrupt the loop the learner left running, then still ask for the answers.
+                # (The manager is asynchronous: a bare call made a coroutine nobody awaited, so the
+                # kernel kept looping and the export below waited its 10 s for nothing.)
                 with contextlib.suppress(Exception):
-                    self.km.interrupt_kernel()
+                    self._interrupt()
                 if pending:
                     self._export(sorted(pending), timeout=10)
                 raise
             if pending:
                 self._export(sorted(pending))
+
+        def _interrupt(self) -> None:
+            """Interrupt the kernel (an ``interrupt_request`` message: signals cannot enter its sandbox)."""
+            from jupyter_core.utils import run_sync
+            from nbclient.util import ensure_async
+
+            async def interrupt() -> None:
+                await ensure_async(self.km.interrupt_kernel())
+
+            run_sync(interrupt)()
 
         def _export(self, names: Sequence[str], timeout: float = EXTRACT_TIMEOUT_S) -> bool:
             """Have the kernel write ``names`` to ``answers/NNNN.json``; True when it replied in time."""
@@ -463,6 +500,8 @@ def _register_engine() -> None:
                 log=logger,
                 log_output=False,
                 allow_errors=True,
+                # The answers are exported before the end; the sandbox dies next anyway: no 5 s grace.
+                shutdown_kernel="immediate",
                 **kwargs,
             )
             return client.execute()
@@ -551,6 +590,15 @@ def protect_cells(
         elif pristine_calls.get(exercise.exercise):
             protection.missing[exercise.exercise] = f"{exercise.grader_name}(...)"
     return nb, protection
+
+
+def course_notebooks(options: GradingOptions) -> set[str]:
+    """Names of the course's notebooks (the pristine copies' file stems), declared or not."""
+    names = {Path(options.lab).stem} if options.lab is not None else set()
+    for folder in (options.labs_dir, options.notebooks_dir):
+        if folder is not None and Path(folder).is_dir():
+            names |= {path.stem for path in Path(folder).glob("*.ipynb")}
+    return names
 
 
 def _find_pristine(notebook: str, options: GradingOptions) -> tuple[nbformat.NotebookNode | None, str]:
@@ -666,12 +714,13 @@ class _WorkerState:
 _WORKER: _WorkerState | None = None
 
 
-def _init_worker(batch: BatchContext, parent: int, modules: Sequence[str]) -> None:
-    """Worker start: die with the grader (PR_SET_PDEATHSIG), load the grader modules."""
+def _init_worker(batch: BatchContext, parent: int, modules: Sequence[str], join: str = "") -> None:
+    """Worker start: join the batch cgroup, die with the grader (PR_SET_PDEATHSIG), load the graders."""
     import importlib
 
-    from utils.teaching.sandbox import die_with_parent
+    from utils.teaching.sandbox import die_with_parent, join_cgroup
 
+    join_cgroup(join)  # first: whatever this worker starts is born in the reaper's cgroup
     die_with_parent()
     if os.getppid() != parent:  # the grader died before the signal was armed
         os._exit(1)
@@ -760,7 +809,8 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
         grade.seconds = time.monotonic() - started
         return grade
     code_cells = [c.source for c in nb.cells if c.cell_type == "code"]
-    notebook, how = registry.identify(dict(nb.metadata), submission.path.stem, code_cells)
+    notebook, how = registry.identify(dict(nb.metadata), submission.path.stem, code_cells,
+                                      course_notebooks(options))
     if notebook is None:
         grade.status = NEEDS_REVIEW
         grade.reason = f"not graded: could not tell which notebook this is ({how})"
@@ -770,6 +820,11 @@ def grade_submission(submission: Submission, options: GradingOptions) -> Submiss
     if how != "file name" or notebook != submission.path.stem:
         grade.notes.append(f"graded as {notebook} (matched by {how})")
     exercises = registry.exercises_for(notebook)
+    if not exercises:  # a course notebook without graded exercises: nothing to run, nothing to review
+        grade.status = NO_EXERCISES
+        grade.reason = f"{notebook} has no graded exercises"
+        grade.seconds = time.monotonic() - started
+        return grade
     try:
         pristine, _ = _find_pristine(notebook, options)
         if pristine is None:
@@ -840,7 +895,8 @@ def _run_and_collect(
             from utils.teaching.gateway import Gateway
 
             gateway = Gateway(job.dir / "gw", db=services.db, db_user=services.db_user,
-                              cloud=services.cloud, policy=services.policy)
+                              cloud=services.cloud, policy=services.policy,
+                              scratch=f"{os.getpid()}-{job.dir.name}-{os.urandom(4).hex()}")
         run.km = _kernel_manager(job, options, gateway)
         grade.sandboxed = job.isolated or (options.sandbox and landlock_abi() > 0)
         config = Path(env.get("AWS_CONFIG_FILE", ""))
@@ -889,6 +945,9 @@ def _run_and_collect(
         if gateway is not None:
             gateway.close()
             notes.extend(f"refused: {why}" for why in dict.fromkeys(gateway.refused))
+            if gateway.policy is not None:  # the job runs' scratch output, once graded
+                with contextlib.suppress(Exception):
+                    gateway.policy.remove_scratch()
         job.close()
     return notes
 
@@ -951,17 +1010,32 @@ class _Sandboxes:
     options: GradingOptions
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def submission_context(self) -> dict[str, Any]:
+        """Per-submission grader context (:data:`registry.SUBMISSION_CONTEXT`): the job runs' target."""
+        policy = getattr(self.gateway, "policy", None)
+        target = getattr(policy, "scratch_target", None)
+        return {"target_path": target} if target else {}
+
     def start(self, *, network: bool) -> subprocess.Popen[bytes]:
         """``python -m utils.teaching.answers serve`` in the job's sandbox, with the kernel's environment.
 
         ``network``: the gateway's database and cloud, as the kernel had them (for graders that
-        run in the sandbox); a learner function called by a grader outside gets none.
+        run in the sandbox), plus the read-only user's password, so such a grader connects as that
+        user (the gateway lets no other through; kernels read the same password from the lab's
+        Secrets Manager secret anyway); a learner function called by a grader outside gets none.
         """
         forwards = self.gateway.forwards if network and self.gateway is not None else None
+        env = dict(self.env)
+        if forwards and self.options.services.db is not None:
+            with contextlib.suppress(Exception):
+                from utils.config import get_settings
+
+                env["DELAB_DB_ETL_PASSWORD"] = get_settings().db_etl_password or ""
         argv = self.job.launcher_argv([sys.executable, "-I", "-m", "utils.teaching.answers", "serve"],
                                       forwards=forwards, log=self.job.dir / "functions.log", log_stdout=False)
         return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
-                                cwd=self.job.dir, env=dict(self.env))
+                                cwd=self.job.dir, env=env)
 
 
 def _grade_answers(
@@ -1023,6 +1097,8 @@ def _grade_answers(
                 continue
             try:
                 context = {name: state.get(name) for name in exercise.context_names}
+                context.update({name: sandboxes.submission_context[name] for name in exercise.submission_names
+                                if name in sandboxes.submission_context})
             except ContextError as error:
                 results.append(failed(f"Could not grade this exercise (not a mistake in your answer): "
                                       f"{error}."))
@@ -1201,7 +1277,9 @@ def grade_all(
 ) -> list[SubmissionGrade]:
     """Grade every submission in parallel worker processes; results in submission order.
 
-    Workers die with this process (PR_SET_PDEATHSIG), and their kernels with them.
+    Workers die with this process (PR_SET_PDEATHSIG), and their kernels with them; should a
+    parent-death signal miss (see :class:`~utils.teaching.sandbox.Reaper`), the reaper started
+    first kills every process of the batch once this process is gone.
     ``csv_path``, when given, is rewritten after every finished submission. One bad
     submission never stops the batch: if a worker process itself dies, the submissions it
     took down are re-graded one at a time in fresh processes.
@@ -1222,30 +1300,48 @@ def grade_all(
         if on_done:
             on_done(done, len(submissions), grade)
 
+    from utils.teaching.sandbox import Reaper
+
     context = multiprocessing.get_context("spawn")
-    init = (batch, os.getpid(), tuple(options.grader_modules))
+    reaper = Reaper.start()  # before any worker: it kills what they start if this process dies
+    init = (batch, os.getpid(), tuple(options.grader_modules), reaper.join)
     broken: list[int] = []
     workers = min(jobs, max(1, len(submissions)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=init) as pool:
-        futures: dict[Future[SubmissionGrade], int] = {
-            pool.submit(grade_submission, submissions[i], options): i for i in range(len(submissions))
-        }
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                finished(index, future.result())
-            except BrokenProcessPool:
-                broken.append(index)
-            except Exception as error:
-                finished(index, _crashed(submissions[index], error))
-    for index in sorted(broken):  # isolate the culprit: one fresh process each
-        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init_worker,
+
+    def watched(pool: ProcessPoolExecutor) -> None:
+        """Register the pool's workers and the resource tracker with the reaper."""
+        from multiprocessing import resource_tracker
+
+        tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+        reaper.register(getattr(pool, "_processes", {}), workers=True)
+        reaper.register([tracker] if tracker else [])
+
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                  initargs=init) as pool:
-            try:
-                finished(index, pool.submit(grade_submission, submissions[index], options).result())
-            except Exception as error:
-                finished(index, _crashed(submissions[index], error))
+            futures: dict[Future[SubmissionGrade], int] = {
+                pool.submit(grade_submission, submissions[i], options): i for i in range(len(submissions))
+            }
+            watched(pool)
+            for future in as_completed(futures):
+                index = futures[future]
+                try:
+                    finished(index, future.result())
+                except BrokenProcessPool:
+                    broken.append(index)
+                except Exception as error:
+                    finished(index, _crashed(submissions[index], error))
+        for index in sorted(broken):  # isolate the culprit: one fresh process each
+            with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init_worker,
+                                     initargs=init) as pool:
+                future = pool.submit(grade_submission, submissions[index], options)
+                watched(pool)
+                try:
+                    finished(index, future.result())
+                except Exception as error:
+                    finished(index, _crashed(submissions[index], error))
+    finally:
+        reaper.close()
     return [grades[i] for i in range(len(submissions))]
 
 
@@ -1295,12 +1391,12 @@ def write_csv(grades: Sequence[SubmissionGrade], path: Path) -> Path:
             score = sum(g.score for g in learner_grades)
             max_score = sum(g.max_score for g in learner_grades)
             problems = "; ".join(
-                f"{g.lab or g.learner}: {g.reason}" for g in learner_grades if g.status != GRADED
+                f"{g.lab or g.learner}: {g.reason}" for g in learner_grades if g.status not in _FINE
             )
             status = (
                 GRADED
                 if not problems
-                else ", ".join(sorted({g.status for g in learner_grades if g.status != GRADED}))
+                else ", ".join(sorted({g.status for g in learner_grades if g.status not in _FINE}))
             )
             passed = bool(max_score) and score >= max_score and not problems
             writer.writerow([learner, "", "TOTAL", f"{score:g}", f"{max_score:g}", passed, status, problems])
@@ -1334,7 +1430,7 @@ def write_html(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
         f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>",
     ]
-    graded = sum(1 for g in grades if g.status == GRADED)
+    graded = sum(1 for g in grades if g.status in _FINE)
     sandboxed = sum(1 for g in grades if g.sandboxed)
     parts.append(
         f"<p>{len(grades)} submission(s): {graded} graded, {len(grades) - graded} with a problem. "
@@ -1384,7 +1480,7 @@ def write_html(
 
 
 def _badge(status: str) -> str:
-    kind = "graded" if status == GRADED else "problem"
+    kind = "graded" if status in _FINE else "problem"
     return f"<span class='badge {kind}'>{html.escape(status)}</span>"
 
 
@@ -1403,12 +1499,30 @@ def _parameter_value(text: str) -> Any:
 
 def _progress_line(done: int, total: int, grade: SubmissionGrade) -> None:
     label = f"{grade.learner}/{grade.lab}" if grade.lab else grade.learner
-    detail = grade.status if grade.status == GRADED else f"{grade.status}: {grade.reason}"
+    detail = grade.status if grade.status in _FINE else f"{grade.status}: {grade.reason}"
     print(
         f"[{done:>{len(str(total))}}/{total}] {label}: {grade.score:g}/{grade.max_score:g} ({detail}, "
         f"{grade.seconds:.1f} s)",
         flush=True,
     )
+
+
+def summary_table(grades: Sequence[SubmissionGrade]) -> str:
+    """A plain-text table: one row per learner x notebook (points, status, seconds), then totals."""
+    rows = [("learner", "notebook", "points", "status", "time")]
+    for learner, learner_grades in _by_learner(grades).items():
+        for grade in learner_grades:
+            rows.append((learner, grade.notebook or grade.lab or Path(grade.path).stem,
+                         f"{grade.score:g}/{grade.max_score:g}", grade.status, f"{grade.seconds:.1f} s"))
+        rows.append((learner, "TOTAL", f"{sum(g.score for g in learner_grades):g}/"
+                     f"{sum(g.max_score for g in learner_grades):g}", "",
+                     f"{sum(g.seconds for g in learner_grades):.1f} s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.rjust(width) if i in (2, 4) else cell.ljust(width)
+                       for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1549,6 +1663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     csv_path = write_csv(grades, out / "grades.csv")
     html_path = write_html(grades, out / "report.html", title=f"Grades: {args.submissions.name}",
                            isolation=isolation)
+    print(summary_table(grades))
     print(f"done in {time.monotonic() - started:.1f} s: wrote {csv_path} and {html_path}")
     return 0
 

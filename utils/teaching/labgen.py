@@ -66,7 +66,9 @@ PLACEHOLDER = "# YOUR CODE HERE"
 BEGIN_SOLUTION = "<!-- BEGIN SOLUTION -->"
 END_SOLUTION = "<!-- END SOLUTION -->"
 SOLUTION_ONLY_TAG = "solution-only"
-KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info", "delab")
+NOTEBOOK_METADATA_KEY = "delab"
+"""``metadata.delab.notebook``: which course notebook a file is (the gradebook reads it)."""
 KEPT_CELL_METADATA = ("tags",)
 OUT_OF_DATE_MESSAGE = "labs/ is out of date: run `make labs`"
 NBVAL_MARKERS = {
@@ -254,7 +256,7 @@ class CleanMetadata(Transform):
         return cell
 
     def transform_notebook(self, nb: NotebookNode) -> NotebookNode:
-        """Drop every notebook metadata key but kernelspec and language_info."""
+        """Drop every notebook metadata key but kernelspec, language_info and delab."""
         nb.metadata = nbformat.from_dict(
             {k: nb.metadata[k] for k in KEPT_NOTEBOOK_METADATA if k in nb.metadata}
         )
@@ -484,6 +486,8 @@ def render_lab(solution_path: Path, pipeline: Iterable[Transform] | None = None)
         lab = make_lab(solution, pipeline)
     except LabGenError as error:
         raise LabGenError(f"{solution_path}: {error}") from None
+    # Which course notebook this is, so a renamed submission is still recognised (gradebook).
+    lab.metadata[NOTEBOOK_METADATA_KEY] = {"notebook": solution_path.stem}
     return _text(lab)
 
 
@@ -556,6 +560,26 @@ def _execute_learner_copy(text: str, solution_path: Path, learners_dir: Path) ->
     return _text(nb)
 
 
+def _with_metadata_of(target: Path, text: str) -> str:
+    """The executed ``target`` with the notebook metadata of the rendered ``text`` (its widget state kept)."""
+    stored = _read(target)
+    metadata = copy.deepcopy(nbformat.reads(text, as_version=4).metadata)
+    if "widgets" in stored.metadata:
+        metadata["widgets"] = stored.metadata["widgets"]
+    stored.metadata = metadata
+    return _text(stored)
+
+
+def _only_metadata_differs(target: Path, text: str) -> bool:
+    """True when an executed ``target`` differs from the rendered ``text`` only in notebook metadata."""
+    if not target.exists() or _not_executed(_read(target)):
+        return False
+    rendered = nbformat.reads(text, as_version=4)
+    stored = nbformat.reads(sources_of(target), as_version=4)
+    stored.metadata = rendered.metadata
+    return _text(stored) == text
+
+
 def generate(collection: Collection, force: bool = False,
              log: Callable[[str], None] | None = None) -> list[Path]:
     """Write each learner copy of ``collection``; return the paths of all its learner copies.
@@ -575,6 +599,11 @@ def generate(collection: Collection, force: bool = False,
         expected.add(target.name)
         if collection.execute:
             current = target.exists() and sources_of(target) == text and not _not_executed(_read(target))
+            if not force and not current and _only_metadata_differs(target, text):
+                if log:
+                    log(f"updating the notebook metadata of {target} (no run needed)")
+                target.write_text(_with_metadata_of(target, text), encoding="utf-8")
+                current = True
             if force or not current:
                 if log:
                     log(f"executing {target} ...")

@@ -38,7 +38,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,12 @@ class Exercise:
         return tuple(p.name for p in params if p.kind == p.KEYWORD_ONLY and p.default is p.empty)
 
     @property
+    def submission_names(self) -> tuple[str, ...]:
+        """Keyword-only parameters the gradebook fills per submission (see :data:`SUBMISSION_CONTEXT`)."""
+        params = inspect.signature(self.grader).parameters.values()
+        return tuple(p.name for p in params if p.kind == p.KEYWORD_ONLY and p.name in SUBMISSION_CONTEXT)
+
+    @property
     def grader_name(self) -> str:
         """The name a notebook's grader cell calls (``grade_dim_locations``)."""
         return getattr(self.grader, "__name__", self.exercise)
@@ -77,6 +83,10 @@ class Exercise:
 _DECLARED: dict[str, dict[str, Exercise]] = {}
 
 METADATA_KEY = "delab"
+SUBMISSION_CONTEXT = ("target_path",)
+"""Keyword-only grader parameters (with a default, for use in the notebook) that the gradebook sets
+for each submission: ``target_path``, where the ETL job runs that submission's kernel started
+published (``s3://<lake>/grading/<id>/gold``), so a grader looks at that submission's runs only."""
 """``nb.metadata["delab"]["notebook"]``: the declared notebook a file is a copy of."""
 
 
@@ -160,19 +170,23 @@ def graders_called(cells: list[str], exercises: list[Exercise]) -> dict[str, lis
             for ex in exercises}
 
 
-def identify(metadata: Any, file_stem: str, code_cells: list[str]) -> tuple[str | None, str]:
-    """Which declared notebook a submission is, and how that was decided (for the report).
+def identify(metadata: Any, file_stem: str, code_cells: list[str],
+             course: Iterable[str] = ()) -> tuple[str | None, str]:
+    """Which course notebook a submission is, and how that was decided (for the report).
 
-    In order: ``metadata.delab.notebook`` when it names a declared notebook; the file name;
-    the declared notebook most of whose graders the code cells call (at least one, no tie).
-    Returns ``(None, why not)`` when nothing matches.
+    In order: ``metadata.delab.notebook`` when it names a declared notebook or one of
+    ``course`` (the names of the course's notebooks, declared or not: a notebook without
+    graded exercises is still recognised); the file name; the declared notebook most of whose
+    graders the code cells call (at least one, no tie). Returns ``(None, why not)`` when
+    nothing matches.
     """
     declared = all_exercises()
+    known = set(declared) | set(course)
     tagged = metadata.get(METADATA_KEY, {}) if isinstance(metadata, dict) else {}
     named = tagged.get("notebook") if isinstance(tagged, dict) else None
-    if isinstance(named, str) and named in declared:
+    if isinstance(named, str) and named in known:
         return named, f"notebook metadata {METADATA_KEY}.notebook = {named!r}"
-    if file_stem in declared:
+    if file_stem in known:
         return file_stem, "file name"
     scores = {nb: sum(1 for ex in exercises if any(_calls(c, ex.grader_name) for c in code_cells))
               for nb, exercises in declared.items()}

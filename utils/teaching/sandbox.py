@@ -31,6 +31,10 @@ the launcher starts the helper ``inside`` first: it listens on ``127.0.0.1:PORT`
 namespace and relays each connection to a unix socket in the job's folder, where the
 grader's gateway (:mod:`utils.teaching.gateway`) decides what may pass.
 
+Should the grader die (``kill -9``), its :class:`Reaper`, a watcher started before any worker,
+kills everything the batch started: by its batch cgroup (every worker joins it first), by the
+jobs' own uids, and by pid; parent-death signals alone leave races.
+
 This module imports only the standard library at the top: the launcher and the helper run
 with ``python -I -S`` and must start fast.
 """
@@ -316,11 +320,12 @@ class Cgroup:
             (path / "cgroup.procs").write_text(str(pid or os.getpid()))
 
     def pids(self) -> set[int]:
-        """Processes in the cgroup now."""
+        """Processes in the cgroup and the cgroups below it (a batch's jobs) now."""
         found: set[int] = set()
         for path in self.dirs.values():
-            with contextlib.suppress(OSError, ValueError):
-                found |= {int(p) for p in (path / "cgroup.procs").read_text().split()}
+            for folder in _cgroup_tree(path):
+                with contextlib.suppress(OSError, ValueError):
+                    found |= {int(p) for p in (folder / "cgroup.procs").read_text().split()}
         return found
 
     def kill(self, timeout: float = 5.0) -> None:
@@ -356,18 +361,29 @@ class Cgroup:
                                 .splitlines()).get("max", 0))
         return {"oom_kills": oom, "process_limit_hits": hits}
 
-    def remove(self) -> None:
-        """Kill what is left and remove the cgroup folders."""
-        self.kill()
+    def remove(self, timeout: float = 5.0) -> None:
+        """Kill what is left and remove the cgroup folders (children first)."""
+        self.kill(timeout)
         for path in self.dirs.values():
-            for _ in range(50):
-                try:
-                    path.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.02)
+            for folder in _cgroup_tree(path):  # children first
+                for _ in range(50):
+                    try:
+                        folder.rmdir()
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.02)
+
+
+def _cgroup_tree(path: Path) -> list[Path]:
+    """``path`` and every cgroup folder below it, children before their parent."""
+    below: list[Path] = []
+    with contextlib.suppress(OSError):
+        for entry in sorted(path.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():
+                below += _cgroup_tree(entry)
+    return [*below, path]
 
 
 def remove_stale(tmp: Path = Path("/tmp")) -> None:  # noqa: S108 - our own staging folders
@@ -398,6 +414,191 @@ def remove_stale(tmp: Path = Path("/tmp")) -> None:  # noqa: S108 - our own stag
         for entry in tmp.iterdir():
             if entry.name.startswith(STAGING_PREFIX) and owner_gone(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+# --- the reaper: nothing a batch started outlives the grader, whatever the race --------------
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of ``pid`` (clock ticks since boot): with the pid, one process, never a reused pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _tracking_base() -> Path | None:
+    """Where a batch cgroup can be made: this process's cgroup in a writable v1 ``pids`` hierarchy.
+
+    Not with cgroup v2: a v2 cgroup that holds the workers cannot also hold their jobs' limited
+    cgroups (no processes in inner nodes), so there the reaper kills by pid only.
+    """
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return None
+    own = _own_cgroups()
+    for point, kind, options in _mounts():
+        if kind == "cgroup" and "pids" in options.split(",") and "pids" in own:
+            base = Path(point) / own["pids"].lstrip("/")
+            if os.access(base, os.W_OK):
+                return base
+    return None
+
+
+class Reaper:
+    """Kills everything a grading batch started once the grader is gone, however it went (``kill -9``).
+
+    Parent-death signals alone leave windows: a process forked but not yet armed (bubblewrap's
+    sandbox init between its ``clone`` and its own ``prctl``, a launcher still starting Python), a
+    set-uid ``bwrap`` whose exec clears the signal, a child of a thread that exited. So the grader
+    starts this watcher first: ``sandbox.py reap``, in its own session, without a parent-death
+    signal, reading a pipe only the grader holds (close-on-exec: no child inherits it).
+
+    As root with a v1 ``pids`` hierarchy, the reaper's batch cgroup is joined by each worker as its
+    first act; every process a worker then starts, from any thread, is born in it or in a job's
+    cgroup below it (launchers, bubblewrap, kernels, function sandboxes), before any signal is
+    armed, and cannot leave it (only root moves processes). At end-of-file without ``done`` (the
+    grader died), the reaper kills the registered processes (workers, the resource tracker) and
+    everything in the cgroup tree until it stays empty, removes it and the workers' staging
+    folders, and exits. After a normal batch (``done``) it only removes the (empty) cgroup.
+    """
+
+    _batches = 0
+
+    def __init__(self, process: subprocess.Popen[bytes], cgroup: Path | None) -> None:
+        self.process = process
+        self.cgroup = cgroup
+        self._registered: set[int] = set()
+
+    @classmethod
+    def start(cls) -> Reaper:
+        """Start the reaper (and its batch cgroup when possible)."""
+        cls._batches += 1
+        cgroup = None
+        base = _tracking_base()
+        if base is not None:
+            cgroup = base / f"{STAGING_PREFIX}{os.getpid()}-batch{cls._batches}"
+            try:
+                cgroup.mkdir()
+            except OSError:
+                cgroup = None
+        argv = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "reap"]
+        if cgroup is not None:
+            argv.append(f"--cgroup={cgroup}")
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,  # noqa: S603
+                                   start_new_session=True)
+        return cls(process, cgroup)
+
+    @property
+    def join(self) -> str:
+        """The ``cgroup.procs`` file a worker writes its pid to first thing ("" without a cgroup)."""
+        return str(self.cgroup / "cgroup.procs") if self.cgroup is not None else ""
+
+    def _send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.write(line.encode() + b"\n")
+            self.process.stdin.flush()
+
+    def register(self, pids: Iterable[int], *, workers: bool = False) -> None:
+        """Processes to kill if the grader dies (checked by start time: a reused pid is spared).
+
+        ``workers``: grading workers, whose jobs' own uids (root) the reaper also sweeps.
+        """
+        for pid in pids:
+            start = _start_time(pid)
+            if pid not in self._registered and start is not None:
+                self._registered.add(pid)
+                self._send(f"{'worker' if workers else 'kill'} {pid} {start}")
+
+    def close(self, timeout: float = 30.0) -> None:
+        """The batch ended normally: the reaper removes the batch cgroup and exits."""
+        self._send("done")
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def join_cgroup(procs_file: str) -> None:
+    """Move this process into a batch cgroup (see :class:`Reaper`); its future children follow."""
+    if procs_file:
+        with contextlib.suppress(OSError):
+            Path(procs_file).write_text(str(os.getpid()))
+
+
+def _job_uid_owner(pid: int) -> int | None:
+    """The worker pid (masked) whose job uid ``pid`` runs as, or None for any other uid."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                uid = int(line.split()[1])
+                return (uid - UID_BASE) >> 8 if uid >= UID_BASE else None
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _kill_job_uids(owners: set[int], timeout: float) -> None:
+    """SIGKILL every process running as a job uid of one of ``owners`` (worker pids), until none is left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [int(entry.name) for entry in Path("/proc").iterdir()
+                 if entry.name.isdigit() and _job_uid_owner(int(entry.name)) in owners]
+        alive = [pid for pid in found if (_read_state(pid) or "Z") != "Z"]
+        if not alive:
+            return
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+def _read_state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _reap_main(argv: Sequence[str]) -> int:
+    """``reap [--cgroup=DIR]``: wait for end-of-file on stdin, then kill what the batch left."""
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):  # a terminal's Ctrl-C must not stop it
+        signal.signal(sig, signal.SIG_IGN)
+    cgroup = next((Path(a.removeprefix("--cgroup=")) for a in argv if a.startswith("--cgroup=")), None)
+    targets: dict[int, str] = {}
+    workers: dict[int, str] = {}
+    done = False
+    pending = b""
+    while chunk := os.read(0, 4096):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            words = line.decode(errors="replace").split()
+            if len(words) == 3 and words[0] in ("kill", "worker") and words[1].isdigit():
+                targets[int(words[1])] = words[2]
+                if words[0] == "worker":
+                    workers[int(words[1])] = words[2]
+            elif words == ["done"]:
+                done = True
+    if not done:
+        for pid, start in targets.items():
+            if _start_time(pid) == start:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        # Without a batch cgroup (cgroup v2), what escaped still runs as its job's own uid: a worker's
+        # jobs are UID_BASE + (worker pid << 8) + n. A worker pid now another process's is skipped.
+        owners = {pid & 0x3FFFFF for pid, start in workers.items() if _start_time(pid) in (start, None)}
+        if owners and os.geteuid() == 0:
+            _kill_job_uids(owners, timeout=60.0)
+    if cgroup is not None:
+        # A process in uninterruptible sleep (e.g. while its tmpfs goes away) dies when it wakes.
+        Cgroup("v1", {"pids": cgroup}).remove(timeout=60.0)
+    if not done:
+        remove_stale()
+    return 0
 
 
 # --- the worker's private mount namespace and the jobs ----------------------------------------
@@ -790,8 +991,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _launch_main(args[1:])
     if args[:1] == ["inside"]:
         return _inside_main(args[1:])
-    print("usage: sandbox.py launch SPEC -- ARGV | inside [--forward=PORT=SOCKET]... -- ARGV",
-          file=sys.stderr)
+    if args[:1] == ["reap"]:
+        return _reap_main(args[1:])
+    print("usage: sandbox.py launch SPEC -- ARGV | inside [--forward=PORT=SOCKET]... -- ARGV"
+          " | reap [--cgroup=DIR]", file=sys.stderr)
     return 2
 
 

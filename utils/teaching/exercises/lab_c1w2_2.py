@@ -185,10 +185,12 @@ def evidence_of(run: dict[str, Any], job_name: str = GLUE_JOB, glue: Any = None,
                        lab.job_log(run["Id"], errors=True, logs=logs))
 
 
-def newest_run(table: str, sql: str, job_name: str = GLUE_JOB, glue: Any = None, logs: Any = None
-               ) -> RunEvidence | None:
-    """The newest run that was given ``sql`` for ``table``, or None. Raises when it is still running."""
-    runs = lab.transform_runs(table, sql, job_name, glue=glue)
+def newest_run(table: str, sql: str, job_name: str = GLUE_JOB, glue: Any = None, logs: Any = None,
+               target_path: str | None = None) -> RunEvidence | None:
+    """The newest run that was given ``sql`` for ``table`` (and published to ``target_path``, when
+    given: the gradebook's per-submission target), or None. Raises when it is still running."""
+    runs = [run for run in lab.transform_runs(table, sql, job_name, glue=glue)
+            if target_path is None or (run.get("Arguments") or {}).get("--target_path") == target_path]
     if not runs:
         return None
     run = runs[0]
@@ -361,11 +363,11 @@ def _blocking(exercise: str, max_score: float) -> Callable[[Callable[..., Any]],
 
 
 def _grade_transform(table: str, sql: str, sources: dict[str, str], job_name: str, glue: Any, logs: Any,
-                     s3: Any) -> tuple[RunEvidence, Any]:
+                     s3: Any, target_path: str | None = None) -> tuple[RunEvidence, Any]:
     """Every check of a run of ``sql`` for ``table``; returns the evidence and the expected table."""
     glue, logs, s3 = _clients(glue, logs, s3)
     with lab.explain_cloud_errors():
-        evidence = newest_run(table, sql, job_name, glue, logs)
+        evidence = newest_run(table, sql, job_name, glue, logs, target_path)
         assert evidence is not None, (
             f"No run of the job has used this SQL for {table} yet: run the cells that start the job with it "
             "and wait for the run (RUN_ETL = True), then this cell again.")
@@ -413,10 +415,11 @@ def _grade_transform(table: str, sql: str, sources: dict[str, str], job_name: st
 
 @_blocking("c1w2_ex6_fact_orders_transform", max_score=1)
 def grade_fact_orders_transform(fact_orders_sql: Any, *, job_name: str = GLUE_JOB, glue: Any = None,
-                                logs: Any = None, s3: Any = None):
+                                logs: Any = None, s3: Any = None, target_path: str | None = None):
     """Grade the fact table's SELECT by the job run that used it (see the module docstring)."""
     sql = _sql_text(fact_orders_sql, "fact_orders_sql")
-    evidence, expected = _grade_transform("fact_orders", sql, FACT_ORDERS_COLUMNS, job_name, glue, logs, s3)
+    evidence, expected = _grade_transform("fact_orders", sql, FACT_ORDERS_COLUMNS, job_name, glue, logs, s3,
+                                          target_path)
     return (f"The job ran your SQL (run {evidence.run_id}), reconciled the star with the source and "
             f"published it: {expected.num_rows:,} order lines, one row each, and every column holds what "
             "the star schema's fact table needs.")
@@ -430,12 +433,13 @@ def _normal(text: str) -> str:
 
 
 @_blocking("c1w2_ex7_failed_check", max_score=1)
-def grade_failed_check(failed_check: Any, *, job_name: str = GLUE_JOB, glue: Any = None, logs: Any = None):
+def grade_failed_check(failed_check: Any, *, job_name: str = GLUE_JOB, glue: Any = None, logs: Any = None,
+                       target_path: str | None = None):
     """Is ``failed_check`` the reconciliation check that failed in the colleague's run (as its log says)?"""
     assert isinstance(failed_check, str) and failed_check.strip(), (
         "`failed_check` should be the name of the check that failed, as a string copied from the log.")
     with lab.explain_cloud_errors():
-        evidence = newest_run("dim_products", COLLEAGUE_DIM_PRODUCTS_SQL, job_name, glue, logs)
+        evidence = newest_run("dim_products", COLLEAGUE_DIM_PRODUCTS_SQL, job_name, glue, logs, target_path)
     checks = evidence.checks() if evidence is not None else []
     failing = [name for passed, name, _ in checks if not passed] or [COLLEAGUE_FAILED_CHECK]
     passing = [name for passed, name, _ in checks if passed]
@@ -469,13 +473,14 @@ def grade_failed_check(failed_check: Any, *, job_name: str = GLUE_JOB, glue: Any
 
 @_blocking("c1w2_ex8_dim_products_fix", max_score=1)
 def grade_dim_products_fix(dim_products_sql: Any, *, job_name: str = GLUE_JOB, glue: Any = None,
-                           logs: Any = None, s3: Any = None):
+                           logs: Any = None, s3: Any = None, target_path: str | None = None):
     """Grade the fixed ``dim_products`` SELECT by the job run that used it (it must have SUCCEEDED)."""
     sql = _sql_text(dim_products_sql, "dim_products_sql")
     assert _normal(sql) != _normal(COLLEAGUE_DIM_PRODUCTS_SQL), (
         "This is still your colleague's SQL, which failed. Change it so that each product appears once, "
         "then run the job with it.")
-    evidence, expected = _grade_transform("dim_products", sql, DIM_PRODUCTS_COLUMNS, job_name, glue, logs, s3)
+    evidence, expected = _grade_transform("dim_products", sql, DIM_PRODUCTS_COLUMNS, job_name, glue, logs, s3,
+                                          target_path)
     return (f"Fixed: run {evidence.run_id} SUCCEEDED with your SQL, and dim_products lists each of the "
             f"{expected.num_rows:,} products exactly once, as the source has them.")
 

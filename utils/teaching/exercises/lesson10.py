@@ -164,9 +164,19 @@ _SERVER_STATUS_IN_TRANS = 1
 
 
 def _connections() -> list[tuple[str, Any]]:
+    """The accounts the probe is graded as: the read-only ``etl`` user, and ``admin`` in the notebook.
+
+    In the gradebook (``DELAB_GRADING``) the grader runs in the learner's sandbox, whose only way
+    to the database is the gateway, which lets the read-only user alone through: graded as ``etl``.
+    """
+    import os
+
     from utils.services.mariadb import connect
 
-    return [("the read-only etl user", connect("etl")), ("the admin user", connect("admin"))]
+    connections = [("the read-only etl user", connect("etl"))]
+    if not os.environ.get("DELAB_GRADING"):
+        connections.append(("the admin user", connect("admin")))
+    return connections
 
 
 @grader("l10_ex3_probe", max_score=1)
@@ -221,9 +231,10 @@ def grade_probe(probe: Callable[[Any, str], str]) -> str:
     finally:
         for _, conn in connections:
             conn.close()
+    accounts = " and as ".join(who for who, _ in connections)
     return (
-        f"probe agrees with the server on all {len(security.PROBES)} statements, as the read-only user and "
-        "as admin: refusals are told apart from other errors, and nothing was changed."
+        f"probe agrees with the server on all {len(security.PROBES)} statements, as {accounts}: "
+        "refusals are told apart from other errors, and nothing was changed."
     )
 
 
