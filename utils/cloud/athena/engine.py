@@ -23,12 +23,14 @@ data object; a stopped or failed query leaves nothing behind.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
 from collections.abc import Callable
 
 import duckdb
+from sqlglot import exp
 
 from utils.cloud.athena import dialect as athena_dialect
 from utils.cloud.athena import functions as trino_functions
@@ -42,7 +44,7 @@ from utils.cloud.athena.show import ShowStatements
 from utils.cloud.athena.statement import DEFAULT_CATALOG, QueryContext, StatementResult
 from utils.cloud.athena.storage import ColumnCache
 from utils.cloud.athena.types import duck_to_trino_type
-from utils.cloud.athena.writes import WriteStatements
+from utils.cloud.athena.writes import WriteStatements, _parse_create_table
 from utils.cloud.backends import GlueCatalog, ObjectStore
 
 # Statements Athena knows but the local Athena does not run (NOT_SUPPORTED, not a syntax error).
@@ -99,20 +101,29 @@ class AthenaEngine(QueryStatements, WriteStatements, CatalogStatements, ShowStat
                                    "local cloud has one catalog: AwsDataCatalog.")
         # Athena accepts a quoted database name in the context (awswrangler sends `db`).
         ctx.database = athena_sql.unquote(ctx.database or "default")
-        head = athena_sql.leading_keywords(text)
-        handler = self._handler_for(head)
+        words = athena_sql.leading_keywords(text).split()
         if athena_dialect.runs_on_trino(text):
             athena_dialect.check_trino_sql(text)  # MySQL-isms that sqlglot would quietly accept
-        result = handler(text, ctx)
+        tree = _parse_statement(text, words)  # parsed once; None for the keyword-led statements
+        result = self._handler_for(tree, words)(text, ctx)
         result.engine_ms = int((time.perf_counter() - started) * 1000)
         return result
 
-    def _handler_for(self, head: str) -> Callable[[str, QueryContext], StatementResult]:
-        words = head.split()
+    def _handler_for(self, tree: exp.Expression | None,
+                     words: list[str]) -> Callable[[str, QueryContext], StatementResult]:
+        """The one classifier: the parsed node's type, else the statement's leading keywords."""
+        if tree is not None:
+            if isinstance(tree, (exp.Query, exp.Values)):
+                return functools.partial(self._select, tree=tree)
+            if isinstance(tree, exp.Insert):
+                return functools.partial(self._insert, tree=tree)
+            if isinstance(tree, exp.Create) and tree.expression is not None:
+                return lambda text, ctx: self._ctas(tree, text, ctx)
+            if isinstance(tree, exp.Create):
+                return lambda text, ctx: self._create_external_table(tree, text, ctx)
+            return self._unsupported
         first = words[0] if words else ""
         second = words[1] if len(words) > 1 else ""
-        if first in ("SELECT", "WITH", "VALUES", "(", "TABLE") or first.startswith("("):
-            return self._select
         if first == "SHOW":
             return self._show
         if first == "EXPLAIN":
@@ -121,8 +132,6 @@ class AthenaEngine(QueryStatements, WriteStatements, CatalogStatements, ShowStat
             return self._describe
         if first == "UNLOAD" or first.startswith("UNLOAD("):
             return self._unload
-        if first == "INSERT":
-            return self._insert
         if first == "MSCK":
             return self._msck_repair
         if first == "ALTER":
@@ -133,8 +142,6 @@ class AthenaEngine(QueryStatements, WriteStatements, CatalogStatements, ShowStat
             return self._drop_table
         if first == "CREATE" and ("VIEW" in words[1:4]):
             return self._create_view
-        if first == "CREATE":
-            return self._create_table
         return self._unsupported
 
     def _unsupported(self, text: str, ctx: QueryContext) -> StatementResult:
@@ -149,3 +156,18 @@ class AthenaEngine(QueryStatements, WriteStatements, CatalogStatements, ShowStat
         raise AthenaQueryError("NOT_SUPPORTED", f"'{word}' statements are not supported by the local "
                                "Athena (it runs SELECT, CTAS, UNLOAD, INSERT INTO, SHOW, DESCRIBE and "
                                "table/database DDL)", 1, 1)
+
+
+def _parse_statement(text: str, words: list[str]) -> exp.Expression | None:
+    """The sqlglot tree of a query, INSERT or CREATE TABLE; None for the keyword-led statements.
+
+    SHOW, DESCRIBE, EXPLAIN, UNLOAD, MSCK, ALTER, DROP, CREATE VIEW and CREATE DATABASE
+    are Hive/Athena syntax sqlglot does not model: their families read the text.
+    """
+    first = words[0] if words else ""
+    second = words[1] if len(words) > 1 else ""
+    if first in ("SELECT", "WITH", "VALUES", "(", "TABLE", "INSERT") or first.startswith("("):
+        return athena_sql.parse(text)
+    if first == "CREATE" and second not in ("DATABASE", "SCHEMA") and "VIEW" not in words[1:4]:
+        return _parse_create_table(text)
+    return None

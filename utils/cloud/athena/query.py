@@ -248,8 +248,9 @@ class QueryStatements:
 
     # --------------------------------------------------------------- SELECT
 
-    def _select(self, text: str, ctx: QueryContext) -> StatementResult:
-        tree = athena_sql.parse(text)
+    def _select(self, text: str, ctx: QueryContext, tree: exp.Expression | None = None) -> StatementResult:
+        if tree is None:
+            tree = athena_sql.parse(text)
         if isinstance(tree, exp.Values):
             # A bare VALUES is a query in Trino; its columns are _col0, _col1...
             width = len(tree.expressions[0].expressions) if tree.expressions else 1

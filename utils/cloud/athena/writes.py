@@ -232,14 +232,6 @@ class WriteStatements:
 
     # ----------------------------------------------------------------- CTAS
 
-    def _create_table(self, text: str, ctx: QueryContext) -> StatementResult:
-        tree = _parse_create_table(text)
-        if not isinstance(tree, exp.Create):
-            return self._unsupported(text, ctx)
-        if tree.expression is not None:
-            return self._ctas(tree, text, ctx)
-        return self._create_external_table(tree, text, ctx)
-
     def _target(self, node: exp.Expression, ctx: QueryContext, glue: GlueCatalog,
                 text: str) -> tuple[str, str]:
         table = node.this if isinstance(node, exp.Schema) else node
@@ -344,8 +336,9 @@ class WriteStatements:
                                data_files=uris, bytes_scanned=stream.bytes_scanned,
                                rows_read=stream.rows_read, planning_ms=stream.planning_ms)
 
-    def _insert(self, text: str, ctx: QueryContext) -> StatementResult:
-        tree = athena_sql.parse(text)
+    def _insert(self, text: str, ctx: QueryContext, tree: exp.Expression | None = None) -> StatementResult:
+        if tree is None:
+            tree = athena_sql.parse(text)
         if not isinstance(tree, exp.Insert):
             return self._unsupported(text, ctx)
         glue = self.glue()
