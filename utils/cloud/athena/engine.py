@@ -118,9 +118,9 @@ class AthenaEngine(QueryStatements, WriteStatements, CatalogStatements, ShowStat
             if isinstance(tree, exp.Insert):
                 return functools.partial(self._insert, tree=tree)
             if isinstance(tree, exp.Create) and tree.expression is not None:
-                return lambda text, ctx: self._ctas(tree, text, ctx)
+                return functools.partial(self._ctas, tree)
             if isinstance(tree, exp.Create):
-                return lambda text, ctx: self._create_external_table(tree, text, ctx)
+                return functools.partial(self._create_external_table, tree)
             return self._unsupported
         first = words[0] if words else ""
         second = words[1] if len(words) > 1 else ""
