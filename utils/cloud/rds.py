@@ -134,13 +134,6 @@ def describe_db_instances(action: str, params: dict[str, str]) -> None:
     return None
 
 
-def register() -> None:
-    """Route DescribeDBInstances through :func:`describe_db_instances` (called by ``services``)."""
-    from utils.cloud.server import register_query
-
-    register_query("DescribeDBInstances", describe_db_instances)
-
-
 # -- aws CLI v1 plugin ------------------------------------------------------------------
 
 # Commands for which aws-cli v1 replaces the endpoint with a fixed AWS host unless

@@ -1,13 +1,12 @@
 """The local cloud's single HTTP endpoint: moto, plus the calls we make real.
 
-Routing only (moto's ``urls.py`` role). A request whose ``X-Amz-Target`` (JSON
-protocols: Athena, Glue) or ``Action`` (query protocol: RDS, STS, IAM) names an
-operation registered here goes to our handler; everything else goes to moto
+Routing only. The operations we execute are declared as data in
+:mod:`utils.cloud.urls` (moto's ``urls.py`` role): a request whose
+``X-Amz-Target`` (JSON protocols: Athena, Glue) or ``Action`` (query protocol:
+RDS) names one of them goes to its handler; everything else goes to moto
 unchanged. Handlers receive the decoded request and return a dict (JSON
-protocols) or raise :class:`ServiceError`; they never see WSGI.
-
-Services register themselves in :func:`build_app` by calling
-:func:`register_json` / :func:`register_query`.
+protocols) or raise :class:`~utils.cloud.exceptions.ServiceError`; they never
+see WSGI, and no model imports this module.
 """
 
 from __future__ import annotations
@@ -25,44 +24,36 @@ from urllib.parse import parse_qs
 from werkzeug.wrappers import Request, Response
 
 from utils.cloud import persistence
+from utils.cloud.exceptions import ServiceError
+
+__all__ = ["ServiceError", "build_app", "protocol_error", "serve", "start_in_thread"]
 
 JsonHandler = Callable[[str, dict[str, Any]], dict[str, Any]]
 QueryHandler = Callable[[str, dict[str, str]], Response | None]
 
-_JSON_HANDLERS: dict[str, JsonHandler] = {}
-_JSON_PREFIX_HANDLERS: dict[str, JsonHandler] = {}
-_QUERY_HANDLERS: dict[str, QueryHandler] = {}
+
+def _json_handler(target: str) -> JsonHandler | None:
+    """The handler :mod:`utils.cloud.urls` declares for an ``X-Amz-Target``, if any."""
+    from utils.cloud import urls
+
+    service, _, operation = target.partition(".")
+    routes = urls.JSON_ROUTES.get(service)
+    if routes is None:
+        return None
+    handler = routes.get(operation) or routes.get(urls.ANY_OPERATION)
+    return urls.resolve(handler) if handler else None
 
 
-class ServiceError(Exception):
-    """An AWS-style error: ``code`` becomes ``__type``, ``message`` the text."""
+def _query_handler(environ: dict[str, Any], action: str) -> QueryHandler | None:
+    """The handler :mod:`utils.cloud.urls` declares for a query-protocol ``Action``, if any."""
+    from utils.cloud import urls
+    from utils.cloud.moto_state import credential_scope
 
-    def __init__(self, code: str, message: str, status: int = 400, **extra: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.extra = extra
-
-
-def register_json(target: str, handler: JsonHandler) -> None:
-    """Route a JSON-protocol operation to ``handler(action, body)``.
-
-    ``target`` is a full ``X-Amz-Target`` such as ``"AWSGlue.StartJobRun"``, or a
-    service prefix ending in a dot (``"AmazonAthena."``) to take every operation.
-    """
-    if target.endswith("."):
-        _JSON_PREFIX_HANDLERS[target] = handler
-    else:
-        _JSON_HANDLERS[target] = handler
-
-
-def register_query(action: str, handler: QueryHandler) -> None:
-    """Route a query-protocol ``Action`` to ``handler(action, params)``.
-
-    The handler may return None to let moto answer after all.
-    """
-    _QUERY_HANDLERS[action] = handler
+    service, _ = credential_scope(environ)
+    for name, routes in urls.QUERY_ROUTES.items():
+        if action in routes and service in ("", name):
+            return urls.resolve(routes[action])
+    return None
 
 
 def json_response(body: dict[str, Any], status: int = 200) -> Response:
@@ -117,10 +108,7 @@ class LocalCloudApp:
         # --- end identity ---
         target = request.headers.get("X-Amz-Target", "")
         if target:
-            handler = _JSON_HANDLERS.get(target)
-            if handler is None:
-                prefix = target.split(".", 1)[0] + "."
-                handler = _JSON_PREFIX_HANDLERS.get(prefix)
+            handler = _json_handler(target)
             if handler is None:
                 return None
             body_bytes = request.get_data(cache=True)
@@ -133,13 +121,13 @@ class LocalCloudApp:
             except Exception as exc:  # a bug of ours: say so, keep serving
                 print(f"local cloud: {target} failed: {exc!r}", file=sys.stderr, flush=True)
                 return error_response(ServiceError("InternalServerException", str(exc), 500))
-        if _QUERY_HANDLERS and request.method == "POST" and request.mimetype == \
+        if request.method == "POST" and request.mimetype == \
                 "application/x-www-form-urlencoded":
             body_bytes = request.get_data(cache=True)
             environ["wsgi.input"] = io.BytesIO(body_bytes)  # moto reads it again
             params = {k: v[0] for k, v in parse_qs(body_bytes.decode()).items()}
             environ["delab.action"] = params.get("Action", "")  # named in errors
-            handler = _QUERY_HANDLERS.get(params.get("Action", ""))
+            handler = _query_handler(environ, params.get("Action", ""))
             if handler is not None:
                 return handler(params["Action"], params)
         return None
@@ -344,13 +332,10 @@ def build_app() -> LocalCloudApp:
     """The full local cloud: moto's dispatcher wrapped by our executing services."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from utils.cloud import services
-
     if persistence.enabled():
         from utils.cloud import moto_state
 
         moto_state.install()  # before any request: restores moto's stored backends
-    services.register_all()
     return LocalCloudApp(DomainDispatcherApplication(create_backend_app))
 
 

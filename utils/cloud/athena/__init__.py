@@ -1,16 +1,13 @@
 """Athena on the local cloud (engine: DuckDB; SQL dialect: Trino via sqlglot).
 
-- ``engine.py``: executes Athena SQL over the Glue catalog and S3 (no HTTP).
+- ``engine.py``: classifies one Athena SQL statement and dispatches it to its family
+  (no HTTP): ``query.py`` (SELECT), ``writes.py`` (CTAS/INSERT/UNLOAD), ``ddl.py``
+  (catalog DDL), ``show.py`` (SHOW/DESCRIBE/EXPLAIN); ``cache.py`` is the decoded-data
+  cache, ``statement.py`` what every statement shares.
 - ``models.py``: query executions, workgroups, result files in S3.
-- ``responses.py``: the JSON protocol (``AmazonAthena.*`` operations).
+- ``responses.py``: the JSON protocol (``AmazonAthena.*`` operations, routed in
+  :mod:`utils.cloud.urls`).
 """
 
 from __future__ import annotations
 
-
-def register() -> None:
-    """Route every ``AmazonAthena.*`` operation of the local cloud to our Athena."""
-    from utils.cloud.athena.responses import handle
-    from utils.cloud.server import register_json
-
-    register_json("AmazonAthena.", handle)

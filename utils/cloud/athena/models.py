@@ -57,9 +57,10 @@ import duckdb
 
 from utils.cloud import persistence
 from utils.cloud.athena import prepared, results
-from utils.cloud.athena.engine import AthenaEngine, HashingFile, QueryContext, StatementResult
+from utils.cloud.athena.engine import AthenaEngine
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object, put_file, spool_file
+from utils.cloud.athena.statement import HashingFile, QueryContext, StatementResult
 from utils.cloud.backends import NoSuchBucket, ObjectStore, split_s3_uri
 from utils.config import LOCAL_ACCOUNT_ID
 

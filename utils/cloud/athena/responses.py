@@ -19,7 +19,7 @@ from utils.cloud.athena.models import (
     encode_token,
 )
 from utils.cloud.backends import GlueCatalog
-from utils.cloud.server import ServiceError
+from utils.cloud.exceptions import ServiceError
 
 DATA_CATALOG = "AwsDataCatalog"
 

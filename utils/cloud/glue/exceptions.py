@@ -1,15 +1,15 @@
 """Glue errors in AWS's shape (``__type`` + message), as moto's ``exceptions.py``.
 
-They subclass the endpoint's :class:`ServiceError` so the responses layer can raise
-them unchanged; the models raise them too, because the error *code* is part of
-the behaviour a client relies on (``ConcurrentRunsExceededException`` ...).
+They subclass the neutral :class:`~utils.cloud.exceptions.ServiceError` so the
+responses layer can raise them unchanged; the models raise them too, because the
+error *code* is part of the behaviour a client relies on (``ConcurrentRunsExceededException`` ...).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from utils.cloud.server import ServiceError
+from utils.cloud.exceptions import ServiceError
 
 
 class GlueError(ServiceError):

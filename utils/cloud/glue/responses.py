@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from utils.cloud.exceptions import ServiceError
 from utils.cloud.glue import crawler as crawler_model
 from utils.cloud.glue import jobs as jobs_model
 from utils.cloud.glue import search as search_model
 from utils.cloud.glue.exceptions import InvalidInput, from_moto
-from utils.cloud.server import ServiceError, register_json
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -198,8 +198,3 @@ def handle(action: str, body: dict[str, Any]) -> dict[str, Any]:
             raise from_moto(exc) from None
         raise
 
-
-def register() -> None:
-    """Route our Glue operations to :func:`handle` on the local cloud endpoint."""
-    for action in _HANDLERS:
-        register_json(f"AWSGlue.{action}", handle)
