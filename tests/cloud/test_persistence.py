@@ -83,7 +83,19 @@ def start_sleeping_job(bucket: str) -> tuple[str, str]:
     while not script_processes(job):
         assert time.monotonic() < deadline, "the job script did not start"
         time.sleep(0.1)
-    return job, run_id
+    # Wait for its first line to reach CloudWatch: a script killed in the middle of the cloud's
+    # crash before it printed would die of the broken output pipe, not of the crash.
+    logs = boto3.client("logs")
+    while True:
+        try:
+            events = logs.get_log_events(logGroupName="/aws-glue/jobs/output", logStreamName=run_id,
+                                         startFromHead=True)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            events = []
+        if any("sleeping" in e["message"] for e in events):
+            return job, run_id
+        assert time.monotonic() < deadline, "the job script's first line did not reach its log"
+        time.sleep(0.1)
 
 
 def script_processes(job: str) -> list[int]:
