@@ -19,10 +19,9 @@ from utils.cloud.athena.statement import (
     QueryContext,
     StatementResult,
     _ddl,
-    _trino_type,
 )
 from utils.cloud.athena.storage import table_columns
-from utils.cloud.athena.types import arrow_to_hive, hive_to_arrow
+from utils.cloud.athena.types import arrow_to_hive, hive_name, hive_to_arrow, hive_to_trino, parse_type
 from utils.cloud.backends import GlueCatalog, NoSuchBucket
 
 _PARQUET_SERDE = {
@@ -51,9 +50,11 @@ _FORMAT_SERDES: dict[str, dict[str, Any]] = {
 
 def _column_def(node: exp.ColumnDef) -> dict[str, str]:
     kind = node.args.get("kind")
-    hive = kind.sql(dialect="hive").lower() if kind is not None else "string"
-    hive = re.sub(r"\s*,\s*", ",", hive).replace(" <", "<")
-    hive_to_arrow(hive)  # validate early, with a clear message
+    try:
+        hive = hive_name(kind) if isinstance(kind, exp.DataType) else "string"
+        hive_to_arrow(hive)  # validate early, with a clear message
+    except ValueError as err:
+        raise AthenaQueryError("NOT_SUPPORTED", f"Column '{node.name}': {err}") from None
     item = {"Name": node.name.lower(), "Type": hive}
     comment = node.find(exp.CommentColumnConstraint)
     if comment is not None:
@@ -82,7 +83,11 @@ def _key_values(text: str) -> dict[str, str]:
 
 
 def _hive_type_text(text: str) -> str:
-    return re.sub(r"\s+", "", text.strip()).lower()
+    """A column type of ALTER TABLE as the catalog stores it (``INTEGER`` -> ``int``)."""
+    try:
+        return hive_name(parse_type(text, "hive"))
+    except ValueError as err:
+        raise AthenaQueryError("NOT_SUPPORTED", str(err)) from None
 
 
 def _column_list(action: str) -> list[dict[str, str]]:
@@ -256,7 +261,7 @@ class CatalogStatements:
             schema = stream.schema
         ctx.commit()
         view = {"originalSql": query_text.strip(), "catalog": DEFAULT_CATALOG, "schema": database,
-                "columns": [{"name": f.name, "type": _trino_type(arrow_to_hive(f.type))}
+                "columns": [{"name": f.name, "type": hive_to_trino(arrow_to_hive(f.type))}
                             for f in schema],
                 "owner": "local", "runAsInvoker": False}
         encoded = base64.b64encode(json.dumps(view).encode()).decode()

@@ -21,6 +21,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
 from utils.cloud.athena import functions as trino_functions
+from utils.cloud.athena import types as athena_types
 from utils.cloud.athena.errors import AthenaQueryError, position
 
 _MYSQL = "Athena runs Trino SQL, not MySQL"
@@ -426,13 +427,65 @@ def _java_format(node: exp.Format) -> exp.Expression:
     return exp.Anonymous(this="printf", expressions=[pattern.copy(), *args])
 
 
+T = exp.DataType.Type
+
+
+def literal_type(node: exp.Expression) -> exp.DataType | None:
+    """Trino's type of a constant built only of literals, where DuckDB's would differ
+    (Trino types ``'foo'`` as ``varchar(3)``, DuckDB as VARCHAR): string, integer and
+    boolean literals and ARRAY/MAP constructors of them. None for anything else."""
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return athena_types.sized(T.VARCHAR, len(node.this))
+        if node.is_int:
+            return exp.DataType(this=T.INT if abs(int(node.this)) <= _INT32 else T.BIGINT)
+        return None
+    if isinstance(node, exp.Boolean):
+        return exp.DataType(this=T.BOOLEAN)
+    if isinstance(node, exp.Neg):
+        return literal_type(node.this)
+    if isinstance(node, exp.Array) and node.expressions:
+        items = [literal_type(item) for item in node.expressions]
+        common = _common_type(items)
+        return athena_types.nested(T.ARRAY, [common]) if common is not None else None
+    if isinstance(node, exp.Map) and isinstance(node.args.get("keys"), exp.Array) \
+            and isinstance(node.args.get("values"), exp.Array):
+        keys, values = literal_type(node.args["keys"]), literal_type(node.args["values"])
+        if keys is not None and values is not None:
+            return athena_types.nested(T.MAP, [keys.expressions[0], values.expressions[0]])
+    return None
+
+
+def _common_type(items: list[exp.DataType | None]) -> exp.DataType | None:
+    """The type Trino gives an array of these literal types (the widest varchar or integer)."""
+    if not items or any(item is None for item in items):
+        return None
+    kinds = {item.this for item in items if item is not None}
+    if kinds == {T.VARCHAR}:
+        return athena_types.sized(T.VARCHAR, max(athena_types.precision(i, 0) or 0
+                                                 for i in items if i is not None))
+    if kinds <= {T.INT, T.BIGINT}:
+        return exp.DataType(this=T.BIGINT if T.BIGINT in kinds else T.INT)
+    return items[0] if len(kinds) == 1 else None
+
+
+def _timestamp_precision(cast: exp.Cast) -> None:
+    """``timestamp(p)`` as the DuckDB type that keeps its digits: p <= 3 is DuckDB's TIMESTAMP
+    (read back as timestamp(3)), p = 4..9 TIMESTAMP_NS (read back as timestamp(6)); see types.py."""
+    digits = athena_types.precision(cast.to)
+    if cast.to.this is T.TIMESTAMP and digits is not None:
+        cast.set("to", exp.DataType(this=T.TIMESTAMP_NS if digits > 3 else T.TIMESTAMP))
+
+
 def rewrite_trino_functions(tree: exp.Expression) -> exp.Expression:
     """Give Trino's semantics to what DuckDB spells or types differently.
 
     - ``format_datetime`` (Joda pattern) -> ``strftime``;
     - ``nan()``, ``infinity()``, ``is_finite``, ``is_infinite`` (DuckDB has other names);
     - ``random(n)``: an integer below n (DuckDB would take n as a seed); n <= 0 fails;
-    - ``typeof(x)``: Trino's type names (``integer``, ``varchar(3)``, ``array(integer)``...);
+    - ``typeof(x)``: Trino's type names (``integer``, ``varchar(3)``, ``array(integer)``...),
+      computed here for constants (:func:`literal_type`), else from DuckDB's type at run time;
+    - ``TIMESTAMP '... .123456'`` and ``CAST(x AS timestamp(6))`` keep their microseconds;
     - ``CAST(x AS JSON)``: a varchar becomes a JSON string (Trino does not parse it; json_parse does);
     - a bare ``1.10`` is a DOUBLE, as Athena parses decimal literals (awswrangler's tests, run
       against AWS, read ``SELECT 1.2`` as float64); ``DECIMAL '1.10'`` is typed by :func:`sql.parse`.
@@ -467,10 +520,12 @@ def rewrite_trino_functions(tree: exp.Expression) -> exp.Expression:
         literal = node.this
         if node.to.is_type(exp.DataType.Type.JSON):
             node.replace(exp.Anonymous(this="to_json", expressions=[literal.copy()]))
+        else:
+            _timestamp_precision(node)
     for node in list(tree.find_all(exp.Typeof)):
-        arg = node.this
-        if isinstance(arg, exp.Literal) and arg.is_string:
-            node.replace(exp.Literal.string(f"varchar({len(arg.this)})"))
+        constant = literal_type(node.this)
+        if constant is not None:
+            node.replace(exp.Literal.string(athena_types.trino_name(constant)))
         else:
             node.replace(exp.Anonymous(this=TYPE_NAME_FUNCTION, expressions=[node.copy()]))
     return tree

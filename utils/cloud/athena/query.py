@@ -31,10 +31,9 @@ from utils.cloud.athena.statement import (
     QueryContext,
     StatementResult,
     _result_columns,
-    _trino_type,
 )
 from utils.cloud.athena.storage import Scan, TableReader, choose_columns, table_columns
-from utils.cloud.athena.types import arrow_to_hive
+from utils.cloud.athena.types import arrow_to_hive, duck_to_arrow, hive_to_trino
 from utils.cloud.backends import GlueCatalog
 
 
@@ -184,21 +183,15 @@ def _athena_type(arrow_type: pa.DataType, duck_type: str) -> pa.DataType:
         return pa.int64()  # Trino sums integers as BIGINT; DuckDB widens to HUGEINT.
     if pa.types.is_large_string(arrow_type) or str(arrow_type) == "string_view":
         return pa.string()
+    if pa.types.is_timestamp(arrow_type):
+        # The precision Trino's type has (DuckDB's TIMESTAMP: timestamp(3), see types.py).
+        return pa.timestamp(duck_to_arrow(duck_type).unit, arrow_type.tz)
     return arrow_type
 
 
 def _duck_arrow_guess(duck_type: str) -> pa.DataType:
     """A stand-in Arrow type of a DuckDB type, only to size result batches."""
-    fixed = {"BOOLEAN": pa.bool_(), "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(),
-             "BIGINT": pa.int64(), "FLOAT": pa.float32(), "DOUBLE": pa.float64(), "DATE": pa.date32(),
-             "HUGEINT": pa.decimal128(38, 0)}
-    if duck_type in fixed:
-        return fixed[duck_type]
-    if duck_type.startswith(("TIMESTAMP", "DECIMAL", "TIME")):
-        return pa.int64()
-    if duck_type.startswith("VARCHAR") or duck_type == "BLOB":
-        return pa.string()
-    return pa.list_(pa.string())
+    return duck_to_arrow(duck_type, fallback=pa.list_(pa.string()))
 
 
 def _shape_batch(batch: pa.RecordBatch, schema: pa.Schema, duck_types: list[str]) -> pa.RecordBatch:
@@ -207,7 +200,8 @@ def _shape_batch(batch: pa.RecordBatch, schema: pa.Schema, duck_types: list[str]
     for column, target, duck_type in zip(batch.columns, schema, duck_types, strict=False):
         if column.type != target.type:
             try:
-                column = column.cast(target.type)
+                # A timestamp(3) drops the microseconds DuckDB computed with, as Athena shows none.
+                column = column.cast(target.type, safe=not pa.types.is_timestamp(target.type))
             except pa.ArrowInvalid:
                 if duck_type in ("HUGEINT", "UHUGEINT", "UBIGINT"):
                     raise AthenaQueryError("NUMERIC_VALUE_OUT_OF_RANGE", f"bigint addition overflow in "
@@ -486,7 +480,7 @@ class QueryStatements:
                         rows.append({"table_catalog": DEFAULT_CATALOG, "table_schema": database,
                                      "table_name": table_def["Name"], "column_name": col["Name"],
                                      "ordinal_position": position_, "column_default": None,
-                                     "is_nullable": "YES", "data_type": _trino_type(col["Type"]),
+                                     "is_nullable": "YES", "data_type": hive_to_trino(col["Type"]),
                                      "comment": col.get("Comment")})
         schema = _INFORMATION_SCHEMA[ref.name]
         return pa.Table.from_pylist(rows, schema=schema)

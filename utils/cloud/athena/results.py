@@ -85,9 +85,9 @@ def render_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
             or pa.types.is_decimal(dtype)):
         return pc.cast(column, pa.string())
     if pa.types.is_timestamp(dtype):
-        # Arrow's %S prints the fraction at the unit's precision: use milliseconds.
-        millis = pc.cast(column, pa.timestamp("ms", tz=dtype.tz), safe=False)
-        text = pc.strftime(millis, format="%Y-%m-%d %H:%M:%S")
+        # Arrow's %S prints the fraction at the unit's precision, which is the Trino type's:
+        # timestamp(3) is held in ms, timestamp(6) in us (types.py).
+        text = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
         if dtype.tz:
             zone = "UTC" if dtype.tz in ("Etc/UTC", "+00:00", "UTC") else dtype.tz
             text = pc.binary_join_element_wise(text, pa.scalar(f" {zone}"), "")

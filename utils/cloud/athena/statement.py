@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -103,17 +102,6 @@ def _ddl(substatement: str, lines: list[list[str]] | None = None, names: list[st
                       for i, n in enumerate(names)}) if names else None
     return StatementResult(statement, substatement, table=table,
                            columns=[text_column_info(n) for n in names], output="txt")
-
-
-def _trino_type(hive_type: str) -> str:
-    """Trino's spelling of a Hive type (``string`` -> ``varchar``, ``int`` -> ``integer``)."""
-    text = hive_type.lower()
-    text = re.sub(r"\bstring\b", "varchar", text)
-    text = re.sub(r"\bint\b", "integer", text)
-    text = re.sub(r"\bfloat\b", "real", text)
-    text = re.sub(r"\bbinary\b", "varbinary", text)
-    text = text.replace("struct<", "row(").replace("array<", "array(").replace("map<", "map(")
-    return text.replace(">", ")").replace(":", " ")
 
 
 def _result_columns(schema: pa.Schema) -> list[dict[str, Any]]:

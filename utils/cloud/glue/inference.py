@@ -28,6 +28,8 @@ from urllib.parse import unquote
 
 import pyarrow as pa
 
+from utils.cloud.athena.types import arrow_to_hive
+
 PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
@@ -149,42 +151,16 @@ _FLOAT_RANK = {"float": 4, "double": 5}
 
 
 def glue_type(arrow_type: pa.DataType) -> str:
-    """The Glue/Hive type name of an Arrow (Parquet) type, as a crawler writes it."""
-    t = arrow_type
-    if pa.types.is_dictionary(t):
-        return glue_type(t.value_type)
-    if pa.types.is_boolean(t):
-        return "boolean"
-    if pa.types.is_int8(t):
-        return "tinyint"
-    if pa.types.is_int16(t) or pa.types.is_uint8(t):
-        return "smallint"
-    if pa.types.is_int32(t) or pa.types.is_uint16(t):
-        return "int"
-    if pa.types.is_integer(t):  # int64, uint32, uint64
-        return "bigint"
-    if pa.types.is_float16(t) or pa.types.is_float32(t):
-        return "float"
-    if pa.types.is_float64(t):
-        return "double"
-    if pa.types.is_decimal(t):
-        return f"decimal({t.precision},{t.scale})"
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
+    """The Glue/Hive type name of an Arrow (Parquet) type, as a crawler writes it.
+
+    The mapping is Athena's type pivot (:func:`utils.cloud.athena.types.arrow_to_hive`);
+    a crawler differs only in never refusing a column: what Hive has no type for
+    (time, interval) is registered as ``string``, which still reads.
+    """
+    try:
+        return arrow_to_hive(arrow_type)
+    except ValueError:
         return "string"
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        return "binary"
-    if pa.types.is_date(t):
-        return "date"
-    if pa.types.is_timestamp(t):
-        return "timestamp"
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        return f"array<{glue_type(t.value_type)}>"
-    if pa.types.is_map(t):
-        return f"map<{glue_type(t.key_type)},{glue_type(t.item_type)}>"
-    if pa.types.is_struct(t):
-        fields = ",".join(f"{t.field(i).name}:{glue_type(t.field(i).type)}" for i in range(t.num_fields))
-        return f"struct<{fields}>"
-    return "string"  # time, interval, ... have no Hive type; a string column still reads
 
 
 def merge_types(current: str, new: str) -> str:
