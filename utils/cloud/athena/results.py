@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from utils.cloud.athena.types import arrow_to_athena
+from utils.cloud.athena.types import UNIT_DIGITS, arrow_to_athena, timestamp_unit
 
 # --------------------------------------------------------------------- values
 
@@ -69,8 +69,12 @@ def _render_scalar(value: Any) -> str:
     return str(value)
 
 
-def render_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Render a column as Athena's strings (nulls stay null), vectorised where cheap."""
+def render_column(column: pa.ChunkedArray | pa.Array, timestamp_digits: int = 3) -> pa.Array:
+    """Render a column as Athena's strings (nulls stay null), vectorised where cheap.
+
+    ``timestamp_digits``: a timestamp's fractional digits, Athena's timestamp(3) unless the
+    result's type says otherwise (:func:`render_table` passes each column's).
+    """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     dtype = column.type
@@ -85,9 +89,10 @@ def render_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
             or pa.types.is_decimal(dtype)):
         return pc.cast(column, pa.string())
     if pa.types.is_timestamp(dtype):
-        # Arrow's %S prints the fraction at the unit's precision, which is the Trino type's:
-        # timestamp(3) is held in ms, timestamp(6) in us (types.py).
-        text = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+        # Arrow's %S prints the fraction at the unit's precision: cast to the one with these digits.
+        unit = timestamp_unit(timestamp_digits)
+        text = pc.strftime(pc.cast(column, pa.timestamp(unit, tz=dtype.tz), safe=False),
+                           format="%Y-%m-%d %H:%M:%S")
         if dtype.tz:
             zone = "UTC" if dtype.tz in ("Etc/UTC", "+00:00", "UTC") else dtype.tz
             text = pc.binary_join_element_wise(text, pa.scalar(f" {zone}"), "")
@@ -114,9 +119,12 @@ def _render_doubles(column: pa.Array) -> pa.Array:
     return pc.replace_with_mask(text, others, pa.array(rendered, pa.string()))
 
 
-def render_table(table: pa.Table) -> list[pa.Array]:
-    """Every column of a result rendered as strings."""
-    return [render_column(col) for col in table.columns]
+def render_table(table: pa.Table | pa.RecordBatch) -> list[pa.Array]:
+    """Every column of a result rendered as strings, timestamps with their type's digits
+    (a result holds timestamp(3) in ms and timestamp(6) in us: see types.py)."""
+    return [render_column(col, UNIT_DIGITS.get(getattr(col.type, "unit", "ms"), 3))
+            for col in table.columns]
+
 
 
 # ------------------------------------------------------------------- the files

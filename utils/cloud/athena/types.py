@@ -188,7 +188,9 @@ _FROM_ARROW: list[tuple[Any, exp.DataType.Type]] = [
 
 # Athena's timestamps (Hive tables, current_timestamp) have millisecond precision.
 DEFAULT_TIMESTAMP_PRECISION = 3
-_UNIT_PRECISION = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+# The fractional digits each Arrow timestamp unit holds (a Trino timestamp(p) lives in the
+# smallest unit that holds p digits).
+UNIT_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 
 
 def timestamp_unit(digits: int) -> str:
@@ -232,7 +234,7 @@ def from_arrow(dtype: pa.DataType) -> exp.DataType:
     if pa.types.is_decimal(dtype):
         return decimal_type(dtype.precision, dtype.scale)
     if pa.types.is_timestamp(dtype):
-        return sized(T.TIMESTAMPTZ if dtype.tz else T.TIMESTAMP, _UNIT_PRECISION[dtype.unit])
+        return sized(T.TIMESTAMPTZ if dtype.tz else T.TIMESTAMP, UNIT_DIGITS[dtype.unit])
     for matches, kind in _FROM_ARROW:
         if matches(dtype):
             return exp.DataType(this=kind)
