@@ -77,7 +77,8 @@ def test_nested_types(hive: str, arrow: pa.DataType, trino: str) -> None:
 
 @pytest.mark.parametrize(("written", "stored"), [
     ("INTEGER", "int"), ("Array< String >", "array<string>"), ("varchar(10)", "varchar(10)"),
-    ("char(3)", "char(3)"), ("decimal", "decimal(10,0)"), ("STRUCT<a: INT, b: BIGINT>", "struct<a:int,b:bigint>"),
+    ("char(3)", "char(3)"), ("decimal", "decimal(10,0)"),
+    ("STRUCT<a: INT, b: BIGINT>", "struct<a:int,b:bigint>"),
 ])
 def test_hive_text_is_normalised_as_the_catalog_stores_it(written: str, stored: str) -> None:
     assert hive_name(parse_type(written, "hive")) == stored
