@@ -24,6 +24,7 @@ from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena import types as athena_types
 from utils.cloud.athena.errors import AthenaQueryError, position
 
+T = exp.DataType.Type
 _MYSQL = "Athena runs Trino SQL, not MySQL"
 
 # MySQL functions Trino does not have (checked against Trino's function list), with the Trino way.
@@ -425,9 +426,6 @@ def _java_format(node: exp.Format) -> exp.Expression:
             if index < len(args):
                 args[index] = exp.Cast(this=args[index], to=exp.DataType.build("VARCHAR"))
     return exp.Anonymous(this="printf", expressions=[pattern.copy(), *args])
-
-
-T = exp.DataType.Type
 
 
 def literal_type(node: exp.Expression) -> exp.DataType | None:

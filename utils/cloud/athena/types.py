@@ -355,6 +355,7 @@ def duck_type(duck_name: str) -> exp.DataType:
 
 # ------------------------------------------------------------ the public API
 
+@functools.lru_cache(maxsize=4096)  # every query reads its tables' column types
 def hive_to_arrow(type_name: str) -> pa.DataType:
     """The Arrow type of a Glue/Hive column type (``decimal(10,2)`` -> ``decimal128(10, 2)``).
 
@@ -376,6 +377,7 @@ def arrow_to_hive(dtype: pa.DataType) -> str:
     return hive_name(from_arrow(dtype))
 
 
+@functools.lru_cache(maxsize=4096)
 def hive_to_trino(type_name: str) -> str:
     """Trino's spelling of a Glue/Hive type (``string`` -> ``varchar``, ``struct<a:int>`` ->
     ``row(a integer)``), as ``information_schema.columns`` and views show it."""
