@@ -79,8 +79,8 @@ def test_workgroup_lifecycle_lives_in_moto(lake: dict) -> None:
     athena = boto3.client("athena")
     name = unique("wg")
     before = datetime.now(UTC).replace(microsecond=0)
-    athena.create_work_group(Name=name, Description="lesson 3", Configuration={
-        "ResultConfiguration": {"OutputLocation": f"{RESULTS}{name}/"}}, Tags=[{"Key": "course", "Value": "de"}])
+    athena.create_work_group(Name=name, Description="lesson 3", Tags=[{"Key": "course", "Value": "de"}],
+                             Configuration={"ResultConfiguration": {"OutputLocation": f"{RESULTS}{name}/"}})
     group = moto_backend().work_groups[name]
     assert type(moto_backend()) is moto_athena.LocalAthenaBackend
     assert group.configuration["ResultConfiguration"]["OutputLocation"] == f"{RESULTS}{name}/"
@@ -155,7 +155,8 @@ def test_tags_live_in_moto(lake: dict) -> None:
     arn = workgroup_arn(name)
     athena.create_work_group(Name=name)
     assert athena.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
-    athena.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "data"}, {"Key": "cost", "Value": "1"}])
+    athena.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "data"},
+                                               {"Key": "cost", "Value": "1"}])
     assert moto_backend().tagger.get_tag_dict_for_resource(arn) == {"team": "data", "cost": "1"}
     athena.untag_resource(ResourceARN=arn, TagKeys=["cost"])
     assert athena.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "data"}]
@@ -198,25 +199,27 @@ def test_execution_reads_the_workgroup_settings_from_moto(lake: dict) -> None:
         "ResultConfiguration": {"OutputLocation": f"{RESULTS}{name}/", "EncryptionConfiguration": encryption,
                                 "ExpectedBucketOwner": ACCOUNT}})
     # Enforced: the client's location and encryption give way to the workgroup's.
+    client_encryption = {"EncryptionOption": "CSE_KMS", "KmsKey": "k"}
     query_id = athena.start_query_execution(QueryString="SELECT 1", WorkGroup=name, ResultConfiguration={
-        "OutputLocation": f"{RESULTS}elsewhere/", "EncryptionConfiguration": {"EncryptionOption": "CSE_KMS",
-                                                                             "KmsKey": "k"}})["QueryExecutionId"]
+        "OutputLocation": f"{RESULTS}elsewhere/", "EncryptionConfiguration": client_encryption,
+    })["QueryExecutionId"]
     execution = wait(query_id)
     assert execution["ResultConfiguration"] == {"OutputLocation": f"{RESULTS}{name}/{query_id}.csv",
                                                 "EncryptionConfiguration": encryption,
                                                 "ExpectedBucketOwner": ACCOUNT}
 
     # A change made in moto's backend itself (no API call of ours) is what the next query uses.
+    acl = {"S3AclOption": "BUCKET_OWNER_FULL_CONTROL"}
     moto_backend().update_work_group(name, {
         "EnforceWorkGroupConfiguration": False,
-        "ResultConfigurationUpdates": {"OutputLocation": f"s3://{BUCKET}/moved/", "RemoveEncryptionConfiguration": True,
-                                       "AclConfiguration": {"S3AclOption": "BUCKET_OWNER_FULL_CONTROL"}}},
+        "ResultConfigurationUpdates": {"OutputLocation": f"s3://{BUCKET}/moved/",
+                                       "RemoveEncryptionConfiguration": True, "AclConfiguration": acl}},
         None, None)
     query_id = athena.start_query_execution(QueryString="SELECT 1", WorkGroup=name)["QueryExecutionId"]
     execution = wait(query_id)
     assert execution["ResultConfiguration"]["OutputLocation"] == f"s3://{BUCKET}/moved/{query_id}.csv"
     assert "EncryptionConfiguration" not in execution["ResultConfiguration"]
-    assert execution["ResultConfiguration"]["AclConfiguration"] == {"S3AclOption": "BUCKET_OWNER_FULL_CONTROL"}
+    assert execution["ResultConfiguration"]["AclConfiguration"] == acl
     # Not enforced any more: the client's location wins.
     query_id = athena.start_query_execution(QueryString="SELECT 1", WorkGroup=name, ResultConfiguration={
         "OutputLocation": f"{RESULTS}client/"})["QueryExecutionId"]
@@ -280,6 +283,20 @@ def test_an_older_clouds_workgroups_and_named_queries_are_handed_to_moto() -> No
     assert moto.tagger.get_tag_dict_for_resource(moto.work_groups["lab"].arn) == {"course": "de"}
     assert backend.named_query("11111111-2222-3333-4444-555555555555")["WorkGroup"] == "lab"
     assert "workgroups" not in backend.snapshot() and "named_queries" not in backend.snapshot()
+
+
+def test_prepared_statements_go_with_their_workgroup(lake: dict) -> None:
+    athena = boto3.client("athena")
+    name = unique("wg-prepared")
+    athena.create_work_group(Name=name, Configuration={"ResultConfiguration": {"OutputLocation": RESULTS}})
+    athena.create_prepared_statement(StatementName="one", WorkGroup=name, QueryStatement="SELECT 1")
+    assert athena.get_prepared_statement(StatementName="one", WorkGroup=name)["PreparedStatement"][
+        "QueryStatement"] == "SELECT 1"
+    athena.delete_work_group(WorkGroup=name)
+    with pytest.raises(ClientError, match="is not found"):
+        athena.get_prepared_statement(StatementName="one", WorkGroup=name)
+    athena.create_work_group(Name=name, Configuration={"ResultConfiguration": {"OutputLocation": RESULTS}})
+    assert athena.list_prepared_statements(WorkGroup=name)["PreparedStatements"] == []
 
 
 # ------------------------------------------------------------------------- durability

@@ -290,6 +290,8 @@ class AthenaBackend:
         self.tokens: dict[str, str] = {}
         # workgroup -> statement name -> PreparedStatement document
         self.prepared: dict[str, dict[str, dict[str, Any]]] = {}
+        # workgroup -> the CreationTime of the workgroup its statements belong to (None: not known)
+        self.prepared_for: dict[str, float | None] = {}
         self._lock = threading.RLock()
         self._sequence = itertools.count(1)
         self._history_text = 0
@@ -557,9 +559,20 @@ class AthenaBackend:
         return StatementResult("UTILITY", statement.kind if statement.kind == "PREPARE" else "DEALLOCATE",
                                output="txt")
 
+    def _statements(self, workgroup: str | None) -> tuple[str, dict[str, dict[str, Any]]]:
+        """(name, prepared statements) of a workgroup. Statements belong to one workgroup: when it
+        was deleted (in moto) and made again, they went with the old one, as on AWS."""
+        group = self.workgroup(workgroup)
+        with self._lock:
+            known = self.prepared_for.get(group.name)
+            if known is not None and known != group.created:
+                self.prepared.pop(group.name, None)
+            self.prepared_for[group.name] = group.created
+            return group.name, self.prepared.setdefault(group.name, {})
+
     def _find_prepared(self, workgroup: str, name: str) -> dict[str, Any] | None:
         """A workgroup's prepared statement by its name in SQL (exact, else case-insensitive)."""
-        statements = self.prepared.get(workgroup) or {}
+        statements = self._statements(workgroup)[1]
         if name in statements:
             return statements[name]
         matches = [doc for key, doc in statements.items() if key.lower() == name.lower()]
@@ -735,14 +748,13 @@ class AthenaBackend:
     def put_prepared_statement(self, workgroup: str, name: str, query: str, description: str | None,
                                create: bool | None) -> None:
         """Create (``create`` True), update (False: must exist) or set (None) a prepared statement."""
-        group = self.workgroup(workgroup).name
+        group, statements = self._statements(workgroup)
         if not NAME_OK(name):
             raise AthenaApiError("InvalidRequestException", f"Invalid StatementName {name!r}: use 1-256 "
                                  "letters, digits, '_', '@' or ':'")
         if not query or not query.strip():
             raise AthenaApiError("InvalidRequestException", "QueryStatement must not be empty")
         with self._lock:
-            statements = self.prepared.setdefault(group, {})
             if create and name in statements:
                 raise AthenaApiError("InvalidRequestException",
                                      f"Prepared statement {name} already exists in WorkGroup {group}")
@@ -754,9 +766,9 @@ class AthenaBackend:
 
     def prepared_statement(self, workgroup: str, name: str) -> dict[str, Any]:
         """A prepared statement (ResourceNotFoundException when the workgroup has none by that name)."""
-        group = self.workgroup(workgroup).name
+        group, statements = self._statements(workgroup)
         with self._lock:
-            doc = (self.prepared.get(group) or {}).get(name)
+            doc = statements.get(name)
         if doc is None:
             raise AthenaApiError("ResourceNotFoundException",
                                  f"Prepared statement {name} was not found in WorkGroup {group}")
@@ -771,9 +783,9 @@ class AthenaBackend:
 
     def prepared_statements(self, workgroup: str) -> list[dict[str, Any]]:
         """A workgroup's prepared statements, by name."""
-        group = self.workgroup(workgroup).name
+        statements = self._statements(workgroup)[1]
         with self._lock:
-            return [doc for _, doc in sorted((self.prepared.get(group) or {}).items())]
+            return [doc for _, doc in sorted(statements.items())]
 
     # ------------------------------------------------------------- durability
 
@@ -783,7 +795,8 @@ class AthenaBackend:
         with self._lock:
             executions = [e.snapshot or _execution_state(e) for e in self.executions.values()]
             return {"prepared": [dict(doc) for group in self.prepared.values() for doc in group.values()],
-                    "executions": executions, "tokens": dict(self.tokens)}
+                    "prepared_for": dict(self.prepared_for), "executions": executions,
+                    "tokens": dict(self.tokens)}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Put back a :meth:`snapshot` (the history before what this process ran)."""
@@ -791,6 +804,8 @@ class AthenaBackend:
         with self._lock:
             for item in state.get("prepared") or []:
                 self.prepared.setdefault(item["WorkGroupName"], {})[item["StatementName"]] = dict(item)
+            for group in self.prepared:  # an older snapshot does not say: they are the workgroup's
+                self.prepared_for.setdefault(group, (state.get("prepared_for") or {}).get(group))
             current = list(self.executions.values())
             self.executions.clear()
             self._history_text = 0

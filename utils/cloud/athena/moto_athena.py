@@ -350,6 +350,7 @@ class WorkGroupSettings:
     """What query execution reads of a workgroup, as moto holds it at the time of the call."""
 
     name: str
+    created: float
     state: str
     output_location: str | None
     enforce: bool
@@ -364,7 +365,8 @@ def workgroup(region: str, name: str | None, account_id: str = LOCAL_ACCOUNT_ID)
     result = configuration.get("ResultConfiguration") or {}
     managed = configuration.get("ManagedQueryResultsConfiguration") or {}
     return WorkGroupSettings(
-        name=group.name, state=group.state, output_location=result.get("OutputLocation") or None,
+        name=group.name, created=_created(group), state=group.state,
+        output_location=result.get("OutputLocation") or None,
         enforce=bool(configuration.get("EnforceWorkGroupConfiguration", True)),
         result_settings={k: result[k] for k in RESULT_SETTINGS if result.get(k)},
         managed=managed if managed.get("Enabled") else None)
