@@ -24,6 +24,7 @@ Athena backend with the other moto backends (``utils/cloud/moto_state.py``).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import types
@@ -290,7 +291,7 @@ class LocalAthenaResponse(moto_responses.AthenaResponse):
                                 "ErrorMessage": f"NamedQuery {query_id} was not found"})
             else:
                 found.append(named_query_document(query))
-        return _json({"NamedQueries": found, "UnprocessedNamedQueryIds": missing})
+        return json.dumps({"NamedQueries": found, "UnprocessedNamedQueryIds": missing})
 
     def update_data_catalog(self) -> str:
         """UpdateDataCatalog."""
@@ -309,12 +310,6 @@ def named_query_document(query: moto_models.NamedQuery) -> dict[str, Any]:
     return {"Name": query.name, "Description": query.description or "", "Database": query.database,
             "QueryString": query.query_string, "NamedQueryId": query.id,
             "WorkGroup": query.workgroup.name}
-
-
-def _json(doc: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(doc)
 
 
 _URLS = types.SimpleNamespace(url_bases=moto_urls.url_bases,
