@@ -11,7 +11,10 @@ that saving after a request costs what the request changed, not the whole store:
 - every other service (``glue``, ``iam``, ``sts``, ``secretsmanager``, ``rds``...):
   one part per (account, region) backend.
 
-Athena's state is not moto's: ``utils.cloud.athena`` registers its own component.
+Athena is both: moto's Athena backends (workgroups, named queries, tags, data catalogs)
+are the component ``moto-athena``; ``athena`` is our own (query history, prepared
+statements), registered by ``utils.cloud.athena.models``, whose operations mark it
+themselves.
 
 :func:`request_changes` tells the server, from a request alone, what to mark
 changed once the request is answered; our own in-process writers (Glue runs,
@@ -32,8 +35,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 from utils.cloud import persistence
 from utils.config import LOCAL_ACCOUNT_ID
 
-# Services whose state lives elsewhere (our own components) or nowhere worth keeping.
-NOT_MOTO = {"athena", "moto_api"}
+# Services whose state lives nowhere worth keeping.
+NOT_MOTO = {"moto_api"}
+# A moto service whose component needs another name (ours holds the service's name).
+COMPONENT_NAMES = {"athena": "moto-athena"}
 
 # Operation names that only read (everything else is treated as a change).
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "Search", "Lookup", "BatchGet", "Query",
@@ -333,13 +338,14 @@ class LogsComponent(persistence.Component):
 class BackendsComponent(persistence.Component):
     """A moto service saved as one part per (account, region) backend."""
 
-    def __init__(self, service: str) -> None:
-        self.name = service
+    def __init__(self, service: str, name: str | None = None) -> None:
+        self.service = service
+        self.name = name or service
 
     def _backend_dict(self) -> Any:
         from moto.backends import get_backend
 
-        return get_backend(self.name)  # type: ignore[arg-type]
+        return get_backend(self.service)  # type: ignore[arg-type]
 
     def parts(self) -> Iterable[str]:
         for account, per_account in list(self._backend_dict().items()):
@@ -367,7 +373,7 @@ class BackendsComponent(persistence.Component):
 # Restored at start-up: our in-process engines (crawlers, job runs, Athena) read them
 # without a request. Any other stored service is restored just before its first request:
 # importing a moto service can take seconds (RDS imports EC2), which start-up need not wait.
-EAGER_SERVICES = ("glue",)
+EAGER_SERVICES = ("glue", "athena")
 
 _install_lock = threading.Lock()
 _service_lock = threading.RLock()
@@ -387,13 +393,14 @@ def component_for(service: str | None) -> str | None:
         return None
     if service in ("s3", "logs"):
         return service
+    name = COMPONENT_NAMES.get(service, service)
     with _service_lock:  # a first request waits until its service is restored
-        if persistence.registered(service):
-            return service
+        if persistence.registered(name):
+            return name
         if service not in _moto_services():
             return None
-        persistence.register_component(BackendsComponent(service))
-    return service
+        persistence.register_component(BackendsComponent(service, name))
+    return name
 
 
 def installed() -> bool:
@@ -504,10 +511,18 @@ def request_changes(environ: dict[str, Any], backend: str | None, action: str | 
         if group:
             return [Change("logs", (part_name("group*", LOCAL_ACCOUNT_ID, region, group),))]
         return [Change("logs", (part_name("all*"),))]
+    if service == "athena" and action is not None and _athena_executes(action):
+        return []  # ours: its handler marks our own component (query history) itself
     component = component_for(service)
     if component is None:
         return []
     return [Change(component, None)]
+
+
+def _athena_executes(action: str) -> bool:
+    from utils.cloud import urls
+
+    return urls.json_handler("AmazonAthena", action) is not None
 
 
 def _all_components() -> list[str]:

@@ -37,10 +37,7 @@ def _json_handler(target: str) -> JsonHandler | None:
     from utils.cloud import urls
 
     service, _, operation = target.partition(".")
-    routes = urls.JSON_ROUTES.get(service)
-    if routes is None:
-        return None
-    handler = routes.get(operation) or routes.get(urls.ANY_OPERATION)
+    handler = urls.json_handler(service, operation)
     return urls.resolve(handler) if handler else None
 
 
@@ -332,6 +329,9 @@ def build_app() -> LocalCloudApp:
     """The full local cloud: moto's dispatcher wrapped by our executing services."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from utils.cloud.athena import moto_athena
+
+    moto_athena.install()  # moto's Athena with what AWS has and moto lacks (before any backend exists)
     if persistence.enabled():
         from utils.cloud import moto_state
 

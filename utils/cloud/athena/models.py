@@ -1,4 +1,4 @@
-"""Athena's state: query executions, workgroups, named queries (moto's ``models.py`` role).
+"""Athena's query execution: executions, their history, prepared statements (moto's ``models.py`` role).
 
 A query execution lives as on AWS: StartQueryExecution queues it (QUEUED), a
 worker thread runs it (RUNNING) through :class:`~utils.cloud.athena.engine.AthenaEngine`,
@@ -21,8 +21,10 @@ StopQueryExecution ends a running query at once: its state becomes CANCELLED, it
 DuckDB work is interrupted and the worker drops what it was writing. A query that
 has reached its commit point (publishing its files) finishes instead.
 
-Query history, workgroups and named queries are durable through
-:mod:`utils.cloud.persistence` (plain data; result files are S3 objects).
+Query history and prepared statements are durable through :mod:`utils.cloud.persistence`
+(plain data; result files are S3 objects). Workgroups, named queries, tags and data
+catalogs are moto's (:mod:`utils.cloud.athena.moto_athena`, saved with moto's backends);
+a query reads its workgroup's settings from there when it starts.
 
 One deliberate difference from AWS, for latency: GetQueryExecution on a query
 still running waits up to :data:`STATUS_WAIT_S` for it to finish before
@@ -56,7 +58,7 @@ from typing import Any
 import duckdb
 
 from utils.cloud import persistence
-from utils.cloud.athena import prepared, results
+from utils.cloud.athena import moto_athena, prepared, results
 from utils.cloud.athena.engine import AthenaEngine
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object, put_file, spool_file
@@ -70,11 +72,11 @@ MAX_HISTORY = 5000
 MAX_HISTORY_TEXT_BYTES = 64 * 2**20
 # Athena's limit on QueryString (bytes).
 MAX_QUERY_BYTES = 262_144
-ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
+ENGINE_VERSION = moto_athena.ENGINE_VERSION
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 NAME_OK = prepared.NAME_PATTERN.fullmatch
 # ResultConfiguration's members besides OutputLocation (echoed in GetQueryExecution).
-RESULT_SETTINGS = ("EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration")
+RESULT_SETTINGS = moto_athena.RESULT_SETTINGS
 
 
 class AthenaApiError(Exception):
@@ -86,77 +88,12 @@ class AthenaApiError(Exception):
         self.message = message
 
 
-def _check_managed(group: WorkGroup) -> None:
-    """A workgroup with managed query results has no OutputLocation (as on AWS)."""
-    if group.managed is not None and group.output_location:
-        raise AthenaApiError(
-            "InvalidRequestException", f"WorkGroup {group.name}: ManagedQueryResultsConfiguration is "
-            "enabled, so ResultConfiguration.OutputLocation must not be set (Athena keeps the "
-            "results). Remove one of them.")
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def _millis(start: float, end: float) -> int:
     return max(0, int(round((end - start) * 1000)))
-
-
-@dataclass
-class WorkGroup:
-    """An Athena workgroup: its result location and settings."""
-
-    name: str
-    description: str = ""
-    state: str = "ENABLED"
-    output_location: str | None = None
-    enforce: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    created: datetime = field(default_factory=_now)
-
-    @property
-    def result_settings(self) -> dict[str, Any]:
-        """ResultConfiguration's settings other than OutputLocation (encryption, bucket owner, ACL)."""
-        settings = self.extra.get("ResultConfiguration") or {}
-        return {k: settings[k] for k in RESULT_SETTINGS if settings.get(k)}
-
-    @property
-    def managed(self) -> dict[str, Any] | None:
-        """The ManagedQueryResultsConfiguration when managed query results are enabled."""
-        managed = self.extra.get("ManagedQueryResultsConfiguration") or {}
-        return managed if managed.get("Enabled") else None
-
-    def configuration(self) -> dict[str, Any]:
-        """The ``Configuration`` document GetWorkGroup returns."""
-        result_configuration: dict[str, Any] = {}
-        if self.output_location:
-            result_configuration["OutputLocation"] = self.output_location
-        result_configuration.update(self.result_settings)
-        doc: dict[str, Any] = {
-            "ResultConfiguration": result_configuration,
-            "EnforceWorkGroupConfiguration": self.enforce,
-            "PublishCloudWatchMetricsEnabled": bool(self.extra.get("PublishCloudWatchMetricsEnabled", False)),
-            "RequesterPaysEnabled": bool(self.extra.get("RequesterPaysEnabled", False)),
-            "EngineVersion": ENGINE_VERSION,
-            "EnableMinimumEncryptionConfiguration": False,
-        }
-        if "ManagedQueryResultsConfiguration" in self.extra:
-            doc["ManagedQueryResultsConfiguration"] = self.extra["ManagedQueryResultsConfiguration"]
-        if self.extra.get("BytesScannedCutoffPerQuery"):
-            doc["BytesScannedCutoffPerQuery"] = self.extra["BytesScannedCutoffPerQuery"]
-        return doc
-
-    def describe(self) -> dict[str, Any]:
-        """The ``WorkGroup`` document."""
-        return {"Name": self.name, "State": self.state, "Description": self.description,
-                "Configuration": self.configuration(), "CreationTime": self.created}
-
-    def summary(self) -> dict[str, Any]:
-        """The ListWorkGroups entry."""
-        return {"Name": self.name, "State": self.state, "Description": self.description,
-                "CreationTime": self.created, "EngineVersion": ENGINE_VERSION}
 
 
 @dataclass
@@ -338,108 +275,45 @@ def _statement_type(sql: str) -> tuple[str, str | None]:
 
 
 class AthenaBackend:
-    """The local Athena service: workgroups, query executions, named queries."""
+    """The local Athena's query execution: executions, their history, prepared statements.
+
+    Workgroups, named queries, tags and data catalogs are moto's
+    (:mod:`utils.cloud.athena.moto_athena`); a query reads its workgroup's settings there
+    when it starts.
+    """
 
     def __init__(self, region: str = "us-east-1", account_id: str = LOCAL_ACCOUNT_ID) -> None:
         self.region = region
         self.account_id = account_id
         self.engine = AthenaEngine(region)
-        self.workgroups: dict[str, WorkGroup] = {"primary": WorkGroup("primary")}
         self.executions: OrderedDict[str, QueryExecution] = OrderedDict()
         self.tokens: dict[str, str] = {}
-        self.named_queries: dict[str, dict[str, Any]] = {}
         # workgroup -> statement name -> PreparedStatement document
         self.prepared: dict[str, dict[str, dict[str, Any]]] = {}
+        # workgroup -> the CreationTime of the workgroup its statements belong to (None: not known)
+        self.prepared_for: dict[str, float | None] = {}
         self._lock = threading.RLock()
         self._sequence = itertools.count(1)
         self._history_text = 0
         workers = int(os.environ.get("DELAB_ATHENA_WORKERS", "4"))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
 
-    # ----------------------------------------------------------- workgroups
+    # ------------------------------------------------- workgroups (moto's)
 
-    def workgroup(self, name: str | None) -> WorkGroup:
-        """A workgroup by name (``primary`` when None)."""
-        name = name or "primary"
+    def workgroup(self, name: str | None) -> moto_athena.WorkGroupSettings:
+        """A workgroup's settings as moto holds them (``primary`` when None)."""
         try:
-            return self.workgroups[name]
-        except KeyError:
-            raise AthenaApiError("InvalidRequestException", f"WorkGroup {name} is not found.") from None
+            return moto_athena.workgroup(self.region, name, self.account_id)
+        except moto_athena.InvalidRequest as err:
+            raise AthenaApiError("InvalidRequestException", err.message) from None
 
-    def create_workgroup(self, name: str, configuration: dict[str, Any], description: str,
-                         tags: list[dict[str, str]]) -> None:
-        """Create a workgroup (its OutputLocation may be unset)."""
-        if name in self.workgroups:
-            raise AthenaApiError("InvalidRequestException", f"WorkGroup {name} is already created")
-        result_config = configuration.get("ResultConfiguration") or {}
-        group = WorkGroup(
-            name, description, output_location=result_config.get("OutputLocation"),
-            enforce=bool(configuration.get("EnforceWorkGroupConfiguration", True)),
-            extra=dict(configuration), tags={t["Key"]: t.get("Value", "") for t in tags})
-        _check_managed(group)
-        self.workgroups[name] = group
-        persistence.changed(PERSISTENCE_NAME)
-
-    def update_workgroup(self, name: str, updates: dict[str, Any], description: str | None,
-                         state: str | None) -> None:
-        """Apply UpdateWorkGroup's ConfigurationUpdates."""
-        group = self.workgroup(name)
-        extra = dict(group.extra)
-        output_location = group.output_location
-        result_updates = updates.get("ResultConfigurationUpdates") or {}
-        if "OutputLocation" in result_updates:
-            output_location = result_updates["OutputLocation"]
-        if result_updates.get("RemoveOutputLocation"):
-            output_location = None
-        settings = dict(extra.get("ResultConfiguration") or {})
-        for key in RESULT_SETTINGS:
-            if key in result_updates:
-                settings[key] = result_updates[key]
-            if result_updates.get(f"Remove{key}"):
-                settings.pop(key, None)
-        extra["ResultConfiguration"] = settings
-        managed_updates = updates.get("ManagedQueryResultsConfigurationUpdates") or {}
-        if managed_updates:
-            managed = dict(extra.get("ManagedQueryResultsConfiguration") or {"Enabled": False})
-            if "Enabled" in managed_updates:
-                managed["Enabled"] = bool(managed_updates["Enabled"])
-            if "EncryptionConfiguration" in managed_updates:
-                managed["EncryptionConfiguration"] = managed_updates["EncryptionConfiguration"]
-            if managed_updates.get("RemoveEncryptionConfiguration"):
-                managed.pop("EncryptionConfiguration", None)
-            extra["ManagedQueryResultsConfiguration"] = managed
-        for key in ("PublishCloudWatchMetricsEnabled", "RequesterPaysEnabled", "BytesScannedCutoffPerQuery"):
-            if key in updates:
-                extra[key] = updates[key]
-        if updates.get("RemoveBytesScannedCutoffPerQuery"):
-            extra.pop("BytesScannedCutoffPerQuery", None)
-        changed = dataclasses.replace(group, output_location=output_location, extra=extra)
-        _check_managed(changed)
-        group.output_location, group.extra = output_location, extra
-        if "EnforceWorkGroupConfiguration" in updates:
-            group.enforce = bool(updates["EnforceWorkGroupConfiguration"])
-        if description is not None:
-            group.description = description
-        if state:
-            group.state = state
-        persistence.changed(PERSISTENCE_NAME)
-
-    def delete_workgroup(self, name: str) -> None:
-        """Delete a workgroup (``primary`` cannot be deleted, as on AWS)."""
-        if name == "primary":
-            raise AthenaApiError("InvalidRequestException", "Cannot delete the primary workgroup")
-        self.workgroup(name)
-        del self.workgroups[name]
-        self.prepared.pop(name, None)
-        persistence.changed(PERSISTENCE_NAME)
-
-    def tag_workgroup(self, name: str, tags: dict[str, str], remove: list[str]) -> None:
-        """TagResource / UntagResource of a workgroup."""
-        group = self.workgroup(name)
-        group.tags.update(tags)
-        for key in remove:
-            group.tags.pop(key, None)
-        persistence.changed(PERSISTENCE_NAME)
+    def named_query(self, query_id: str) -> dict[str, Any]:
+        """A named query as GetNamedQuery describes it (moto keeps them)."""
+        try:
+            query = moto_athena.backend(self.region, self.account_id).get_named_query(query_id)
+        except moto_athena.InvalidRequest as err:
+            raise AthenaApiError("InvalidRequestException", err.message) from None
+        return moto_athena.named_query_document(query)
 
     # ----------------------------------------------------------- executions
 
@@ -685,9 +559,20 @@ class AthenaBackend:
         return StatementResult("UTILITY", statement.kind if statement.kind == "PREPARE" else "DEALLOCATE",
                                output="txt")
 
+    def _statements(self, workgroup: str | None) -> tuple[str, dict[str, dict[str, Any]]]:
+        """(name, prepared statements) of a workgroup. Statements belong to one workgroup: when it
+        was deleted (in moto) and made again, they went with the old one, as on AWS."""
+        group = self.workgroup(workgroup)
+        with self._lock:
+            known = self.prepared_for.get(group.name)
+            if known is not None and known != group.created:
+                self.prepared.pop(group.name, None)
+            self.prepared_for[group.name] = group.created
+            return group.name, self.prepared.setdefault(group.name, {})
+
     def _find_prepared(self, workgroup: str, name: str) -> dict[str, Any] | None:
         """A workgroup's prepared statement by its name in SQL (exact, else case-insensitive)."""
-        statements = self.prepared.get(workgroup) or {}
+        statements = self._statements(workgroup)[1]
         if name in statements:
             return statements[name]
         matches = [doc for key, doc in statements.items() if key.lower() == name.lower()]
@@ -858,44 +743,18 @@ class AthenaBackend:
         more = next_offset < execution.output_bytes
         return execution, page, encode_token(execution.id, next_offset) if more and page else None
 
-    # ------------------------------------------------------------ named queries
-
-    def create_named_query(self, body: dict[str, Any]) -> str:
-        """Save a named query; return its id."""
-        query_id = str(uuid.uuid4())
-        self.named_queries[query_id] = {
-            "Name": body["Name"], "Description": body.get("Description", ""), "Database": body["Database"],
-            "QueryString": body["QueryString"], "NamedQueryId": query_id,
-            "WorkGroup": body.get("WorkGroup", "primary")}
-        persistence.changed(PERSISTENCE_NAME)
-        return query_id
-
-    def named_query(self, query_id: str) -> dict[str, Any]:
-        """A saved named query."""
-        try:
-            return self.named_queries[query_id]
-        except KeyError:
-            raise AthenaApiError("InvalidRequestException", f"NamedQuery {query_id} was not found") from None
-
-    def delete_named_query(self, query_id: str) -> None:
-        """Delete a saved named query."""
-        self.named_query(query_id)
-        del self.named_queries[query_id]
-        persistence.changed(PERSISTENCE_NAME)
-
     # ------------------------------------------------------- prepared statements
 
     def put_prepared_statement(self, workgroup: str, name: str, query: str, description: str | None,
                                create: bool | None) -> None:
         """Create (``create`` True), update (False: must exist) or set (None) a prepared statement."""
-        group = self.workgroup(workgroup).name
+        group, statements = self._statements(workgroup)
         if not NAME_OK(name):
             raise AthenaApiError("InvalidRequestException", f"Invalid StatementName {name!r}: use 1-256 "
                                  "letters, digits, '_', '@' or ':'")
         if not query or not query.strip():
             raise AthenaApiError("InvalidRequestException", "QueryStatement must not be empty")
         with self._lock:
-            statements = self.prepared.setdefault(group, {})
             if create and name in statements:
                 raise AthenaApiError("InvalidRequestException",
                                      f"Prepared statement {name} already exists in WorkGroup {group}")
@@ -907,9 +766,9 @@ class AthenaBackend:
 
     def prepared_statement(self, workgroup: str, name: str) -> dict[str, Any]:
         """A prepared statement (ResourceNotFoundException when the workgroup has none by that name)."""
-        group = self.workgroup(workgroup).name
+        group, statements = self._statements(workgroup)
         with self._lock:
-            doc = (self.prepared.get(group) or {}).get(name)
+            doc = statements.get(name)
         if doc is None:
             raise AthenaApiError("ResourceNotFoundException",
                                  f"Prepared statement {name} was not found in WorkGroup {group}")
@@ -924,30 +783,29 @@ class AthenaBackend:
 
     def prepared_statements(self, workgroup: str) -> list[dict[str, Any]]:
         """A workgroup's prepared statements, by name."""
-        group = self.workgroup(workgroup).name
+        statements = self._statements(workgroup)[1]
         with self._lock:
-            return [doc for _, doc in sorted((self.prepared.get(group) or {}).items())]
+            return [doc for _, doc in sorted(statements.items())]
 
     # ------------------------------------------------------------- durability
 
     def snapshot(self) -> dict[str, Any]:
-        """Workgroups, named queries and query history as plain data."""
+        """Prepared statements and query history as plain data (workgroups and named queries
+        are moto's, saved with its backends)."""
         with self._lock:
             executions = [e.snapshot or _execution_state(e) for e in self.executions.values()]
-            return {"workgroups": [dataclasses.asdict(g) for g in self.workgroups.values()],
-                    "named_queries": [dict(q) for q in self.named_queries.values()],
-                    "prepared": [dict(doc) for group in self.prepared.values() for doc in group.values()],
-                    "executions": executions, "tokens": dict(self.tokens)}
+            return {"prepared": [dict(doc) for group in self.prepared.values() for doc in group.values()],
+                    "prepared_for": dict(self.prepared_for), "executions": executions,
+                    "tokens": dict(self.tokens)}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Put back a :meth:`snapshot` (the history before what this process ran)."""
+        self._adopt_legacy_resources(state)
         with self._lock:
-            for item in state.get("workgroups") or []:
-                self.workgroups[item["name"]] = WorkGroup(**item)
-            for item in state.get("named_queries") or []:
-                self.named_queries[item["NamedQueryId"]] = dict(item)
             for item in state.get("prepared") or []:
                 self.prepared.setdefault(item["WorkGroupName"], {})[item["StatementName"]] = dict(item)
+            for group in self.prepared:  # an older snapshot does not say: they are the workgroup's
+                self.prepared_for.setdefault(group, (state.get("prepared_for") or {}).get(group))
             current = list(self.executions.values())
             self.executions.clear()
             self._history_text = 0
@@ -960,6 +818,42 @@ class AthenaBackend:
             for token, query_id in (state.get("tokens") or {}).items():
                 if query_id in self.executions:
                     self.tokens.setdefault(token, query_id)
+
+
+    def _adopt_legacy_resources(self, state: dict[str, Any]) -> None:
+        """Hand the workgroups and named queries an older cloud kept here to moto (once: the
+        next snapshot no longer has them). What moto already has is left as it is."""
+        groups, queries = state.get("workgroups") or [], state.get("named_queries") or []
+        if not groups and not queries:
+            return
+        moto = moto_athena.backend(self.region, self.account_id)
+        for item in groups:
+            configuration = dict(item.get("extra") or {})
+            result = dict(configuration.get("ResultConfiguration") or {})
+            result.pop("OutputLocation", None)
+            if item.get("output_location"):
+                result["OutputLocation"] = item["output_location"]
+            configuration["ResultConfiguration"] = result
+            configuration["EnforceWorkGroupConfiguration"] = bool(item.get("enforce", True))
+            existing = moto.work_groups.get(item["name"])
+            if existing is not None:
+                # moto makes primary; an older cloud's output location for it is kept, unless
+                # primary already has one of its own.
+                if existing.name == moto_athena.PRIMARY and \
+                        not existing.configuration["ResultConfiguration"].get("OutputLocation"):
+                    existing.configuration.update(configuration)
+                continue
+            tags = [{"Key": k, "Value": v} for k, v in (item.get("tags") or {}).items()]
+            with contextlib.suppress(moto_athena.InvalidRequest):
+                group = moto.create_work_group(item["name"], configuration, item.get("description", ""), tags)
+                if group is not None:
+                    group.state = item.get("state", "ENABLED")
+                    if item.get("created"):
+                        group.creation_time = item["created"].timestamp()
+        for item in queries:
+            moto.adopt_named_query(item)
+        persistence.changed(moto_athena.PERSISTENCE_NAME, wait=False)
+        persistence.changed(PERSISTENCE_NAME, wait=False)
 
 
 def encode_token(kind: str, offset: int) -> str:

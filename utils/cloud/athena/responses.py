@@ -3,6 +3,11 @@
 :func:`handle` receives an operation name (``StartQueryExecution``...) and the
 decoded request body and returns the response body; failures become
 ``ServiceError`` so the server answers in AWS's error shape.
+
+Only what executes is answered here: query executions, prepared statements (EXECUTE
+runs them) and the Glue catalog's metadata (ListDatabases, GetTableMetadata... read
+the catalog queries run over). Workgroups, named queries, tags and data catalogs are
+moto's (``utils/cloud/urls.py`` sends them there; :mod:`utils.cloud.athena.moto_athena`).
 """
 
 from __future__ import annotations
@@ -116,66 +121,7 @@ def get_query_runtime_statistics(backend: AthenaBackend, body: dict[str, Any]) -
     return {"QueryRuntimeStatistics": {"Timeline": timeline, "Rows": rows}}
 
 
-# ---------------------------------------------------------------- workgroups
-
-
-def get_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """GetWorkGroup."""
-    return {"WorkGroup": backend.workgroup(body["WorkGroup"]).describe()}
-
-
-def list_work_groups(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """ListWorkGroups."""
-    groups = [g.summary() for g in backend.workgroups.values()]
-    chunk, token = _page(groups, body, "workgroups", 50, 50)
-    return _with_token({"WorkGroups": chunk}, token)
-
-
-def create_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """CreateWorkGroup."""
-    backend.create_workgroup(body["Name"], body.get("Configuration") or {}, body.get("Description", ""),
-                             body.get("Tags") or [])
-    return {}
-
-
-def update_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """UpdateWorkGroup."""
-    backend.update_workgroup(body["WorkGroup"], body.get("ConfigurationUpdates") or {},
-                             body.get("Description"), body.get("State"))
-    return {}
-
-
-def delete_work_group(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """DeleteWorkGroup."""
-    backend.delete_workgroup(body["WorkGroup"])
-    return {}
-
-
-def _workgroup_from_arn(backend: AthenaBackend, arn: str) -> Any:
-    return backend.workgroup(arn.rsplit("/", 1)[-1])
-
-
-def list_tags_for_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """ListTagsForResource (workgroups)."""
-    group = _workgroup_from_arn(backend, body["ResourceARN"])
-    return {"Tags": [{"Key": k, "Value": v} for k, v in group.tags.items()]}
-
-
-def tag_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """TagResource (workgroups)."""
-    group = _workgroup_from_arn(backend, body["ResourceARN"])
-    backend.tag_workgroup(group.name, {t["Key"]: t.get("Value", "") for t in body.get("Tags") or []}, [])
-    return {}
-
-
-def untag_resource(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """UntagResource (workgroups)."""
-    group = _workgroup_from_arn(backend, body["ResourceARN"])
-    backend.tag_workgroup(group.name, {}, list(body.get("TagKeys") or []))
-    return {}
-
-
-# ------------------------------------------------------------ data catalogs
+# ------------------------------------------------- the Glue catalog's metadata
 
 
 def _catalog_name(body: dict[str, Any], key: str = "CatalogName") -> str:
@@ -184,20 +130,6 @@ def _catalog_name(body: dict[str, Any], key: str = "CatalogName") -> str:
         raise AthenaApiError("MetadataException", f"Catalog {name} is not found. The local cloud has one "
                              f"data catalog: {DATA_CATALOG}.")
     return DATA_CATALOG
-
-
-def list_data_catalogs(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """ListDataCatalogs: the Glue catalog."""
-    summary = {"CatalogName": DATA_CATALOG, "Type": "GLUE", "Status": "CREATE_COMPLETE"}
-    return {"DataCatalogsSummary": [summary]}
-
-
-def get_data_catalog(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """GetDataCatalog."""
-    _catalog_name(body, "Name")
-    return {"DataCatalog": {"Name": DATA_CATALOG, "Description": "AWS Glue Data Catalog (local)",
-                            "Type": "GLUE", "Parameters": {"catalog-id": backend.account_id},
-                            "Status": "CREATE_COMPLETE"}}
 
 
 def _database_doc(glue: GlueCatalog, name: str) -> dict[str, Any]:
@@ -275,44 +207,6 @@ def get_table_metadata(backend: AthenaBackend, body: dict[str, Any]) -> dict[str
     return {"TableMetadata": _table_metadata(table)}
 
 
-# ------------------------------------------------------------ named queries
-
-
-def create_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """CreateNamedQuery."""
-    return {"NamedQueryId": backend.create_named_query(body)}
-
-
-def get_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """GetNamedQuery."""
-    return {"NamedQuery": backend.named_query(body["NamedQueryId"])}
-
-
-def batch_get_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """BatchGetNamedQuery."""
-    found, missing = [], []
-    for query_id in body.get("NamedQueryIds") or []:
-        try:
-            found.append(backend.named_query(query_id))
-        except AthenaApiError as err:
-            missing.append({"NamedQueryId": query_id, "ErrorCode": err.code, "ErrorMessage": err.message})
-    return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
-
-
-def list_named_queries(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """ListNamedQueries."""
-    group = backend.workgroup(body.get("WorkGroup")).name
-    ids = [q["NamedQueryId"] for q in backend.named_queries.values() if q["WorkGroup"] == group]
-    chunk, token = _page(ids, body, "named", 50, 50)
-    return _with_token({"NamedQueryIds": chunk}, token)
-
-
-def delete_named_query(backend: AthenaBackend, body: dict[str, Any]) -> dict[str, Any]:
-    """DeleteNamedQuery."""
-    backend.delete_named_query(body["NamedQueryId"])
-    return {}
-
-
 # ------------------------------------------------------- prepared statements
 
 
@@ -372,25 +266,10 @@ OPERATIONS: dict[str, Callable[[AthenaBackend, dict[str, Any]], dict[str, Any]]]
     "StopQueryExecution": stop_query_execution,
     "GetQueryResults": get_query_results,
     "GetQueryRuntimeStatistics": get_query_runtime_statistics,
-    "GetWorkGroup": get_work_group,
-    "ListWorkGroups": list_work_groups,
-    "CreateWorkGroup": create_work_group,
-    "UpdateWorkGroup": update_work_group,
-    "DeleteWorkGroup": delete_work_group,
-    "ListTagsForResource": list_tags_for_resource,
-    "TagResource": tag_resource,
-    "UntagResource": untag_resource,
-    "ListDataCatalogs": list_data_catalogs,
-    "GetDataCatalog": get_data_catalog,
     "ListDatabases": list_databases,
     "GetDatabase": get_database,
     "ListTableMetadata": list_table_metadata,
     "GetTableMetadata": get_table_metadata,
-    "CreateNamedQuery": create_named_query,
-    "GetNamedQuery": get_named_query,
-    "BatchGetNamedQuery": batch_get_named_query,
-    "ListNamedQueries": list_named_queries,
-    "DeleteNamedQuery": delete_named_query,
     "CreatePreparedStatement": create_prepared_statement,
     "UpdatePreparedStatement": update_prepared_statement,
     "GetPreparedStatement": get_prepared_statement,
@@ -404,9 +283,12 @@ def handle(action: str, body: dict[str, Any]) -> dict[str, Any]:
     """Answer one Athena operation (the server's JSON handler for ``AmazonAthena.*``)."""
     operation = OPERATIONS.get(action)
     if operation is None:
+        from utils.cloud import urls
+
+        implemented = sorted({*OPERATIONS, *urls.moto_operations("AmazonAthena")})
         raise ServiceError("InvalidRequestException",
                            f"The local Athena does not implement {action}. It implements: "
-                           f"{', '.join(sorted(OPERATIONS))}.")
+                           f"{', '.join(implemented)}.")
     try:
         return operation(athena_backend(), body)
     except AthenaApiError as err:
