@@ -291,8 +291,14 @@ def run_tests(extra: list[str]) -> int:
     settings = get_settings()
     _export_environment(settings)
     os.environ["PATH"] = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"
-    cmd = [sys.executable, "-m", "pytest", "tests", "notebooks", "--nbval", "--nbval-current-env",
-           "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", *extra]
+    from utils.testrun import names_paths, run_sharded, shard_count
+
+    base = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+            "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]
+    shards = shard_count(extra)
+    if shards > 1:
+        return run_sharded(base, extra, shards)
+    cmd = [*base, *([] if names_paths(extra) else ["tests", "notebooks"]), *extra]
     _step(" ".join(cmd[2:]))
     return subprocess.call(cmd, cwd=PROJECT_ROOT)
 
