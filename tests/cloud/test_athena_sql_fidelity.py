@@ -156,6 +156,24 @@ def test_alter_table_errors(lake: dict) -> None:
     assert "partition keys" in unknown["Status"]["StateChangeReason"]
 
 
+def test_table_properties_come_in_java_hashmap_order() -> None:
+    """AWS's SHOW CREATE TABLE lists TBLPROPERTIES as a Java HashMap iterates them."""
+    from utils.cloud.athena.show import _java_string_hash, java_hashmap_order
+
+    assert _java_string_hash("hello") == 99162322                    # "hello".hashCode()
+    assert _java_string_hash("Aa") == _java_string_hash("BB") == 2112  # Java's famous collision
+    assert _java_string_hash("") == 0
+    assert _java_string_hash("é") == 233                              # UTF-16 code units
+    assert _java_string_hash("😀") == 0xD83D * 31 + 0xDE00             # a surrogate pair: two units
+    # awswrangler's create_parquet_table puts these in this order; AWS prints the second.
+    put = ["classification", "compressionType", "projection.enabled", "typeOfData"]
+    assert java_hashmap_order(put) == ["compressionType", "classification", "projection.enabled", "typeOfData"]
+    # same bucket: insertion order decides
+    assert java_hashmap_order(["projection.enabled", "classification"]) == ["projection.enabled", "classification"]
+    many = [f"k{i}" for i in range(40)]                               # past 12 keys: more buckets
+    assert sorted(java_hashmap_order(many)) == sorted(many)
+
+
 def test_show_create_table_layout(lake: dict) -> None:
     """Hive's layout, the table named as the statement wrote it (awswrangler joins the lines)."""
     shown = run_query("SHOW CREATE TABLE `sales`")

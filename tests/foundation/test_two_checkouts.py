@@ -325,3 +325,31 @@ def test_a_cloud_started_by_an_older_version_is_adopted_and_restarted(
         if old.poll() is None:
             old.kill()
             old.wait()
+
+
+def test_a_cloud_whose_code_changed_is_restarted_with_its_state(checkouts: tuple[Checkout, Checkout]) -> None:
+    """`make up` after a pull or an edit serves the checkout's code, not the code it started with."""
+    a, b = checkouts
+    port_a, port_b = int(a.setting("DELAB_CLOUD_PORT")), int(b.setting("DELAB_CLOUD_PORT"))
+    id_b = identity_of(port_b)
+    assert a.cli("up", "--cloud-only").returncode == 0
+    before = identity_of(port_a)
+    assert before and before["code"]
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port_a}", region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+    s3.create_bucket(Bucket="kept-across-a-code-change")
+    same = a.cli("up", "--cloud-only")
+    assert "restarting" not in same.stdout and identity_of(port_a)["pid"] == before["pid"]
+    lesson_helper = a.root / "utils" / "teaching" / "__init__.py"   # not cloud code: no restart
+    lesson_helper.write_text(lesson_helper.read_text() + "\n# a lesson edit\n")
+    assert "restarting" not in a.cli("up", "--cloud-only").stdout
+    urls = a.root / "utils" / "cloud" / "urls.py"
+    urls.write_text(urls.read_text() + "\n# an edit to the cloud's code\n")
+    changed = a.cli("up", "--cloud-only")
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert (f"local cloud: restarting pid {before['pid']}: this checkout's code changed since it started "
+            "(its state is kept).") in changed.stdout
+    after = identity_of(port_a)
+    assert after and after["pid"] == a.record()["pid"] != before["pid"] and after["code"] != before["code"]
+    assert "kept-across-a-code-change" in _buckets(port_a)
+    assert identity_of(port_b) == id_b  # the other checkout's cloud: same process, untouched

@@ -72,7 +72,10 @@ def serve_command(port: int, state: Path | None) -> int:
     import sqlite3
 
     from utils.cloud import persistence
+    from utils.cloud.identity import started_fingerprint
     from utils.cloud.server import serve
+
+    started_fingerprint()  # the code as it is now, before anything can change it
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -201,6 +201,14 @@ def start(settings: Settings | None = None, timeout: float = 60.0) -> int:
               "of this checkout, so that it answers identity requests.", flush=True)
         stop()
         current = CloudState(None, None, None)
+    if current.ours and current.answer is not None \
+            and current.answer.get("code") != identity_api.code_fingerprint():
+        # Ours, but its code is not this checkout's any more (a pull, a merge, an edit): the
+        # state is durable, so a restart loses nothing and the tests see the code they test.
+        print(f"local cloud: restarting pid {current.record.pid}: this checkout's code changed "  # type: ignore[union-attr]
+              "since it started (its state is kept).", flush=True)
+        stop()
+        current = CloudState(None, None, None)
     if current.check is not None and current.check.ours and not current.ours:
         # Our process (verified in /proc) that does not answer as ours yet: starting, or hung.
         current = _wait_for_answer(current, timeout)

@@ -43,9 +43,38 @@ def _create_table_text(written_name: str, table_def: dict[str, Any]) -> list[str
     params = table_def.get("Parameters") or {}
     if params:
         lines.append("TBLPROPERTIES (")
-        items = sorted(params.items())
-        lines += [f"  '{k}'='{v}'" + ("," if i < len(items) - 1 else ")") for i, (k, v) in enumerate(items)]
+        items = [(k, params[k]) for k in java_hashmap_order(list(params))]
+        lines += [f"  '{k}'='{v}'" + (", " if i < len(items) - 1 else ")") for i, (k, v) in enumerate(items)]
     return lines
+
+
+def _java_string_hash(text: str) -> int:
+    """``java.lang.String.hashCode()`` (UTF-16 code units, 32-bit wrap-around)."""
+    h = 0
+    data = text.encode("utf-16-be")
+    for i in range(0, len(data), 2):
+        h = (31 * h + int.from_bytes(data[i:i + 2], "big")) & 0xFFFFFFFF
+    return h
+
+
+def java_hashmap_order(keys: list[str]) -> list[str]:
+    """The order a ``java.util.HashMap`` holding ``keys`` (put in this order) iterates them.
+
+    Glue and Athena are Java services: the table parameters SHOW CREATE TABLE prints come
+    out of a HashMap, so their order is neither insertion nor alphabetical order (awswrangler's
+    ``test_athena_generate_create_query`` compares the text against AWS's). A HashMap starts
+    with 16 buckets, doubles past a load of 0.75, puts a key in bucket ``(h ^ h >>> 16) &
+    (n - 1)`` and keeps a bucket's keys in insertion order (resizes preserve it).
+    """
+    capacity = 16
+    while len(keys) > capacity * 0.75:
+        capacity *= 2
+
+    def bucket(key: str) -> int:
+        h = _java_string_hash(key)
+        return (h ^ (h >> 16)) & (capacity - 1)
+
+    return sorted(keys, key=bucket)  # stable: insertion order within a bucket
 
 
 class ShowStatements:
