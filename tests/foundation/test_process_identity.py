@@ -295,3 +295,16 @@ def test_down_stops_our_server_after_verifying_it(private_server: PrivateServer,
     assert processes.load_record("mariadb") is None
     assert mariadb.stop_server() is False  # nothing of ours left; nothing else touched
     assert sleeper.poll() is None
+
+
+def test_a_record_waits_for_the_command_line_a_fresh_exec_shows_late(
+    sleeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Popen returns before the kernel lays out the new program's arguments: an empty
+    /proc/<pid>/cmdline read then must not become the record (it would later look stale)."""
+    real = processes.cmdline
+    reads = iter([None, None])
+    monkeypatch.setattr(processes, "cmdline", lambda pid: next(reads, None) or real(pid))
+    record = _record_of(sleeper)
+    assert record.cmdline == ["sleep", "300"]
+    assert processes.check(record, expected_cwd=os.getcwd()).ours

@@ -205,10 +205,27 @@ class ProcessRecord:
     @classmethod
     def of(cls, service: str, pid: int, *, port: int, data_dir: str | Path, tag: str,
            expected_cwd: str | Path, log: str | Path = "") -> ProcessRecord:
-        """A record of the live process ``pid``, with the facts read from the kernel now."""
+        """A record of the live process ``pid``, with the facts read from the kernel now.
+
+        A child that ``Popen`` just started has exec'd, but the kernel closes the
+        close-on-exec pipe that tells Popen so *before* it lays out the new program's
+        arguments: for a moment ``/proc/<pid>/cmdline`` is empty. On a busy machine that
+        moment is long enough to record an empty command line, which every later check would
+        read as "runs another command". So the command line is read until it is there.
+        """
         return cls(service=service, pid=pid, start_ticks=start_ticks(pid), started_at=started_at(pid),
-                   boot_id=boot_id(), cmdline=cmdline(pid) or [], cwd=str(expected_cwd), port=port,
+                   boot_id=boot_id(), cmdline=_settled_cmdline(pid), cwd=str(expected_cwd), port=port,
                    data_dir=str(data_dir), project_root=str(PROJECT_ROOT), tag=tag, log=str(log))
+
+
+def _settled_cmdline(pid: int, patience_s: float = 5.0) -> list[str]:
+    """``pid``'s command line once the kernel shows one (a fresh exec shows none for a moment)."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        found = cmdline(pid)
+        if found or time.monotonic() >= deadline or not pid_alive(pid):
+            return found or []
+        time.sleep(0.01)
 
 
 def record_path(service: str, run_dir: Path | None = None) -> Path:
