@@ -167,9 +167,11 @@ def test_table_properties_come_in_java_hashmap_order() -> None:
     assert _java_string_hash("😀") == 0xD83D * 31 + 0xDE00             # a surrogate pair: two units
     # awswrangler's create_parquet_table puts these in this order; AWS prints the second.
     put = ["classification", "compressionType", "projection.enabled", "typeOfData"]
-    assert java_hashmap_order(put) == ["compressionType", "classification", "projection.enabled", "typeOfData"]
+    assert java_hashmap_order(put) == ["compressionType", "classification", "projection.enabled",
+                                       "typeOfData"]
     # same bucket: insertion order decides
-    assert java_hashmap_order(["projection.enabled", "classification"]) == ["projection.enabled", "classification"]
+    same_bucket = ["projection.enabled", "classification"]
+    assert java_hashmap_order(same_bucket) == same_bucket
     many = [f"k{i}" for i in range(40)]                               # past 12 keys: more buckets
     assert sorted(java_hashmap_order(many)) == sorted(many)
 
