@@ -23,6 +23,7 @@ from sqlglot.tokens import Token, TokenType
 from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena import types as athena_types
 from utils.cloud.athena.errors import AthenaQueryError, position
+from utils.cloud.athena.sql import ctas_query_start
 
 T = exp.DataType.Type
 _MYSQL = "Athena runs Trino SQL, not MySQL"
@@ -219,8 +220,10 @@ def runs_on_trino(sql: str) -> bool:
         return True
     if first == "CREATE":
         words = [t.text.upper() for t in tokens[1:5]]
-        # CREATE VIEW and CREATE TABLE AS SELECT; CREATE [EXTERNAL] TABLE (...) is Hive DDL.
-        return "VIEW" in words or any(t.token_type == TokenType.SELECT for t in tokens)
+        # CREATE VIEW and CREATE TABLE ... AS <anything> (awswrangler wraps any statement so);
+        # CREATE [EXTERNAL] TABLE (...) is Hive DDL.
+        return "VIEW" in words or any(t.token_type == TokenType.SELECT for t in tokens) \
+            or ctas_query_start(sql) is not None
     return False
 
 
@@ -229,9 +232,36 @@ def check_trino_sql(sql: str) -> None:
 
     Syntax errors are reported before unknown functions, as Trino parses first.
     """
+    check_trino_syntax(sql)
+    check_trino_functions(sql)
+
+
+def check_trino_syntax(sql: str) -> None:
+    """Fail with SYNTAX_ERROR (plus the Trino spelling) on MySQL syntax that Trino cannot parse:
+    backticks, ``LIMIT m, n``, ``INTERVAL 1 DAY``, ``REGEXP``, ``LEFT(...)``. Part of the parse
+    stage: Athena refuses such a statement at StartQueryExecution."""
+    _check_syntax(sql, _tokens(sql))
+
+
+def check_trino_functions(sql: str) -> None:
+    """Fail with FUNCTION_NOT_FOUND (plus the Trino spelling) on a function Trino does not have.
+    A semantic error: the query runs and ends FAILED, as on Athena."""
+    _check_functions(sql, _tokens(sql))
+
+
+def mysql_function_hint(sql: str) -> str | None:
+    """The Trino spelling of the first MySQL-only function the statement calls (None: none).
+
+    For a statement that does not parse because of a MySQL construct inside such a call
+    (``GROUP_CONCAT(x SEPARATOR ',')``): the parse error comes first, the hint still helps.
+    """
     tokens = _tokens(sql)
-    _check_syntax(sql, tokens)
-    _check_functions(sql, tokens)
+    for token, after in zip(tokens, tokens[1:], strict=False):
+        name = token.text.lower()
+        if after.token_type == TokenType.L_PAREN and token.token_type != TokenType.STRING \
+                and name in MYSQL_ONLY_FUNCTIONS:
+            return f"{_MYSQL}: {name}: {MYSQL_ONLY_FUNCTIONS[name]}"
+    return None
 
 
 def _check_syntax(sql: str, tokens: list[Token]) -> None:
