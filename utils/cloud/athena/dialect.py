@@ -14,6 +14,7 @@ would, adding a hint with the Trino spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -301,6 +302,13 @@ def _check_syntax(sql: str, tokens: list[Token]) -> None:
 
 
 def _check_functions(sql: str, tokens: list[Token]) -> None:
+    for _token, error in _function_errors(sql, tokens):
+        raise error
+
+
+def _function_errors(sql: str, tokens: list[Token]) -> Iterator[tuple[Token, AthenaQueryError]]:
+    """Each call of a function Trino does not have (or of date_add with an INTERVAL): its name's
+    token and the FUNCTION_NOT_FOUND error it makes, in the order of the text."""
     names_in_query: set[str] | None = None  # tables, columns, aliases: parsed only when needed
     for index, token in enumerate(tokens[:-1]):
         if tokens[index + 1].token_type != TokenType.L_PAREN or token.token_type == TokenType.STRING:
@@ -309,8 +317,9 @@ def _check_functions(sql: str, tokens: list[Token]) -> None:
             continue
         name = token.text.lower()
         if name in MYSQL_ONLY_FUNCTIONS:
-            raise _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token,
-                        MYSQL_ONLY_FUNCTIONS[name])
+            yield token, _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token,
+                               MYSQL_ONLY_FUNCTIONS[name])
+            continue
         if name not in TRINO_FUNCTIONS and (token.token_type == TokenType.VAR
                                             or name in OTHER_ENGINE_FUNCTIONS):
             if names_in_query is None:
@@ -318,12 +327,31 @@ def _check_functions(sql: str, tokens: list[Token]) -> None:
             if name not in names_in_query:  # `WITH t(a, b)`, `AS x(a)`, `INSERT INTO t (...)`
                 hint = OTHER_ENGINE_FUNCTIONS.get(
                     name, "look up the Trino spelling in trino.io/docs/current/functions/list.html")
-                raise _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token, hint,
-                            prefix=_OTHER if name in OTHER_ENGINE_FUNCTIONS else "Athena runs Trino SQL")
+                yield token, _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token, hint,
+                                   prefix=_OTHER if name in OTHER_ENGINE_FUNCTIONS else "Athena runs Trino SQL")
+                continue
         if name == "date_add" and _has_interval_argument(tokens, index + 1):
-            raise _fail("FUNCTION_NOT_FOUND", "Unexpected parameters for function date_add. Expected: "
-                        "date_add(varchar(x), bigint, date), date_add(varchar(x), bigint, timestamp(p))",
-                        sql, token, "use date_add('day', n, x) or x + INTERVAL 'n' DAY")
+            yield token, _fail("FUNCTION_NOT_FOUND", "Unexpected parameters for function date_add. Expected: "
+                               "date_add(varchar(x), bigint, date), date_add(varchar(x), bigint, timestamp(p))",
+                               sql, token, "use date_add('day', n, x) or x + INTERVAL 'n' DAY")
+
+
+def with_plain_calls(sql: str) -> str | None:
+    """The statement with the name of every call :func:`check_trino_functions` fails renamed to a
+    plain one of the same length (None: there is none).
+
+    Trino's grammar reads ``name(expression, ...)`` whatever the name; sqlglot parses some
+    names its own way (``DATE_ADD(d, INTERVAL '1' DAY)`` wants three arguments). If the renamed
+    text parses, so does the original in Trino: its error is the function's, when it runs.
+    """
+    tokens = _tokens(sql)
+    calls = [token for token, _error in _function_errors(sql, tokens)]
+    if not calls:
+        return None
+    text = sql
+    for token in calls:
+        text = text[:token.start] + "z" * (token.end + 1 - token.start) + text[token.end + 1:]
+    return text
 
 
 def _identifiers(sql: str) -> set[str]:

@@ -83,7 +83,7 @@ class ParsedStatement:
     deferred: bool = False
 
 
-def parse_statement(sql: str, *, hive_ddl: bool = True) -> ParsedStatement:
+def parse_statement(sql: str, *, at_start: bool = False) -> ParsedStatement:
     """Athena's parse stage: read the statement as Trino's grammar would, or fail with SYNTAX_ERROR.
 
     What fails here does not parse in Trino either: Athena refuses it at StartQueryExecution
@@ -91,28 +91,45 @@ def parse_statement(sql: str, *, hive_ddl: bool = True) -> ParsedStatement:
     (:func:`~.dialect.check_trino_syntax`, with the Trino spelling as a hint), a query, INSERT or
     CTAS sqlglot cannot parse, the query inside CREATE VIEW, UNLOAD or EXPLAIN, and a statement
     that starts with no statement's keyword. Unknown functions, tables and columns are semantic:
-    they fail when the query runs. ``hive_ddl=False`` leaves Hive's CREATE [EXTERNAL] TABLE
-    unparsed (``deferred``): Athena reports its errors as a FAILED query. Positions are in
-    ``sql`` as given (leading blank lines count).
+    they fail when the query runs.
+
+    ``at_start``: as StartQueryExecution checks it. Hive's CREATE [EXTERNAL] TABLE is left
+    unparsed (``deferred``: Athena reports its errors as a FAILED query), and so is a statement
+    that parses once its calls of functions Trino lacks are renamed (sqlglot reads some of those
+    names its own way; Trino's error is the function's). Otherwise (when the query runs) unknown
+    functions are reported before sqlglot parses, as they always were. Positions are in ``sql``
+    as given (leading blank lines count).
     """
     try:
-        return _parse_stage(athena_sql.strip_statement(sql), hive_ddl)
+        return _parse_stage(athena_sql.strip_statement(sql), at_start)
     except AthenaQueryError as err:
         raise _shifted(err, sql[:len(sql) - len(sql.lstrip())]) from None
 
 
-def _parse_stage(text: str, hive_ddl: bool) -> ParsedStatement:
+def _parse_stage(text: str, at_start: bool) -> ParsedStatement:
     words = athena_sql.leading_keywords(text).split()
     on_trino = athena_dialect.runs_on_trino(text)
     if on_trino:
         athena_dialect.check_trino_syntax(text)  # MySQL-isms that sqlglot would quietly accept
+        if not at_start:
+            athena_dialect.check_trino_functions(text)
     first = words[0] if words else ""
-    if first == "CREATE" and not on_trino and not hive_ddl:
+    if first == "CREATE" and not on_trino and at_start:
         return ParsedStatement(text, words, on_trino=on_trino, deferred=True)
     try:
         tree = _parse_statement(text, words)  # parsed once; None for the keyword-led statements
     except AthenaQueryError as err:
-        hint = athena_dialect.mysql_function_hint(text) if err.name == "SYNTAX_ERROR" else None
+        if err.name != "SYNTAX_ERROR" or not on_trino:
+            raise
+        plain = athena_dialect.with_plain_calls(text)
+        if plain is not None:
+            try:
+                _parse_statement(plain, words)
+            except AthenaQueryError:
+                pass
+            else:  # Trino parses it: the unknown function fails when the query runs
+                return ParsedStatement(text, words, on_trino=on_trino, deferred=True)
+        hint = athena_dialect.mysql_function_hint(text)
         if hint and hint not in err.message:
             err.message = f"{err.message}. {hint}"
         raise
@@ -145,7 +162,7 @@ def _check_keyword_statement(text: str, words: list[str]) -> None:
         match = _EXPLAIN.match(text)
         if match and match.group(1).strip():
             blanked = re.sub(r"[^\n]", " ", text[:match.start(1)])  # positions in the whole text
-            parse_statement(blanked + match.group(1), hive_ddl=False)
+            parse_statement(blanked + match.group(1), at_start=True)
 
 
 def _shifted(err: AthenaQueryError, lead: str) -> AthenaQueryError:
@@ -211,7 +228,7 @@ class AthenaEngine(QueryStatements, WriteStatements, CatalogStatements, ShowStat
         ctx.database = athena_sql.unquote(ctx.database or "default")
         if parsed is None or parsed.deferred:
             parsed = parse_statement(sql)
-        if parsed.on_trino:
+        elif parsed.on_trino:
             athena_dialect.check_trino_functions(parsed.text)  # DuckDB would run MySQL's and its own
         result = self._handler_for(parsed.tree, parsed.words)(parsed.text, ctx)
         result.engine_ms = int((time.perf_counter() - started) * 1000)

@@ -394,10 +394,10 @@ class AthenaBackend:
         try:
             statement = prepared.parse(query)
             if statement is None:
-                return parse_statement(query, hive_ddl=False)
+                return parse_statement(query, at_start=True)
             if statement.kind == "PREPARE":  # positions in the whole PREPARE statement
                 body_at = max(0, query.find(statement.body, query.upper().find("FROM")))
-                parse_statement(re.sub(r"[^\n]", " ", query[:body_at]) + statement.body, hive_ddl=False)
+                parse_statement(re.sub(r"[^\n]", " ", query[:body_at]) + statement.body, at_start=True)
             return None
         except AthenaQueryError as err:
             if err.name != "SYNTAX_ERROR":
