@@ -327,13 +327,15 @@ def _function_errors(sql: str, tokens: list[Token]) -> Iterator[tuple[Token, Ath
             if name not in names_in_query:  # `WITH t(a, b)`, `AS x(a)`, `INSERT INTO t (...)`
                 hint = OTHER_ENGINE_FUNCTIONS.get(
                     name, "look up the Trino spelling in trino.io/docs/current/functions/list.html")
-                yield token, _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token, hint,
-                                   prefix=_OTHER if name in OTHER_ENGINE_FUNCTIONS else "Athena runs Trino SQL")
+                prefix = _OTHER if name in OTHER_ENGINE_FUNCTIONS else "Athena runs Trino SQL"
+                yield token, _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token,
+                                   hint, prefix=prefix)
                 continue
         if name == "date_add" and _has_interval_argument(tokens, index + 1):
-            yield token, _fail("FUNCTION_NOT_FOUND", "Unexpected parameters for function date_add. Expected: "
-                               "date_add(varchar(x), bigint, date), date_add(varchar(x), bigint, timestamp(p))",
-                               sql, token, "use date_add('day', n, x) or x + INTERVAL 'n' DAY")
+            yield token, _fail("FUNCTION_NOT_FOUND", "Unexpected parameters for function date_add. "
+                               "Expected: date_add(varchar(x), bigint, date), date_add(varchar(x), bigint, "
+                               "timestamp(p))", sql, token,
+                               "use date_add('day', n, x) or x + INTERVAL 'n' DAY")
 
 
 def with_plain_calls(sql: str) -> str | None:

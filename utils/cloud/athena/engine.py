@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from sqlglot import exp
 
 from utils.cloud.athena import dialect as athena_dialect
 from utils.cloud.athena import functions as trino_functions
-from utils.cloud.athena import memory
+from utils.cloud.athena import memory, prepared
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.cache import NativeTables
 from utils.cloud.athena.ddl import CatalogStatements
@@ -61,8 +62,8 @@ _EXPECTING_STATEMENT = ("Expecting: 'ALTER', 'ANALYZE', 'CALL', 'COMMENT', 'COMM
                         "'INSERT', 'MERGE', 'PREPARE', 'REFRESH', 'RESET', 'REVOKE', 'ROLLBACK', 'SET', "
                         "'SHOW', 'START', 'TRUNCATE', 'UNLOAD', 'UPDATE', 'USE', <query>")
 # CREATE [OR REPLACE] VIEW name AS query (ddl.py reads it the same way when it runs).
-_CREATE_VIEW = re.compile(rf"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+{athena_sql.QUALIFIED_NAME}\s+AS\s+(.*)$",
-                          re.IGNORECASE | re.DOTALL)
+_CREATE_VIEW = re.compile(rf"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+{athena_sql.QUALIFIED_NAME}"
+                          r"\s+AS\s+(.*)$", re.IGNORECASE | re.DOTALL)
 _EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?:ANALYZE\s+(?:VERBOSE\s+)?)?(?:\([^)]*\)\s*)?(.*)$",
                       re.IGNORECASE | re.DOTALL)
 
@@ -81,6 +82,32 @@ class ParsedStatement:
     tree: exp.Expression | None = None
     on_trino: bool = False
     deferred: bool = False
+
+
+def parse_at_start(sql: str) -> ParsedStatement | None:
+    """What StartQueryExecution checks before it makes a query: raise :class:`AthenaQueryError`
+    SYNTAX_ERROR when the statement does not parse (Athena refuses it: InvalidRequestException,
+    no query), else return it parsed for the run (None: parsed when it runs).
+
+    PREPARE's statement is parsed too (positions in the whole PREPARE); EXECUTE's prepared
+    statement is parsed when it runs. A failure of the parse stage itself (a bug of ours) is
+    left for the run to report.
+    """
+    try:
+        statement = prepared.parse(sql)
+        if statement is None:
+            return parse_statement(sql, at_start=True)
+        if statement.kind == "PREPARE":
+            body_at = max(0, sql.find(statement.body, sql.upper().find("FROM")))
+            parse_statement(re.sub(r"[^\n]", " ", sql[:body_at]) + statement.body, at_start=True)
+        return None
+    except AthenaQueryError as err:
+        if err.name != "SYNTAX_ERROR":
+            return None  # not a parse error: the query reports it when it runs
+        raise
+    except Exception as exc:  # a bug of ours in the parse stage: let the run report it
+        print(f"local Athena: parse stage failed on {sql[:80]!r}: {exc!r}", file=sys.stderr, flush=True)
+        return None
 
 
 def parse_statement(sql: str, *, at_start: bool = False) -> ParsedStatement:

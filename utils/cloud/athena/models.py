@@ -41,7 +41,6 @@ import dataclasses
 import itertools
 import os
 import random
-import re
 import shutil
 import string
 import sys
@@ -60,7 +59,7 @@ import duckdb
 
 from utils.cloud import persistence
 from utils.cloud.athena import moto_athena, prepared, results
-from utils.cloud.athena.engine import AthenaEngine, ParsedStatement, parse_statement
+from utils.cloud.athena.engine import AthenaEngine, ParsedStatement, parse_at_start
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object, put_file, spool_file
 from utils.cloud.athena.statement import HashingFile, QueryContext, StatementResult
@@ -206,8 +205,8 @@ class QueryExecution:
         return doc
 
 
-_TRANSIENT = ("cursor", "parsed", "done", "snapshot", "error", "cancel_requested", "committing", "submitted_clock",
-              "started_clock", "engine_done_clock", "completed_clock")
+_TRANSIENT = ("cursor", "parsed", "done", "snapshot", "error", "cancel_requested", "committing",
+              "submitted_clock", "started_clock", "engine_done_clock", "completed_clock")
 
 
 def _execution_state(execution: QueryExecution) -> dict[str, Any]:
@@ -384,29 +383,14 @@ class AthenaBackend:
 
     @staticmethod
     def _parse(query: str) -> ParsedStatement | None:
-        """Athena's parse stage, at StartQueryExecution: a statement that does not parse in Trino's
-        grammar is refused with InvalidRequestException ``line L:C: ...`` (AthenaErrorCode
-        MALFORMED_QUERY) and no query is made. What parses is returned for the run (parsed once).
-
-        PREPARE's statement is parsed too; EXECUTE's prepared statement is parsed when it runs.
-        Hive DDL (CREATE EXTERNAL TABLE...) is parsed when it runs: Athena fails those queries.
-        """
+        """Athena's parse stage, at StartQueryExecution (:func:`~.engine.parse_at_start`): a
+        statement that does not parse in Trino's grammar is refused with InvalidRequestException
+        ``line L:C: ...`` (AthenaErrorCode MALFORMED_QUERY) and no query is made."""
         try:
-            statement = prepared.parse(query)
-            if statement is None:
-                return parse_statement(query, at_start=True)
-            if statement.kind == "PREPARE":  # positions in the whole PREPARE statement
-                body_at = max(0, query.find(statement.body, query.upper().find("FROM")))
-                parse_statement(re.sub(r"[^\n]", " ", query[:body_at]) + statement.body, at_start=True)
-            return None
+            return parse_at_start(query)
         except AthenaQueryError as err:
-            if err.name != "SYNTAX_ERROR":
-                return None  # not a parse error: the query reports it when it runs
             raise AthenaApiError("InvalidRequestException", f"line {err.line or 1}:{err.column or 1}: "
                                  f"{err.message}", athena_code="MALFORMED_QUERY") from None
-        except Exception as exc:  # a bug of ours in the parse stage: let the run report it
-            print(f"local Athena: parse stage failed on {query[:80]!r}: {exc!r}", file=sys.stderr, flush=True)
-            return None
 
     def _reusable(self, execution: QueryExecution, max_age_minutes: int) -> QueryExecution | None:
         """The newest earlier result this SELECT may reuse (Athena's query result reuse): the same

@@ -14,6 +14,7 @@ transpilation this module closes the gaps a learner would notice:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,10 +166,8 @@ def _syntax_error(err: ParseError, sql: str, stopped_at: Any) -> AthenaQueryErro
 def _token_error(sql: str, dialect: sqlglot.Dialect) -> AthenaQueryError:
     """Trino's lexer error for text that is not even tokens: a quote or comment left open."""
     tokenizer = dialect.tokenizer()
-    try:
+    with contextlib.suppress(TokenError):
         tokenizer.tokenize(sql)
-    except TokenError:
-        pass
     done = tokenizer.tokens
     start = done[-1].end + 1 if done else 0
     while start < len(sql) and sql[start].isspace():
