@@ -73,8 +73,9 @@ class ParsedStatement:
     """A statement past Athena's parse stage: its text, leading keywords and, for a query,
     INSERT or CREATE TABLE, its sqlglot tree (None for the keyword-led statements).
 
-    ``deferred``: a Hive DDL CREATE TABLE, which Athena parses only when the query runs
-    (its parse errors end the query FAILED): :func:`parse_statement` left it for then.
+    ``deferred``: parsed again when the query runs (:func:`parse_statement` ``at_start`` left it
+    for then): a Hive DDL CREATE TABLE, whose parse errors end the query FAILED on Athena, or a
+    statement whose only trouble is a function Trino lacks (a semantic error, FAILED too).
     """
 
     text: str
