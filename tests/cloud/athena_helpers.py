@@ -152,6 +152,19 @@ def run_query(sql: str, database: str = DATABASE, output: str = RESULTS) -> dict
     return wait(query_id)
 
 
+def refusal(sql: str, database: str = DATABASE, output: str = RESULTS) -> str:
+    """The message of the InvalidRequestException StartQueryExecution answers a statement that
+    does not parse (Athena refuses it there: no query is made)."""
+    athena = boto3.client("athena")
+    try:
+        athena.start_query_execution(QueryString=sql, QueryExecutionContext={"Database": database},
+                                     ResultConfiguration={"OutputLocation": output})
+    except athena.exceptions.InvalidRequestException as err:
+        assert err.response.get("AthenaErrorCode") == "MALFORMED_QUERY", err.response
+        return err.response["Error"]["Message"]
+    raise AssertionError(f"StartQueryExecution accepted a statement that does not parse: {sql!r}")
+
+
 def wait(query_id: str) -> dict[str, Any]:
     """Poll GetQueryExecution until the query is finished; return its QueryExecution."""
     athena = boto3.client("athena")

@@ -7,11 +7,14 @@ place in the statement Athena received, and never leak parser internals.
 
 from __future__ import annotations
 
+import re
+
 import awswrangler as wr
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from tests.cloud.athena_helpers import DATABASE, RESULTS, ensure_lake, run_query
+from tests.cloud.athena_helpers import DATABASE, RESULTS, ensure_lake, refusal, run_query
 from utils.cloud.athena import sql as athena_sql
 from utils.cloud.athena.errors import AthenaQueryError
 
@@ -78,25 +81,27 @@ def test_ctas_statement_reports_the_query_error_first(lake: dict) -> None:
 
 
 def test_wrangler_ctas_syntax_error_names_the_learners_token(lake: dict) -> None:
-    with pytest.raises(wr.exceptions.QueryFailed) as err:
+    # Refused at StartQueryExecution, as on AWS: botocore's ClientError, not awswrangler's QueryFailed.
+    with pytest.raises(ClientError) as err:
         ctas_read("SELEC country FROM dim_customers")
-    message = str(err.value)
+    assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    message = err.value.response["Error"]["Message"]
     # awswrangler puts the query after "AS " on the last line of its CTAS statement
-    assert message.startswith("SYNTAX_ERROR: line ") and ":4: mismatched input 'SELEC'. " in message, message
+    assert message.startswith("line ") and ":4: mismatched input 'SELEC'. " in message, message
     assert QUERY_STARTS in message and "'CREATE'" not in message, message
 
 
 def test_ctas_statement_syntax_error_position_is_in_the_full_text(lake: dict) -> None:
-    assert reason("CREATE TABLE errors_syntax\nWITH (format = 'PARQUET')\n"
-                  "AS SELEC country FROM dim_customers") == \
-        f"SYNTAX_ERROR: line 3:4: mismatched input 'SELEC'. {QUERY_STARTS}"
-    assert reason("CREATE TABLE errors_syntax AS (SELEC 1)") == \
-        f"SYNTAX_ERROR: line 1:32: mismatched input 'SELEC'. {QUERY_STARTS}"
-    assert reason("CREATE TABLE errors_syntax\nWITH (format = 'PARQUET')\nAS SELECT country\n"
-                  "FROM dim_customers WHERE") == \
-        "SYNTAX_ERROR: line 4:20: mismatched input '<EOF>' after 'WHERE'. Expecting: <expression>"
-    assert reason("CREATE VIEW errors_view AS\nSELEC country FROM dim_customers") == \
-        f"SYNTAX_ERROR: line 2:1: mismatched input 'SELEC'. {QUERY_STARTS}"
+    assert refusal("CREATE TABLE errors_syntax\nWITH (format = 'PARQUET')\n"
+                   "AS SELEC country FROM dim_customers") == \
+        f"line 3:4: mismatched input 'SELEC'. {QUERY_STARTS}"
+    assert refusal("CREATE TABLE errors_syntax AS (SELEC 1)") == \
+        f"line 1:32: mismatched input 'SELEC'. {QUERY_STARTS}"
+    assert refusal("CREATE TABLE errors_syntax\nWITH (format = 'PARQUET')\nAS SELECT country\n"
+                   "FROM dim_customers WHERE") == \
+        "line 4:20: mismatched input '<EOF>' after 'WHERE'. Expecting: <expression>"
+    assert refusal("CREATE VIEW errors_view AS\nSELEC country FROM dim_customers") == \
+        f"line 2:1: mismatched input 'SELEC'. {QUERY_STARTS}"
     assert "errors_syntax" not in table_names() and "errors_view" not in table_names()
 
 
@@ -104,17 +109,17 @@ def test_ctas_statement_syntax_error_position_is_in_the_full_text(lake: dict) ->
 
 
 def test_dangling_where_is_a_trino_syntax_error(lake: dict) -> None:
-    assert reason("SELECT * FROM fact_orders WHERE") == \
-        "SYNTAX_ERROR: line 1:27: mismatched input '<EOF>' after 'WHERE'. Expecting: <expression>"
-    assert reason("SELECT CASE WHEN active THEN 1 FROM dim_customers") == \
-        "SYNTAX_ERROR: line 1:32: mismatched input 'FROM'. Expecting: 'END'"
+    assert refusal("SELECT * FROM fact_orders WHERE") == \
+        "line 1:27: mismatched input '<EOF>' after 'WHERE'. Expecting: <expression>"
+    assert refusal("SELECT CASE WHEN active THEN 1 FROM dim_customers") == \
+        "line 1:32: mismatched input 'FROM'. Expecting: 'END'"
 
 
 def test_wrangler_ctas_dangling_where(lake: dict) -> None:
-    with pytest.raises(wr.exceptions.QueryFailed,
-                       match=r"^SYNTAX_ERROR: line \d+:30: mismatched input '<EOF>' after 'WHERE'\. "
-                             r"Expecting: <expression>$"):
+    with pytest.raises(ClientError) as err:
         ctas_read("SELECT * FROM fact_orders WHERE")
+    assert re.fullmatch(r"line \d+:30: mismatched input '<EOF>' after 'WHERE'\. Expecting: <expression>",
+                        err.value.response["Error"]["Message"]), err.value.response["Error"]
 
 
 @pytest.mark.parametrize("sql", [

@@ -18,8 +18,11 @@ job's folder, served by a :class:`Gateway` in the grading worker (outside the sa
   but those transforms' ``--<table>_sql_uri``, only while its script is the shipped one
   (SHA-256), and always rewritten to publish to the submission's scratch ``--target_path``
   (:attr:`CloudPolicy.scratch_target`), so ``gold/`` never changes while grading; its crawler;
-  Athena SELECTs and awswrangler's temporary CTAS tables. The lessons' own scratch resources
-  (other S3 buckets, SQS, DynamoDB...) may be created and changed.
+  Athena SELECTs and awswrangler's temporary CTAS tables. A statement that does not parse is
+  relayed too: the cloud refuses it at StartQueryExecution as Athena does (HTTP 400
+  InvalidRequestException ``line L:C: ...``), nothing runs, and the learner sees Athena's answer,
+  not a grading refusal. The lessons' own scratch resources (other S3 buckets, SQS, DynamoDB...)
+  may be created and changed.
 
 Refusals are answered the way AWS or MySQL would (``AccessDenied`` / error 1045) and kept in
 :attr:`Gateway.refused` for the report.
@@ -304,7 +307,7 @@ class CloudPolicy:
         if ";" in text:
             return "athena: one statement per query while grading"
         head = text.split(None, 1)[0].upper() if text else ""
-        if head in _READ_SQL or _WRANGLER_CTAS.match(text):
+        if head in _READ_SQL or _WRANGLER_CTAS.match(text) or _athena_refuses(sql):
             return None
         return f"athena: {head or 'an empty'} statement changes the catalog or the data lake"
 
@@ -337,6 +340,20 @@ _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriz
 
 class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+
+
+def _athena_refuses(sql: str) -> bool:
+    """Whether Athena refuses the statement itself, at StartQueryExecution, because it does not
+    parse (a typo such as ``SELEC``): nothing runs, and the learner should see Athena's
+    ``line L:C: ...`` rather than a grading refusal. The local cloud's own parse stage decides."""
+    from utils.cloud.athena.engine import parse_at_start
+    from utils.cloud.athena.errors import AthenaQueryError
+
+    try:
+        parse_at_start(sql)
+    except AthenaQueryError:
+        return True
+    return False
 
 
 class CloudGate:

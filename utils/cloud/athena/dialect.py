@@ -14,6 +14,7 @@ would, adding a hint with the Trino spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -23,6 +24,7 @@ from sqlglot.tokens import Token, TokenType
 from utils.cloud.athena import functions as trino_functions
 from utils.cloud.athena import types as athena_types
 from utils.cloud.athena.errors import AthenaQueryError, position
+from utils.cloud.athena.sql import ctas_query_start
 
 T = exp.DataType.Type
 _MYSQL = "Athena runs Trino SQL, not MySQL"
@@ -219,8 +221,10 @@ def runs_on_trino(sql: str) -> bool:
         return True
     if first == "CREATE":
         words = [t.text.upper() for t in tokens[1:5]]
-        # CREATE VIEW and CREATE TABLE AS SELECT; CREATE [EXTERNAL] TABLE (...) is Hive DDL.
-        return "VIEW" in words or any(t.token_type == TokenType.SELECT for t in tokens)
+        # CREATE VIEW and CREATE TABLE ... AS <anything> (awswrangler wraps any statement so);
+        # CREATE [EXTERNAL] TABLE (...) is Hive DDL.
+        return "VIEW" in words or any(t.token_type == TokenType.SELECT for t in tokens) \
+            or ctas_query_start(sql) is not None
     return False
 
 
@@ -229,9 +233,36 @@ def check_trino_sql(sql: str) -> None:
 
     Syntax errors are reported before unknown functions, as Trino parses first.
     """
+    check_trino_syntax(sql)
+    check_trino_functions(sql)
+
+
+def check_trino_syntax(sql: str) -> None:
+    """Fail with SYNTAX_ERROR (plus the Trino spelling) on MySQL syntax that Trino cannot parse:
+    backticks, ``LIMIT m, n``, ``INTERVAL 1 DAY``, ``REGEXP``, ``LEFT(...)``. Part of the parse
+    stage: Athena refuses such a statement at StartQueryExecution."""
+    _check_syntax(sql, _tokens(sql))
+
+
+def check_trino_functions(sql: str) -> None:
+    """Fail with FUNCTION_NOT_FOUND (plus the Trino spelling) on a function Trino does not have.
+    A semantic error: the query runs and ends FAILED, as on Athena."""
+    _check_functions(sql, _tokens(sql))
+
+
+def mysql_function_hint(sql: str) -> str | None:
+    """The Trino spelling of the first MySQL-only function the statement calls (None: none).
+
+    For a statement that does not parse because of a MySQL construct inside such a call
+    (``GROUP_CONCAT(x SEPARATOR ',')``): the parse error comes first, the hint still helps.
+    """
     tokens = _tokens(sql)
-    _check_syntax(sql, tokens)
-    _check_functions(sql, tokens)
+    for token, after in zip(tokens, tokens[1:], strict=False):
+        name = token.text.lower()
+        if after.token_type == TokenType.L_PAREN and token.token_type != TokenType.STRING \
+                and name in MYSQL_ONLY_FUNCTIONS:
+            return f"{_MYSQL}: {name}: {MYSQL_ONLY_FUNCTIONS[name]}"
+    return None
 
 
 def _check_syntax(sql: str, tokens: list[Token]) -> None:
@@ -271,6 +302,13 @@ def _check_syntax(sql: str, tokens: list[Token]) -> None:
 
 
 def _check_functions(sql: str, tokens: list[Token]) -> None:
+    for _token, error in _function_errors(sql, tokens):
+        raise error
+
+
+def _function_errors(sql: str, tokens: list[Token]) -> Iterator[tuple[Token, AthenaQueryError]]:
+    """Each call of a function Trino does not have (or of date_add with an INTERVAL): its name's
+    token and the FUNCTION_NOT_FOUND error it makes, in the order of the text."""
     names_in_query: set[str] | None = None  # tables, columns, aliases: parsed only when needed
     for index, token in enumerate(tokens[:-1]):
         if tokens[index + 1].token_type != TokenType.L_PAREN or token.token_type == TokenType.STRING:
@@ -279,8 +317,9 @@ def _check_functions(sql: str, tokens: list[Token]) -> None:
             continue
         name = token.text.lower()
         if name in MYSQL_ONLY_FUNCTIONS:
-            raise _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token,
-                        MYSQL_ONLY_FUNCTIONS[name])
+            yield token, _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token,
+                               MYSQL_ONLY_FUNCTIONS[name])
+            continue
         if name not in TRINO_FUNCTIONS and (token.token_type == TokenType.VAR
                                             or name in OTHER_ENGINE_FUNCTIONS):
             if names_in_query is None:
@@ -288,12 +327,33 @@ def _check_functions(sql: str, tokens: list[Token]) -> None:
             if name not in names_in_query:  # `WITH t(a, b)`, `AS x(a)`, `INSERT INTO t (...)`
                 hint = OTHER_ENGINE_FUNCTIONS.get(
                     name, "look up the Trino spelling in trino.io/docs/current/functions/list.html")
-                raise _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token, hint,
-                            prefix=_OTHER if name in OTHER_ENGINE_FUNCTIONS else "Athena runs Trino SQL")
+                prefix = _OTHER if name in OTHER_ENGINE_FUNCTIONS else "Athena runs Trino SQL"
+                yield token, _fail("FUNCTION_NOT_FOUND", f"Function '{name}' not registered", sql, token,
+                                   hint, prefix=prefix)
+                continue
         if name == "date_add" and _has_interval_argument(tokens, index + 1):
-            raise _fail("FUNCTION_NOT_FOUND", "Unexpected parameters for function date_add. Expected: "
-                        "date_add(varchar(x), bigint, date), date_add(varchar(x), bigint, timestamp(p))",
-                        sql, token, "use date_add('day', n, x) or x + INTERVAL 'n' DAY")
+            yield token, _fail("FUNCTION_NOT_FOUND", "Unexpected parameters for function date_add. "
+                               "Expected: date_add(varchar(x), bigint, date), date_add(varchar(x), bigint, "
+                               "timestamp(p))", sql, token,
+                               "use date_add('day', n, x) or x + INTERVAL 'n' DAY")
+
+
+def with_plain_calls(sql: str) -> str | None:
+    """The statement with the name of every call :func:`check_trino_functions` fails renamed to a
+    plain one of the same length (None: there is none).
+
+    Trino's grammar reads ``name(expression, ...)`` whatever the name; sqlglot parses some
+    names its own way (``DATE_ADD(d, INTERVAL '1' DAY)`` wants three arguments). If the renamed
+    text parses, so does the original in Trino: its error is the function's, when it runs.
+    """
+    tokens = _tokens(sql)
+    calls = [token for token, _error in _function_errors(sql, tokens)]
+    if not calls:
+        return None
+    text = sql
+    for token in calls:
+        text = text[:token.start] + "z" * (token.end + 1 - token.start) + text[token.end + 1:]
+    return text
 
 
 def _identifiers(sql: str) -> set[str]:

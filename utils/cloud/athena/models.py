@@ -59,7 +59,7 @@ import duckdb
 
 from utils.cloud import persistence
 from utils.cloud.athena import moto_athena, prepared, results
-from utils.cloud.athena.engine import AthenaEngine
+from utils.cloud.athena.engine import AthenaEngine, ParsedStatement, parse_at_start
 from utils.cloud.athena.errors import SYSTEM_ERROR, AthenaQueryError, QueryCancelled
 from utils.cloud.athena.objects import open_object, put_file, spool_file
 from utils.cloud.athena.statement import HashingFile, QueryContext, StatementResult
@@ -80,12 +80,13 @@ RESULT_SETTINGS = moto_athena.RESULT_SETTINGS
 
 
 class AthenaApiError(Exception):
-    """A request Athena refuses (becomes the API error ``code``)."""
+    """A request Athena refuses (becomes the API error ``code``; ``athena_code`` its AthenaErrorCode)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, athena_code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.athena_code = athena_code
 
 
 def _now() -> datetime:
@@ -140,6 +141,8 @@ class QueryExecution:
     cancel_requested: bool = False
     committing: bool = False
     cursor: Any = None
+    # What the parse stage made of the query at StartQueryExecution (dropped once it has run).
+    parsed: ParsedStatement | None = None
     done: threading.Event = field(default_factory=threading.Event)
     # A finished execution's durable form (it no longer changes).
     snapshot: dict[str, Any] | None = None
@@ -202,8 +205,8 @@ class QueryExecution:
         return doc
 
 
-_TRANSIENT = ("cursor", "done", "snapshot", "error", "cancel_requested", "committing", "submitted_clock",
-              "started_clock", "engine_done_clock", "completed_clock")
+_TRANSIENT = ("cursor", "parsed", "done", "snapshot", "error", "cancel_requested", "committing",
+              "submitted_clock", "started_clock", "engine_done_clock", "completed_clock")
 
 
 def _execution_state(execution: QueryExecution) -> dict[str, Any]:
@@ -358,13 +361,15 @@ class AthenaBackend:
             if not output_location.startswith("s3://"):
                 raise AthenaApiError("InvalidRequestException",
                                      f"Invalid OutputLocation {output_location!r}: expected s3://bucket/prefix/")
+        parsed = self._parse(query)  # a statement that does not parse is refused here, as on AWS
         statement_type, substatement = _statement_type(query)
         execution = QueryExecution(
             id=str(uuid.uuid4()), query=query, database=database or "default",
             catalog=catalog or "AwsDataCatalog", workgroup=group.name,
             result_base=output_location.rstrip("/") if output_location else None, parameters=parameters,
             engine_query_id=self._engine_query_id(), statement_type=statement_type,
-            substatement_type=substatement, result_settings=settings, managed=managed, reuse=reuse)
+            substatement_type=substatement, result_settings=settings, managed=managed, reuse=reuse,
+            parsed=parsed)
         with self._lock:
             previous = self._reusable(execution, max_age) if max_age is not None else None
             if previous is not None:
@@ -375,6 +380,17 @@ class AthenaBackend:
         if previous is None:
             self._pool.submit(self._run, execution)
         return execution.id
+
+    @staticmethod
+    def _parse(query: str) -> ParsedStatement | None:
+        """Athena's parse stage, at StartQueryExecution (:func:`~.engine.parse_at_start`): a
+        statement that does not parse in Trino's grammar is refused with InvalidRequestException
+        ``line L:C: ...`` (AthenaErrorCode MALFORMED_QUERY) and no query is made."""
+        try:
+            return parse_at_start(query)
+        except AthenaQueryError as err:
+            raise AthenaApiError("InvalidRequestException", f"line {err.line or 1}:{err.column or 1}: "
+                                 f"{err.message}", athena_code="MALFORMED_QUERY") from None
 
     def _reusable(self, execution: QueryExecution, max_age_minutes: int) -> QueryExecution | None:
         """The newest earlier result this SELECT may reuse (Athena's query result reuse): the same
@@ -534,7 +550,8 @@ class AthenaBackend:
         with the USING values (or the ExecutionParameters), anything else in the engine."""
         statement = prepared.parse(execution.query)
         if statement is None:
-            return self.engine.execute(execution.query, ctx)
+            parsed, execution.parsed = execution.parsed, None
+            return self.engine.execute(execution.query, ctx, parsed)
         if statement.kind == "EXECUTE":
             with self._lock:
                 doc = self._find_prepared(execution.workgroup, statement.name)

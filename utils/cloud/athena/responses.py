@@ -292,6 +292,7 @@ def handle(action: str, body: dict[str, Any]) -> dict[str, Any]:
     try:
         return operation(athena_backend(), body)
     except AthenaApiError as err:
-        raise ServiceError(err.code, err.message) from None
+        extra = {"AthenaErrorCode": err.athena_code} if err.athena_code else {}
+        raise ServiceError(err.code, err.message, **extra) from None
     except KeyError as err:
         raise ServiceError("InvalidRequestException", f"Missing required parameter {err}") from None

@@ -14,6 +14,7 @@ transpilation this module closes the gaps a learner would notice:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,8 +72,8 @@ def parse(sql: str) -> exp.Expression:
     dialect = sqlglot.Dialect.get_or_raise(DIALECT)
     try:
         tokens = dialect.tokenize(sql)
-    except TokenError as err:
-        raise AthenaQueryError("SYNTAX_ERROR", str(err)) from None
+    except TokenError:
+        raise _token_error(sql, dialect) from None
     parser = dialect.parser()
     try:
         statements = [s for s in parser.parse(tokens, sql) if s is not None]
@@ -160,6 +161,20 @@ def _syntax_error(err: ParseError, sql: str, stopped_at: Any) -> AthenaQueryErro
             message += ". Expecting: " + expecting.format(*match.groups())
             break
     return AthenaQueryError("SYNTAX_ERROR", message, line, col)
+
+
+def _token_error(sql: str, dialect: sqlglot.Dialect) -> AthenaQueryError:
+    """Trino's lexer error for text that is not even tokens: a quote or comment left open."""
+    tokenizer = dialect.tokenizer()
+    with contextlib.suppress(TokenError):
+        tokenizer.tokenize(sql)
+    done = tokenizer.tokens
+    start = done[-1].end + 1 if done else 0
+    while start < len(sql) and sql[start].isspace():
+        start += 1
+    bad = sql[start:].split("\n", 1)[0]
+    return AthenaQueryError("SYNTAX_ERROR", f"token recognition error at: '{bad}' (a quote or a comment "
+                            "is not closed)", *position(sql, start))
 
 
 def parse_query(sql: str, start: int, end: int | None = None) -> exp.Expression:
