@@ -15,11 +15,17 @@ from contextlib import contextmanager
 
 import pytest
 
+from utils.teaching.notebook_client import quiet_output_widgets_everywhere
+
 # Nothing a test runs (graders, quizzes, papermill, nbval, JupyterLab kernels) may touch the
 # learner's progress record of this machine (utils.teaching.progress); tests that check the
 # record turn it on with a temporary DELAB_PROGRESS_FILE.
 os.environ["DELAB_PROGRESS"] = "off"
 BASE_ENVIRONMENT = dict(os.environ)
+
+# papermill, nbclient and the labgen tests run notebooks with Output widgets headless here:
+# nbclient's widget mimic can hang a cell until its timeout (jupyter/nbclient#312).
+quiet_output_widgets_everywhere()
 
 
 def free_port() -> int:

@@ -513,7 +513,7 @@ def test_output_widgets_never_write_to_the_kernels_shell_channel_while_grading()
     from nbclient import NotebookClient
     from nbformat.v4 import new_notebook
 
-    from utils.teaching.gradebook import _quiet_output_widgets
+    from utils.teaching.notebook_client import quiet_output_widgets
 
     class Shell:
         sent: list = []
@@ -527,7 +527,7 @@ def test_output_widgets_never_write_to_the_kernels_shell_channel_while_grading()
 
     client = NotebookClient(new_notebook())
     client.kc = Client()
-    _quiet_output_widgets(client)
+    quiet_output_widgets(client)
     state = {"_model_module": "@jupyter-widgets/output", "_model_name": "OutputModel", "outputs": []}
     opened = {"msg_type": "comm_open", "content": {"comm_id": "c1", "target_name": "jupyter.widget",
                                                    "data": {"state": state}}, "parent_header": {}}
@@ -555,3 +555,18 @@ def test_the_summary_table_has_a_row_per_learner_and_notebook_with_points_and_ti
     assert lines[2].split() == ["alice", "00_getting_started", "0/0", "no", "graded", "exercises", "0.0", "s"]
     assert lines[3].split() == ["alice", "C1W2_1_source_system", "2/4", "graded", "12.3", "s"]
     assert lines[4].split() == ["alice", "TOTAL", "2/4", "12.3", "s"]
+
+
+def test_every_notebook_client_of_the_test_run_uses_the_quiet_output_widget():
+    """tests/conftest.py quiets papermill's and nbclient's clients too (make test once hung on
+    lesson 06 under papermill: an idle kernel, a client waiting for its cell's reply)."""
+    import nbclient.client
+    from nbformat.v4 import new_notebook
+    from papermill.clientwrap import PapermillNotebookClient
+
+    from utils.teaching.notebook_client import QuietOutputWidget
+
+    assert nbclient.client.OutputWidget is QuietOutputWidget
+    for client in (nbclient.client.NotebookClient(new_notebook()),
+                   PapermillNotebookClient(type("Man", (), {"nb": new_notebook()})())):
+        assert client.widget_registry["@jupyter-widgets/output"]["OutputModel"] is QuietOutputWidget

@@ -341,32 +341,13 @@ def _kill_process_group(pgid: int | None, pid: int | None) -> None:
                 kill(target, signal.SIGKILL)
 
 
-def _quiet_output_widgets(client: Any) -> None:
-    """Keep nbclient's Output-widget mimic from writing to the kernel's shell channel.
-
-    nbclient mimics a front end's ``Output`` widget: each output captured by ``with out:`` and
-    each ``out.clear_output()`` sends the widget's new state back to the kernel, on the shell
-    channel, from the coroutine reading IOPub, while another coroutine waits on that same
-    zmq socket for the cell's ``execute_reply``. The send can swallow the socket's wake-up, and
-    the reply then sits unread until the cell's timeout (lesson 06's region picker hung that way:
-    measured: 16 of 122 such cells waited their full timeout; see jupyter/nbclient#312). Nobody
-    looks at the kernel-side copy while grading, so the mimic keeps the outputs (for the executed
-    notebook) and sends nothing.
-    """
-    from nbclient.output_widget import OutputWidget
-
-    class QuietOutputWidget(OutputWidget):
-        def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
-            return None
-
-    client.widget_registry.setdefault("@jupyter-widgets/output", {})["OutputModel"] = QuietOutputWidget
-
-
 def _register_engine() -> None:
     """Register the ``delab-grading`` papermill engine (imported lazily: papermill is heavy)."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger
+
+    from utils.teaching.notebook_client import quiet_output_widgets
 
     if ENGINE_NAME in papermill_engines._engines:
         return
@@ -377,7 +358,7 @@ def _register_engine() -> None:
         def __init__(self, nb_man: Any, run_state: _RunState, **kw: Any) -> None:
             super().__init__(nb_man, **kw)
             self.run_state = run_state
-            _quiet_output_widgets(self)
+            quiet_output_widgets(self)
 
         def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
             state = self.run_state

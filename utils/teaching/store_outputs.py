@@ -19,6 +19,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
+from utils.teaching.notebook_client import quiet_output_widgets
+
 RUN_METADATA = ("execution", "papermill")
 """Cell metadata that only describes one run (timings): never stored."""
 
@@ -64,6 +66,7 @@ def execute(nb: NotebookNode, cwd: Path, timeout: int = 600) -> NotebookNode:
         record_timing=False,
         resources={"metadata": {"path": str(cwd)}},
     )
+    quiet_output_widgets(client)  # jupyter/nbclient#312: utils/teaching/notebook_client.py
     # DELAB_PROGRESS=off: a stored learner copy must not read or write anyone's progress record
     client.execute(env={**os.environ, "DELAB_PROGRESS": "off"})
     return coalesce_streams(strip_run_metadata(nb))
