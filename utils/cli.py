@@ -284,7 +284,8 @@ def ensure_chromium() -> None:
 
 
 def run_tests(extra: list[str]) -> int:
-    """The whole suite in one pytest run: unit, integration, notebooks (papermill) and nbval."""
+    """The whole suite: unit, integration, notebooks (papermill) and nbval; on two shards
+    (this checkout and a second one, :mod:`utils.testrun`) when the machine has the cores."""
     import subprocess
 
     ensure_chromium()
