@@ -12,6 +12,8 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +48,21 @@ def environment(values: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextmanager
+def daemon_cloud(base: Path, env: dict[str, str] | None = None) -> Iterator[Any]:
+    """A persisted cloud of its own (``python -m utils.cloud serve --state-dir base/state``),
+    AWS clients of the block pointed at it; stopped afterwards."""
+    from utils.cloud.testing import SubprocessCloud
+
+    cloud = SubprocessCloud(base / "state", base / "cloud.log", env=env or {})
+    cloud.start(base_env=BASE_ENVIRONMENT)
+    try:
+        with environment({**BASE_ENVIRONMENT, **cloud.env}):
+            yield cloud
+    finally:
+        cloud.stop()
 
 
 @pytest.fixture(scope="session")

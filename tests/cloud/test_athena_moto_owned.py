@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.cloud.athena_helpers import BUCKET, RESULTS, ensure_lake, wait
-from tests.conftest import BASE_ENVIRONMENT, environment
+from tests.conftest import BASE_ENVIRONMENT, daemon_cloud
 from utils.cloud import urls
 from utils.cloud.athena import models, moto_athena
 from utils.cloud.testing import SubprocessCloud
@@ -305,13 +305,8 @@ def test_prepared_statements_go_with_their_workgroup(lake: dict) -> None:
 @pytest.fixture()
 def daemon(tmp_path: Path) -> Iterator[SubprocessCloud]:
     """A persisted cloud of its own (``python -m utils.cloud serve --state-dir``)."""
-    cloud = SubprocessCloud(tmp_path / "state", tmp_path / "cloud.log")
-    cloud.start(base_env=BASE_ENVIRONMENT)
-    try:
-        with environment({**BASE_ENVIRONMENT, **cloud.env}):
-            yield cloud
-    finally:
-        cloud.stop()
+    with daemon_cloud(tmp_path) as cloud:
+        yield cloud
 
 
 def test_workgroups_named_queries_and_tags_survive_a_restart_and_a_kill_9(daemon: SubprocessCloud) -> None:

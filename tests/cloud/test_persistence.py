@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.config import Config
 
-from tests.conftest import BASE_ENVIRONMENT, environment
+from tests.conftest import BASE_ENVIRONMENT, daemon_cloud
 from utils.cloud.testing import SubprocessCloud
 
 CRASH_KEY = "crash-before-commit"
@@ -38,15 +38,9 @@ PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SubprocessCloud]:
     """The module's daemon cloud; AWS clients in these tests point at it."""
-    base = tmp_path_factory.mktemp("durable-cloud")
-    cloud = SubprocessCloud(base / "state", base / "cloud.log",
-                            env={"DELAB_STATE_TEST_CRASH": f"before-commit:{CRASH_KEY}"})
-    cloud.start(base_env=BASE_ENVIRONMENT)
-    try:
-        with environment({**BASE_ENVIRONMENT, **cloud.env}):
-            yield cloud
-    finally:
-        cloud.stop()
+    with daemon_cloud(tmp_path_factory.mktemp("durable-cloud"),
+                      env={"DELAB_STATE_TEST_CRASH": f"before-commit:{CRASH_KEY}"}) as cloud:
+        yield cloud
 
 
 def unique(prefix: str) -> str:
